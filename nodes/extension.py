@@ -1,0 +1,23 @@
+"""The ComfyExtension that ComfyUI's loader asks for the pack's nodes."""
+
+from typing_extensions import override
+
+from comfy_api.latest import ComfyExtension, io
+
+from . import track_conversion_nodes, visualize_nodes
+from .model_folder import register_model_folder
+
+
+class TrackDiffExtension(ComfyExtension):
+    @override
+    async def on_load(self) -> None:
+        register_model_folder()  # idempotent; some ComfyUI versions never call on_load, so create_extension does too
+
+    @override
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [*track_conversion_nodes.NODES, *visualize_nodes.NODES]
+
+
+def create_extension() -> TrackDiffExtension:
+    register_model_folder()
+    return TrackDiffExtension()

@@ -1,0 +1,52 @@
+"""Fixtures for tests that need a real ComfyUI (found through ``COMFYUI_PATH``; skipped with a reason when unset)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import comfy_host  # noqa: E402
+
+SKIP_REASON = (
+    "COMFYUI_PATH is not set: the host tests need a ComfyUI checkout with its requirements installed "
+    "(see tests/host/README.md)"
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    if comfy_host.comfy_path() is not None:
+        return
+    here = Path(__file__).resolve().parent
+    marker = pytest.mark.skip(reason=SKIP_REASON)
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(marker)
+
+
+@pytest.fixture(scope="session")
+def comfy_lib():
+    """ComfyUI imported as a library in this process (CPU), with the tiny SVD registered."""
+    return comfy_host.use_comfy_as_library()
+
+
+@pytest.fixture(scope="session")
+def tiny_svd_path(comfy_lib, tmp_path_factory) -> Path:
+    from trackdiff_test_support.tiny_svd import write_tiny_svd
+
+    path = tmp_path_factory.mktemp("tiny_svd") / comfy_host.TINY_CHECKPOINT
+    return Path(write_tiny_svd(str(path), seed=0))
+
+
+@pytest.fixture(scope="session")
+def comfy_server(tiny_svd_path, tmp_path_factory):
+    """A live ComfyUI on loopback with this pack and the support node loaded."""
+    base = comfy_host.make_base_directory(tmp_path_factory.mktemp("comfy_base"), tiny_svd_path)
+    server = comfy_host.ComfyServer(base).start()
+    try:
+        yield server
+    finally:
+        server.stop()
