@@ -50,3 +50,27 @@ def comfy_server(tiny_svd_path, tmp_path_factory):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_svd(comfy_lib, tiny_svd_path):
+    """The tiny SVD loaded in this process (``svd_runner.TinySVD``): model, clip vision, VAE and sampling helpers."""
+    from svd_runner import TinySVD
+
+    return TinySVD(tiny_svd_path)
+
+
+@pytest.fixture(scope="session")
+def pack(comfy_lib):
+    """This repository imported as ComfyUI would import it (a package with a hyphenated name)."""
+    import importlib.util
+
+    name = "ComfyUI-TrackDiff_host_test"
+    if name in sys.modules:
+        return sys.modules[name]
+    root = comfy_host.REPO_ROOT
+    spec = importlib.util.spec_from_file_location(name, root / "__init__.py", submodule_search_locations=[str(root)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
