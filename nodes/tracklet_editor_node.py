@@ -1,0 +1,59 @@
+"""``TrackletEditor``: the box editor's node. The widget (js/) edits ``tracklets_json``; Python owns its meaning."""
+
+import torch
+from comfy_api.latest import io, ui
+
+from ..trackdiff_core.errors import TrackDiffError
+from ..trackdiff_core.render import blank_frames, draw_tracklets
+from ..trackdiff_core.tracklet_document import TrackletDocument, empty_document
+from .types import Tracklets
+
+EMPTY_DOCUMENT = empty_document(14).dumps()
+PREVIEW_SIZE = (512, 288)  # drawn on when no image is connected (SVD's 1024×576 aspect)
+
+
+class TrackletEditor(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="TrackletEditor",
+            display_name="Tracklet Editor",
+            category="TrackDiff/tracks",
+            description="Boxes per object over a frame timeline (keyframes, appear / disappear), drawn on the first "
+            "frame. Outputs TRACKLETS, resampled later to the model's frame count, and a preview.",
+            inputs=[
+                io.String.Input(
+                    "tracklets_json", multiline=True, default=EMPTY_DOCUMENT,
+                    tooltip="The editor's document (versioned JSON, normalised coordinates; schema in "
+                    "docs/editor-documents.md). The drawing widget writes it; it can also be pasted or sent over the API.",
+                ),
+                io.Image.Input("image", optional=True,
+                               tooltip="The first frame: the editor draws on it and the preview draws over it."),
+            ],
+            outputs=[
+                Tracklets.Output(display_name="tracklets"),
+                io.Image.Output(display_name="preview", tooltip="The boxes drawn over the image, one frame per timeline frame."),
+                io.Int.Output(display_name="frame_count", tooltip="Frames on the editor's timeline."),
+            ],
+        )
+
+    @classmethod
+    def validate_inputs(cls, tracklets_json=None, **kwargs):
+        if not isinstance(tracklets_json, str):  # linked from another node: checked when it runs
+            return True
+        try:
+            TrackletDocument.parse(tracklets_json, "tracklets_json")
+        except TrackDiffError as exc:
+            return str(exc)
+        return True
+
+    @classmethod
+    def execute(cls, tracklets_json, image=None) -> io.NodeOutput:
+        document = TrackletDocument.parse(tracklets_json, "tracklets_json")
+        tracklets = document.to_tracklets()
+        frames = image[:1] if image is not None else blank_frames(*PREVIEW_SIZE)
+        preview = torch.from_numpy(draw_tracklets(frames, tracklets)).float()
+        return io.NodeOutput(tracklets, preview, document.frame_count, ui=ui.PreviewImage(preview[:1], cls=cls))
+
+
+NODES = [TrackletEditor]
