@@ -1,11 +1,12 @@
 """``TrackletEditor``: the box editor's node. The widget (js/) edits ``tracklets_json``; Python owns its meaning."""
 
 import torch
-from comfy_api.latest import io, ui
+from comfy_api.latest import io
 
 from ..trackdiff_core.errors import TrackDiffError
 from ..trackdiff_core.render import blank_frames, draw_tracklets
 from ..trackdiff_core.tracklet_document import TrackletDocument, empty_document
+from .editor_ui import editor_ui
 from .types import Tracklets
 
 EMPTY_DOCUMENT = empty_document(14).dumps()
@@ -53,7 +54,7 @@ class TrackletEditor(io.ComfyNode):
         tracklets = document.to_tracklets()
         frames = image[:1] if image is not None else blank_frames(*PREVIEW_SIZE)
         preview = torch.from_numpy(draw_tracklets(frames, tracklets)).float()
-        return io.NodeOutput(tracklets, preview, document.frame_count, ui=ui.PreviewImage(preview[:1], cls=cls))
+        return io.NodeOutput(tracklets, preview, document.frame_count, ui=editor_ui(preview[:1], image, cls))
 
 
 NODES = [TrackletEditor]

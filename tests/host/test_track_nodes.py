@@ -63,3 +63,13 @@ def test_bad_document_is_refused_when_queued(comfy_server, document, needle):
     with pytest.raises(comfy_host.PromptRejected) as info:
         comfy_server.queue_prompt(editor_prompt(document))
     assert needle in info.value.body
+
+
+def test_editor_sends_its_first_frame_back_for_the_widget(comfy_server):
+    outputs = comfy_server.run(editor_prompt(json.dumps(DOC)))
+    frame = comfy_server.view_image(outputs["1"]["trackdiff_frame"][0])
+    preview = comfy_server.view_image(outputs["1"]["images"][0])
+    assert frame.shape == preview.shape == (64, 96, 3)
+    assert abs(frame[20, 10] - preview[20, 10]).sum() > 0.3  # the preview has the box drawn; the frame does not
+    no_image = comfy_server.run(editor_prompt(json.dumps(DOC), with_image=False))
+    assert "trackdiff_frame" not in no_image["1"]
