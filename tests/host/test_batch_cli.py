@@ -1,0 +1,127 @@
+"""The headless batch CLI against live ComfyUI servers: a 3-item dataset, interrupted and resumed, with labels that
+match the tracks it was given; failures reported with the server's error after bounded retries."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import comfy_host
+from test_host_smoke import stock_svd_prompt
+
+FRAMES = 6
+
+
+def batch_workflow() -> dict:
+    """The stock SVD prompt plus a TrackletEditor fed by the first frame and a SaveImage for the video."""
+    prompt = stock_svd_prompt(frames=FRAMES)
+    prompt.pop("7")  # test stats node
+    prompt["8"] = {"class_type": "SaveImage", "inputs": {"images": ["6", 0], "filename_prefix": "video"}}
+    prompt["9"] = {"class_type": "TrackletEditor", "inputs": {"tracklets_json": "{}", "image": ["2", 0]}}
+    return prompt
+
+
+def document(shift: float) -> dict:
+    return {"version": 1, "kind": "tracklets", "frame_count": 14, "objects": [
+        {"id": 3, "label": "car", "color": "#ff0000", "keyframes": [
+            {"frame": 0, "box": [0.1 + shift, 0.1, 0.3 + shift, 0.4]}, {"frame": 13, "box": [0.5, 0.5, 0.8, 0.9]}]}]}
+
+
+@pytest.fixture(scope="module")
+def second_server(tiny_svd_path, tmp_path_factory):
+    base = comfy_host.make_base_directory(tmp_path_factory.mktemp("comfy_base_2"), tiny_svd_path)
+    server = comfy_host.ComfyServer(base).start()
+    yield server
+    server.stop()
+
+
+def make_items(folder: Path, broken: bool = False) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(3):
+        comfy_host.write_test_image(folder / f"clip{index}.png", 64 + 16 * index, 64)
+        (folder / f"clip{index}.json").write_text(json.dumps(document(0.05 * index)))
+    if broken:
+        (folder / "broken.png").write_bytes(b"not an image at all")
+        (folder / "broken.json").write_text(json.dumps(document(0.0)))
+    return folder
+
+
+def cli(args: list[str]) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(comfy_host.REPO_ROOT), OMP_NUM_THREADS="1")
+    return subprocess.Popen([sys.executable, "-m", "trackdiff_core.batch", *args], cwd=comfy_host.REPO_ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finished(out: Path) -> list[Path]:
+    items = out / "items"
+    return sorted(p for p in items.iterdir() if (p / "meta.json").exists()) if items.exists() else []
+
+
+def test_dataset_interrupted_and_resumed(comfy_server, second_server, tmp_path):
+    items = make_items(tmp_path / "items")
+    workflow = tmp_path / "workflow.json"
+    workflow.write_text(json.dumps(batch_workflow()))
+    out = tmp_path / "dataset"
+    args = ["--workflow", str(workflow), "--items", str(items), "--out", str(out), "--server", comfy_server.url]
+
+    first = cli(args)  # one server: items go one by one, so the run can be interrupted between them
+    deadline = time.monotonic() + 120
+    while not finished(out) and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first.send_signal(signal.SIGINT)
+    log = first.communicate(timeout=60)[0]
+    done_first = finished(out)
+    assert 1 <= len(done_first) < 3 and first.returncode == 130, log  # interrupted part-way
+    assert not (out / "items" / "clip2").exists()
+    assert all((p / "gt.txt").exists() and len(list((p / "frames").iterdir())) == FRAMES for p in done_first)
+    stamps = {p.name: (p / "meta.json").stat().st_mtime_ns for p in done_first}
+
+    second = cli(args + ["--server", second_server.url])
+    log = second.communicate(timeout=300)[0]
+    assert second.returncode == 0, log
+    assert f"{len(done_first)} already finished" in log
+    done = finished(out)
+    assert [p.name for p in done] == ["clip0", "clip1", "clip2"]
+    assert {p.name: (p / "meta.json").stat().st_mtime_ns for p in done if p.name in stamps} == stamps  # not redone
+
+    from trackdiff_core.formats.coco_vid import read_coco_vid
+    from trackdiff_core.formats.mot import read_mot
+    from trackdiff_core.tracklet_document import TrackletDocument
+
+    for index, folder in enumerate(done):
+        meta = json.loads((folder / "meta.json").read_text())
+        assert meta["frames"] == FRAMES and (meta["width"], meta["height"]) == (64, 64)
+        labels = read_mot((folder / "gt.txt").read_text(), meta["width"], meta["height"], num_frames=FRAMES)
+        expected = TrackletDocument.parse(json.dumps(document(0.05 * index))).to_tracklets(FRAMES)
+        assert labels.ids == expected.ids and labels.labels == ("car",)
+        np.testing.assert_allclose(labels.boxes, expected.boxes, atol=1e-4)
+    videos = read_coco_vid((out / "annotations" / "coco_vid.json").read_text())
+    assert [v.name for v in videos] == ["clip0", "clip1", "clip2"]
+    assert all(v.tracklets.num_frames == FRAMES and v.file_names[0] == f"{v.name}/frames/00000.png" for v in videos)
+    assert (out / "annotations" / "youtube_vis.json").exists()
+
+
+def test_two_servers_share_the_work_and_failures_carry_the_server_error(comfy_server, second_server, tmp_path):
+    items = make_items(tmp_path / "items", broken=True)
+    workflow = tmp_path / "workflow.json"
+    workflow.write_text(json.dumps(batch_workflow()))
+    out = tmp_path / "dataset"
+    run = cli(["--workflow", str(workflow), "--items", str(items), "--out", str(out), "--retries", "1",
+               "--server", comfy_server.url, "--server", second_server.url])
+    log = run.communicate(timeout=300)[0]
+    assert run.returncode == 1, log
+    assert [p.name for p in finished(out)] == ["clip0", "clip1", "clip2"]
+    failures = json.loads((out / "failures.json").read_text())
+    assert list(failures) == ["broken"] and "LoadImage" in failures["broken"], failures
+    assert log.count("broken failed on") == 1 and "broken failed after 2 attempt(s)" in log  # 1 retry, then give up
+    servers = {json.loads((p / "meta.json").read_text())["server"] for p in finished(out)}
+    assert servers == {comfy_server.url, second_server.url}
+    assert not (out / "items" / "broken").exists()
