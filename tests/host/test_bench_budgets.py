@@ -1,0 +1,64 @@
+"""Cost budgets on the exact (meta-device, full-size SVD) counts, and proof that the counter catches an attention
+that bypasses ComfyUI's dispatcher. The wall-clock ratio is reported by `python -m bench`, never asserted."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+@pytest.fixture(scope="module")
+def exact(pack):
+    from bench.exact import ExactBench
+
+    return ExactBench(pack)
+
+
+@pytest.fixture(scope="module")
+def shape():
+    from bench.exact import Shape
+
+    return Shape(14, 576, 1024)
+
+
+def test_stock_matches_the_known_cost(exact):
+    from bench.exact import Shape
+
+    stock = exact.stock(Shape(25, 576, 1024, chunks=1))
+    assert exact.parameters == 1_524_623_082
+    assert stock.flops / 1e12 == pytest.approx(79.95, abs=0.01)  # one full SVD forward at 25×576×1024
+    assert stock.attention_calls == 64  # 16 sites × (self, cross) × (spatial, temporal)
+
+
+def test_identity_patch_costs_nothing(exact, shape):
+    from bench.cases import Case, identity
+
+    r = exact.ratio(Case("identity", identity), shape)
+    assert r.flops == 1.0
+    assert r.peak <= 1.08
+
+
+def test_an_attention_that_bypasses_the_dispatcher_is_caught(exact, shape, pack):
+    """A patch doing eager attention (materialising the score matrix) must show as a jump in peak memory."""
+    import importlib
+
+    from bench.cases import Case
+
+    hooks = importlib.import_module(pack.__name__ + ".nodes.svd_hooks")
+
+    def eager_self_attention(x, extra_options):
+        if hooks.call_context(extra_options).temporal or x.shape[1] < 4096:
+            return x
+        heads = extra_options["n_heads"]
+        b, n, c = x.shape
+        q = x.view(b, n, heads, c // heads).transpose(1, 2)
+        scores = torch.softmax(q @ q.transpose(-1, -2), dim=-1)  # [B, H, N, N]: what a fused kernel avoids
+        return x + (scores @ q).transpose(1, 2).reshape(b, n, c) * 0
+
+    def bypassing(pack_, model, objects):
+        patched = hooks.prepare_model(model)
+        patched.set_model_patch(eager_self_attention, "middle_patch")
+        return patched
+
+    r = exact.ratio(Case("bypass", bypassing), shape)
+    assert r.peak > 2.0, f"peak ratio {r.peak:.2f}: the counter no longer sees materialised attention"
