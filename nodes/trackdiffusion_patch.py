@@ -29,6 +29,7 @@ import logging
 import torch
 
 import comfy.ldm.modules.attention as comfy_attention
+import comfy.model_patcher
 import comfy.ops
 
 from ..trackdiff_core.errors import TrackDiffError
@@ -155,15 +156,18 @@ def module_dtype(model) -> torch.dtype:
     return getattr(model.model, "manual_cast_dtype", None) or torch.float16
 
 
-def build_modules(model, weights: TrackDiffusionWeights, sites) -> TrackDiffusionModules:
-    """The modules for ``model``'s blocks (cached on ``weights``, so re-running a workflow does not rebuild them)."""
+def build_modules(model, weights: TrackDiffusionWeights, sites):
+    """``(modules, root patcher)`` for ``model``'s blocks, cached on ``weights`` so that re-running a workflow neither
+    rebuilds the modules nor leaves ComfyUI tracking a module whose patchers are gone (see ``attach_module``)."""
     heads = {s.key: (s.n_heads, s.d_head) for s in sites}
     dtype = module_dtype(model)
-    key = ("comfy", dtype, tuple(sorted(heads.items())))
+    key = ("comfy", dtype, str(model.load_device), str(model.offload_device), tuple(sorted(heads.items())))
     if key not in weights.cache:
         weights.cache.clear()  # one built copy per weights object
-        weights.cache[key] = TrackDiffusionModules.from_weights(
+        modules = TrackDiffusionModules.from_weights(
             weights, heads, operations=comfy.ops.manual_cast, dtype=dtype, device=model.offload_device)
+        root = comfy.model_patcher.ModelPatcher(modules, load_device=model.load_device, offload_device=model.offload_device)
+        weights.cache[key] = (modules, root)
     return weights.cache[key]
 
 
@@ -175,7 +179,8 @@ def check_fit(model, weights: TrackDiffusionWeights, sites) -> None:
         if block is None or block.channels != dims.channels:
             raise TrackDiffError(
                 f"weights.fuser.{site}", f"{dims.channels} channels",
-                f"do not match the model's block ({block.channels if block else 'none'} channels)",
+                f"is made for a {dims.channels}-wide block but the model's block is "
+                f"{block.channels if block else 'missing'}{' wide' if block else ''}",
                 "use TrackDiffusion weights made for this SVD (the released ones are for full-size SVD)")
     shapes = {k[len(UNET_PREFIX):]: tuple(v.shape) for k, v in model.model_state_dict(UNET_PREFIX).items()}
     for key, tensor in weights.unet.items():
@@ -206,8 +211,8 @@ def apply_trackdiffusion(model, weights: TrackDiffusionWeights, tracklets, stren
                  "strength is 0" if strength == 0.0 else "no object is visible on any frame")
         return model
     clone = prepare_model(model)
-    modules = build_modules(model, weights, sites)
-    attach_module(clone, f"trackdiffusion_{id(modules):x}", modules)
+    modules, root = build_modules(model, weights, sites)
+    attach_module(clone, f"trackdiffusion_{id(modules):x}", modules, root)
     patch = TrackDiffusionPatch(modules, TrackletSource(tracklets, weights.slots, frame_policy), strength, window,
                                 boxes_for_uncond)
     clone.set_model_patch(patch, "middle_patch")
