@@ -149,6 +149,14 @@ class InstanceConsistencyPatch:
             attn_precision=precision, transformer_options=extra_options)
 
 
+def attached_modules(model) -> TrackDiffusionModules | None:
+    """The TrackDiffusion modules a patched model runs (e.g. for a trainer to reach the Instance Enhancer's parameters),
+    or ``None`` for a model this module did not patch."""
+    patches = model.model_options.get("transformer_options", {}).get("patches", {}).get("middle_patch", [])
+    found = [p.modules for p in patches if isinstance(p, TrackDiffusionPatch)]
+    return found[-1] if found else None
+
+
 def module_dtype(model) -> torch.dtype:
     dtype = model.model.get_dtype()
     if dtype in (torch.float16, torch.bfloat16, torch.float32):
@@ -228,4 +236,4 @@ def apply_trackdiffusion(model, weights: TrackDiffusionWeights, tracklets, stren
     return clone
 
 
-__all__ = ["STATE_KEY", "apply_trackdiffusion", "TrackDiffusionPatch", "InstanceConsistencyPatch"]
+__all__ = ["STATE_KEY", "apply_trackdiffusion", "attached_modules", "TrackDiffusionPatch", "InstanceConsistencyPatch"]

@@ -60,6 +60,7 @@ def stock(tiny_svd):
 def fusers_of(model, td):
     (patch,) = [p for p in model.model_options["transformer_options"]["patches"]["middle_patch"]
                 if isinstance(p, td.patch.TrackDiffusionPatch)]
+    assert td.patch.attached_modules(model) is patch.modules
     return patch, patch.modules
 
 
@@ -271,6 +272,25 @@ def test_consistency_option(td, tiny_svd, weights):
     assert len(replaces) == 16
     out = tiny_svd.run(model, frames=FRAMES, steps=2)
     assert torch.isfinite(out).all() and not torch.allclose(out, base, atol=1e-4)
+
+
+def test_consistency_keeps_an_existing_attn1_replace(td, tiny_svd, weights):
+    """Another pack's attn1 replace keeps running (spatial and temporal) under the consistency option."""
+    import comfy.ldm.modules.attention as attention
+
+    calls = []
+
+    def other(q, k, v, extra_options):
+        calls.append(extra_options["trackdiff"].temporal if "trackdiff" in extra_options else None)
+        return attention.optimized_attention(q, k, v, extra_options["n_heads"], transformer_options=extra_options)
+
+    upstream = tiny_svd.model.clone()
+    upstream.set_model_attn1_replace(other, "input", 1, 0)
+    model = td.patch.apply_trackdiffusion(upstream, weights, tracklets(td), consistency=1.0)
+    assert isinstance(model.model_options["transformer_options"]["patches_replace"]["attn1"][("input", 1, 0)],
+                      td.patch.InstanceConsistencyPatch)
+    tiny_svd.run(model, frames=FRAMES, steps=1)
+    assert calls.count(True) == calls.count(False) >= 1
 
 
 # -- files --------------------------------------------------------------------------------------------------------------------
