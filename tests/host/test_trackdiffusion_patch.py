@@ -265,6 +265,23 @@ def test_composes_with_video_linear_cfg_guidance(td, tiny_svd, weights):
     assert not torch.allclose(a, tiny_svd.run(guided(tiny_svd.model), frames=FRAMES, steps=2), atol=1e-3)
 
 
+def test_composes_with_lora_weight_patches(td, tiny_svd, weights):
+    key = "diffusion_model.input_blocks.4.1.transformer_blocks.0.attn1.to_q.weight"
+    delta = 0.05 * torch.randn(tiny_svd.model.model_state_dict()[key].shape, generator=torch.Generator().manual_seed(5))
+
+    def lora(model):
+        clone = model.clone()
+        assert clone.add_patches({key: (delta,)}, 1.0) == [key]
+        return clone
+
+    before = td.patch.apply_trackdiffusion(lora(tiny_svd.model), weights, tracklets(td))
+    after = lora(td.patch.apply_trackdiffusion(tiny_svd.model, weights, tracklets(td)))
+    assert key in before.patches and "diffusion_model.out.2.weight" in before.patches
+    a, b = tiny_svd.run(before, frames=FRAMES, steps=2), tiny_svd.run(after, frames=FRAMES, steps=2)
+    alone = tiny_svd.run(td.patch.apply_trackdiffusion(tiny_svd.model, weights, tracklets(td)), frames=FRAMES, steps=2)
+    assert torch.equal(a, b) and not torch.allclose(a, alone, atol=1e-4)
+
+
 def test_consistency_option(td, tiny_svd, weights):
     base = tiny_svd.run(td.patch.apply_trackdiffusion(tiny_svd.model, weights, tracklets(td)), frames=FRAMES, steps=2)
     model = td.patch.apply_trackdiffusion(tiny_svd.model, weights, tracklets(td), consistency=3.0)
