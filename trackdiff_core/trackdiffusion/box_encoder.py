@@ -147,15 +147,16 @@ class BoxEncoder(nn.Module):
         """The MLP's input ``e`` (before ``linears``), with null features where ``present`` is 0."""
         layout = self.layout
         dtype = self.null_position_feature.dtype
-        boxes, colors = boxes.to(dtype), colors.to(dtype)
-        m = present.to(dtype).unsqueeze(-1)
+        # Fourier features in float32 whatever the module's dtype: sin(56·x) needs more than float16's 11 bits.
+        boxes, colors = boxes.float(), colors.float()
+        m = present.float().unsqueeze(-1)
         numbers = torch.cat([boxes, colors], dim=-1) if layout.kind == "fourier7" else boxes
         position = fourier_features(numbers, layout.freqs)
         position = position * m + (1 - m) * self.null_position_feature.to(position)
         if not layout.positive_dim:
-            return position
+            return position.to(dtype)
         positive = colors * m + (1 - m) * self.null_positive_feature.to(colors)
-        return torch.cat([positive, position], dim=-1)
+        return torch.cat([positive, position], dim=-1).to(dtype)
 
     def forward(self, boxes: torch.Tensor, colors: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
         return self.linears(self.embed(boxes, colors, present))

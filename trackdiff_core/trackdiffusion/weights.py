@@ -196,13 +196,12 @@ def load_released(path: str, progress: Progress | None = None, field_name: str =
     with open_safetensors(path, field_name) as f:
         metadata = f.metadata() or {}
         keys = list(f.keys())
-        position, fusers, unet, fuser_depth_other = {}, {}, {}, []
+        position, fusers, unet = {}, {}, {}
         for key in keys:
             if m := POSITION_NET.match(key):
                 position[m.group("name")] = key
             elif m := FUSER.match(key):
                 if m.group("depth") != "0":
-                    fuser_depth_other.append(key)
                     report.ignore("fuser tensors in deeper transformer blocks", key)
                     continue
                 site = site_key(m.group("site"))
