@@ -172,8 +172,9 @@ def build_modules(model, weights: TrackDiffusionWeights, sites):
     key = ("comfy", dtype, str(model.load_device), str(model.offload_device), tuple(sorted(heads.items())))
     if key not in weights.cache:
         weights.cache.clear()  # one built copy per weights object
-        modules = TrackDiffusionModules.from_weights(
-            weights, heads, operations=comfy.ops.manual_cast, dtype=dtype, device=model.offload_device)
+        on_meta = next(iter(weights.position_net.values())).is_meta  # shape-only weights (the benchmark) stay on meta
+        modules = TrackDiffusionModules.from_weights(weights, heads, operations=comfy.ops.manual_cast, dtype=dtype,
+                                                     device="meta" if on_meta else model.offload_device)
         root = comfy.model_patcher.ModelPatcher(modules, load_device=model.load_device, offload_device=model.offload_device)
         weights.cache[key] = (modules, root)
     return weights.cache[key]

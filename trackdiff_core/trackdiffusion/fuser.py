@@ -40,17 +40,24 @@ class GatedSelfAttentionFuser(nn.Module):
     def forward(self, x: torch.Tensor, objs: torch.Tensor, strength: float = 1.0, attention=DEFAULT_ATTENTION,
                 transformer_options=None, attn_precision=None) -> torch.Tensor:
         """``x``: ``[R, N, C]`` visual tokens; ``objs``: ``[R, S, D]`` object tokens of the same rows."""
-        heads = self.attn.heads
+        gate_attn = strength * torch.tanh(self.alpha_attn).to(x)
+        x = x + gate_attn * self.attend(x, objs, attention, transformer_options, attn_precision)
+        gate_dense = strength * torch.tanh(self.alpha_dense).to(x)
+        return x + gate_dense * self.ff(self.norm2(x))
+
+    def attend(self, x, objs, attention=DEFAULT_ATTENTION, transformer_options=None, attn_precision=None):
+        """``to_out(SelfAttn(LN₁([x ; Linear(objs)])))`` for the visual rows. A function of its own so that its
+        temporaries (norms, q, k, v) are freed before the feed-forward runs: the fuser's peak stays the block's own."""
         n_x = self.norm1(x)
         n_o = self.norm1(self.linear(objs.to(x.dtype)))
         q = self.attn.to_q(n_x)
         k = torch.cat([self.attn.to_k(n_x), self.attn.to_k(n_o)], dim=1)
         v = torch.cat([self.attn.to_v(n_x), self.attn.to_v(n_o)], dim=1)
-        out = attention(q, k, v, heads, attn_precision=attn_precision, transformer_options=transformer_options or {})
-        gate_attn = strength * torch.tanh(self.alpha_attn).to(x)
-        x = x + gate_attn * self.attn.output(out)
-        gate_dense = strength * torch.tanh(self.alpha_dense).to(x)
-        return x + gate_dense * self.ff(self.norm2(x))
+        del n_x, n_o
+        out = attention(q, k, v, self.attn.heads, attn_precision=attn_precision,
+                        transformer_options=transformer_options or {})
+        del q, k, v
+        return self.attn.output(out)
 
     @property
     def heads(self) -> int:
