@@ -172,14 +172,22 @@ def prepare_model(model):
     return clone
 
 
-def attach_module(model, name: str, module: torch.nn.Module):
+def attach_module(model, name: str, module: torch.nn.Module, root=None):
     """Let ComfyUI load and offload ``module`` with ``model`` (as an additional model under ``trackdiff_<name>``).
 
     Returns the module's own ModelPatcher. Clones of ``model`` clone that patcher, which shares the module (no copy).
+    A caller that keeps ``module`` alive across node runs (e.g. cached with its weights) should also keep one ``root``
+    ModelPatcher of it and pass it here: the attached patcher is then a clone of ``root``, so when a clone is freed
+    ComfyUI follows it to its parent instead of reporting the still-loaded module as a leak.
     """
-    patcher = comfy.model_patcher.ModelPatcher(
-        module, load_device=model.load_device, offload_device=model.offload_device
-    )
+    if root is not None:
+        if root.model is not module:
+            raise ValueError("root must be a ModelPatcher of module")
+        patcher = root.clone()
+    else:
+        patcher = comfy.model_patcher.ModelPatcher(
+            module, load_device=model.load_device, offload_device=model.offload_device
+        )
     model.set_additional_models(f"{STATE_KEY}_{name}", [patcher])
     return patcher
 

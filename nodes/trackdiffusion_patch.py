@@ -1,0 +1,240 @@
+"""TrackDiffusion inside ComfyUI's native SVD: the one module that patches the model (fusers, Instance Enhancer,
+instance consistency, re-trained UNet weights).
+
+What :func:`apply_trackdiffusion` does to a **clone** of the MODEL (the given one is never changed):
+
+* builds the TrackDiffusion modules (``trackdiff_core.trackdiffusion.TrackDiffusionModules``) with ``comfy.ops``
+  ``manual_cast`` layers in the model's dtype, and attaches them with :func:`svd_hooks.attach_module`, so ComfyUI loads
+  and offloads them with the model; built modules are cached on the weights object and shared by every clone;
+* adds one ``middle_patch`` (after ``attn1``, before ``attn2``, where GLIGEN's fuser sits). It fires in the 16 spatial
+  blocks and, like every such patch, in their temporal twins; it returns at once in a twin (the call context's
+  ``temporal`` flag, set by ``svd_hooks``' markers, which also holds when ``h·w == T``). In a spatial block it runs the
+  site's fuser on object tokens built **once per model call** (cached in the call context) and, where the weights carry
+  one, the site's Instance Enhancer;
+* with ``consistency > 0`` (experimental), an ``attn1`` replace per spatial block that anchors in-box tokens to the
+  object's first frame (wrapping any replace already there);
+* adds the re-trained ``conv_in``, ``conv_out`` and ``time_mixer.mix_factor`` as weight patches
+  (``W = (1 − s)·W_stock + s·W_trackdiffusion`` with ``s = min(strength, 1)``), reversible like a LoRA, so the stock
+  ``ImageOnlyCheckpointLoader`` stays the way to load SVD and LoRAs compose.
+
+Strength 0, or tracklets in which no object is ever visible, return the model unpatched (stock SVD, bit for bit).
+Classifier-free guidance: by default, as the authors' pipeline, the unconditional rows get all-null object tokens (every
+presence mask 0); ``boxes_for_uncond`` sends the boxes to both halves.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+
+import comfy.ldm.modules.attention as comfy_attention
+import comfy.model_patcher
+import comfy.ops
+
+from ..trackdiff_core.errors import TrackDiffError
+from ..trackdiff_core.trackdiffusion.instance_consistency import anchored_self_attention
+from ..trackdiff_core.trackdiffusion.modules import TrackDiffusionModules
+from ..trackdiff_core.trackdiffusion.object_slots import FRAME_POLICIES, SlotBoxes, any_visible, check_tracklets, slot_boxes
+from ..trackdiff_core.trackdiffusion.weights import TrackDiffusionWeights
+from .svd_hooks import STATE_KEY, SigmaWindow, attach_module, call_context, prepare_model, svd_sites
+
+log = logging.getLogger(__name__)
+
+UNET_PREFIX = "diffusion_model."
+
+
+def site_key(block) -> str:
+    return f"{block[0]}_{block[1]}"
+
+
+class TrackletSource:
+    """The tracklets as per-frame slot arrays, resampled once per frame count the sampler asks for."""
+
+    def __init__(self, tracklets, slots: int, frame_policy: str):
+        self.tracklets = tracklets
+        self.slots = slots
+        self.frame_policy = frame_policy
+        self._by_frames: dict[int, SlotBoxes] = {}
+
+    def for_frames(self, frames: int) -> SlotBoxes:
+        if frames not in self._by_frames:
+            self._by_frames[frames] = slot_boxes(self.tracklets, self.slots, frames, self.frame_policy)
+        return self._by_frames[frames]
+
+
+class TrackDiffusionPatch:
+    """The ``middle_patch``: the site's fuser (and Instance Enhancer) on the spatial rows of each model call."""
+
+    def __init__(self, modules: TrackDiffusionModules, source: TrackletSource, strength: float, window: SigmaWindow,
+                 boxes_for_uncond: bool):
+        self.modules = modules
+        self.source = source
+        self.strength = float(strength)
+        self.window = window
+        self.boxes_for_uncond = bool(boxes_for_uncond)
+        self.cache_key = f"trackdiffusion_tokens_{id(self)}"
+
+    def __deepcopy__(self, memo):  # ModelPatcher.clone deep-copies model_options: share, never copy, the modules
+        return self
+
+    def rows_with_boxes(self, ctx) -> torch.Tensor:
+        kinds = ctx.row_kinds()
+        return torch.ones_like(kinds, dtype=torch.bool) if self.boxes_for_uncond else kinds == 0
+
+    def call_inputs(self, ctx, x: torch.Tensor):
+        """``(tokens [R, S, D], boxes [R, S, 4], present [R, S])`` for this model call (built once, then cached)."""
+        cached = ctx.cache.get(self.cache_key)
+        if cached is None:
+            slots = self.source.for_frames(ctx.frames)
+            rows = self.rows_with_boxes(ctx)
+            with torch.no_grad():
+                tokens = self.modules.object_tokens(slots, rows, device=x.device, dtype=x.dtype)
+            chunks = ctx.chunks
+            boxes = slots.boxes.repeat(chunks, 1, 1).to(x.device)
+            present = slots.present.repeat(chunks, 1).to(x.device) & rows.to(x.device)[:, None]
+            cached = ctx.cache[self.cache_key] = (tokens, boxes, present)
+        return cached
+
+    def __call__(self, x: torch.Tensor, extra_options: dict) -> torch.Tensor:
+        ctx = call_context(extra_options)
+        if ctx is None or ctx.temporal or extra_options.get("block_index", 0) != 0:
+            return x
+        site = site_key(extra_options["block"])
+        fuser = self.modules.fusers[site] if site in self.modules.fusers else None
+        enhancer = self.modules.instance_enhancer[site] if site in self.modules.instance_enhancer else None
+        if (fuser is None and enhancer is None) or not self.window.contains(ctx.sigma):
+            return x
+        if x.shape[0] != ctx.chunks * ctx.frames:
+            raise TrackDiffError("model call", tuple(x.shape), f"has {x.shape[0]} rows, not {ctx.chunks} × {ctx.frames} frames",
+                                 "report this workflow: TrackDiffusion expects SVD's frames folded into the batch")
+        tokens, boxes, present = self.call_inputs(ctx, x)
+        precision = extra_options.get("attn_precision")
+        if fuser is not None:
+            x = fuser(x, tokens, self.strength, comfy_attention.optimized_attention, extra_options, precision)
+        if enhancer is not None:
+            _, _, h, w = extra_options["activations_shape"]
+            x = enhancer(x, boxes, present, ctx.frames, (h, w), self.strength,
+                         comfy_attention.optimized_attention_masked, extra_options)
+        return x
+
+
+class InstanceConsistencyPatch:
+    """An ``attn1`` replace for one spatial block: first-frame anchoring inside boxes (see ``instance_consistency``)."""
+
+    def __init__(self, main: TrackDiffusionPatch, strength: float, previous=None):
+        self.main = main
+        self.strength = float(strength)
+        self.previous = previous
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __call__(self, q, k, v, extra_options):
+        heads = extra_options["n_heads"]
+        precision = extra_options.get("attn_precision")
+        if self.previous is not None:
+            base = self.previous(q, k, v, extra_options)
+        else:
+            base = comfy_attention.optimized_attention(q, k, v, heads, attn_precision=precision,
+                                                       transformer_options=extra_options)
+        ctx = call_context(extra_options)
+        if ctx is None or ctx.temporal or not self.main.window.contains(ctx.sigma) or q.shape[0] != ctx.chunks * ctx.frames:
+            return base
+        slots = self.main.source.for_frames(ctx.frames)
+        _, _, h, w = extra_options["activations_shape"]
+        return anchored_self_attention(
+            q, k, v, heads, slots.boxes, slots.present, ctx.frames, (h, w), self.strength,
+            self.main.rows_with_boxes(ctx), base=base, attention=comfy_attention.optimized_attention_masked,
+            attn_precision=precision, transformer_options=extra_options)
+
+
+def attached_modules(model) -> TrackDiffusionModules | None:
+    """The TrackDiffusion modules a patched model runs (e.g. for a trainer to reach the Instance Enhancer's parameters),
+    or ``None`` for a model this module did not patch."""
+    patches = model.model_options.get("transformer_options", {}).get("patches", {}).get("middle_patch", [])
+    found = [p.modules for p in patches if isinstance(p, TrackDiffusionPatch)]
+    return found[-1] if found else None
+
+
+def module_dtype(model) -> torch.dtype:
+    dtype = model.model.get_dtype()
+    if dtype in (torch.float16, torch.bfloat16, torch.float32):
+        return dtype
+    return getattr(model.model, "manual_cast_dtype", None) or torch.float16
+
+
+def build_modules(model, weights: TrackDiffusionWeights, sites):
+    """``(modules, root patcher)`` for ``model``'s blocks, cached on ``weights`` so that re-running a workflow neither
+    rebuilds the modules nor leaves ComfyUI tracking a module whose patchers are gone (see ``attach_module``)."""
+    heads = {s.key: (s.n_heads, s.d_head) for s in sites}
+    dtype = module_dtype(model)
+    key = ("comfy", dtype, str(model.load_device), str(model.offload_device), tuple(sorted(heads.items())))
+    if key not in weights.cache:
+        weights.cache.clear()  # one built copy per weights object
+        on_meta = next(iter(weights.position_net.values())).is_meta  # shape-only weights (the benchmark) stay on meta
+        modules = TrackDiffusionModules.from_weights(weights, heads, operations=comfy.ops.manual_cast, dtype=dtype,
+                                                     device="meta" if on_meta else model.offload_device)
+        root = comfy.model_patcher.ModelPatcher(modules, load_device=model.load_device, offload_device=model.offload_device)
+        weights.cache[key] = (modules, root)
+    return weights.cache[key]
+
+
+def check_fit(model, weights: TrackDiffusionWeights, sites) -> None:
+    """The weights fit this model's blocks and re-trained tensors (a clear error otherwise)."""
+    by_key = {s.key: s for s in sites}
+    for site, dims in weights.fuser_dims().items():
+        block = by_key.get(site)
+        if block is None or block.channels != dims.channels:
+            raise TrackDiffError(
+                f"weights.fuser.{site}", f"{dims.channels} channels",
+                f"is made for a {dims.channels}-wide block but the model's block is "
+                f"{block.channels if block else 'missing'}{' wide' if block else ''}",
+                "use TrackDiffusion weights made for this SVD (the released ones are for full-size SVD)")
+    shapes = {k[len(UNET_PREFIX):]: tuple(v.shape) for k, v in model.model_state_dict(UNET_PREFIX).items()}
+    for key, tensor in weights.unet.items():
+        if shapes.get(key) != tuple(tensor.shape):
+            raise TrackDiffError(f"weights.unet.{key}", tuple(tensor.shape),
+                                 f"does not match the model's {shapes.get(key, 'missing tensor')}",
+                                 "use TrackDiffusion weights made for this SVD")
+
+
+def apply_trackdiffusion(model, weights: TrackDiffusionWeights, tracklets, strength: float = 1.0,
+                         start_percent: float = 0.0, end_percent: float = 1.0, boxes_for_uncond: bool = False,
+                         consistency: float = 0.0, frame_policy: str = "resample"):
+    """A patched clone of ``model`` (or ``model`` itself when the patch would be inert)."""
+    if not isinstance(weights, TrackDiffusionWeights):
+        raise TrackDiffError("weights", type(weights).__name__, "is not TrackDiffusion weights",
+                             "connect a TrackDiffusion Loader")
+    if frame_policy not in FRAME_POLICIES:
+        raise TrackDiffError("frame_mismatch", frame_policy, "is not a policy", f"use one of {', '.join(FRAME_POLICIES)}")
+    for name, value, high in (("strength", strength, 2.0), ("consistency", consistency, 10.0)):
+        if not isinstance(value, (int, float)) or not 0.0 <= float(value) <= high:
+            raise TrackDiffError(name, value, f"must be between 0 and {high}", f"set {name} within 0 … {high}")
+    sites = svd_sites(model)  # raises for a non-SVD model
+    tracklets = check_tracklets(tracklets, weights.slots)
+    check_fit(model, weights, sites)
+    window = SigmaWindow(model, start_percent, end_percent)
+    if strength == 0.0 or not any_visible(tracklets):
+        log.info("TrackDiffusion: %s, the model is returned unpatched",
+                 "strength is 0" if strength == 0.0 else "no object is visible on any frame")
+        return model
+    clone = prepare_model(model)
+    modules, root = build_modules(model, weights, sites)
+    attach_module(clone, f"trackdiffusion_{id(modules):x}", modules, root)
+    patch = TrackDiffusionPatch(modules, TrackletSource(tracklets, weights.slots, frame_policy), strength, window,
+                                boxes_for_uncond)
+    clone.set_model_patch(patch, "middle_patch")
+    if consistency > 0.0:
+        replaces = clone.model_options["transformer_options"].get("patches_replace", {}).get("attn1", {})
+        for site in sites:
+            previous = replaces.get((*site.block, 0)) or replaces.get(site.block)
+            clone.set_model_attn1_replace(InstanceConsistencyPatch(patch, consistency, previous), *site.block, 0)
+    if weights.unet:
+        blend = min(float(strength), 1.0)
+        clone.add_patches({UNET_PREFIX + k: (v,) for k, v in weights.unet.items()}, strength_patch=blend,
+                          strength_model=1.0 - blend)
+    return clone
+
+
+__all__ = ["STATE_KEY", "apply_trackdiffusion", "attached_modules", "TrackDiffusionPatch", "InstanceConsistencyPatch"]

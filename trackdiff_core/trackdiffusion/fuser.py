@@ -1,0 +1,64 @@
+"""The GLIGEN gated self-attention "fuser" that TrackDiffusion puts in every spatial transformer block.
+
+It sits after the block's self-attention and before its cross-attention. With visual tokens ``v`` (``[B·T, h·w, C]``,
+one row per frame) and that frame's object tokens ``o`` (``[B·T, S, D]``)::
+
+    u = Linear(o)                                                  (D -> C)
+    v = v + β · tanh(γ_attn)  · SelfAttn(LN₁([v ; u]))[:, :h·w]
+    v = v + β · tanh(γ_dense) · FF(LN₂(v))
+
+``γ`` are the learned gates (initialised to 0, so an untrained fuser is the identity) and ``β`` is GLIGEN's external
+scale, TrackDiffusion's *strength*. Only the visual rows of the attention output are kept, so queries are computed for
+the visual tokens only (identical result, without the ``S`` object query rows): ``LN`` is per token, so
+``LN₁([v ; u]) = [LN₁(v) ; LN₁(u)]``. Heads and head width are the block's own (64-wide heads in SVD).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .attention import DEFAULT_ATTENTION
+from .layers import FeedForward, Projections
+
+
+class GatedSelfAttentionFuser(nn.Module):
+    """State-dict names as diffusers' ``GatedSelfAttentionDense`` (``linear``, ``attn.to_q`` …, ``ff.net.0.proj`` …,
+    ``norm1``, ``norm2``, ``alpha_attn``, ``alpha_dense``)."""
+
+    def __init__(self, dim: int, context_dim: int, heads: int, dim_head: int, ff_inner: int | None = None, operations=nn):
+        super().__init__()
+        self.dim = dim
+        self.linear = operations.Linear(context_dim, dim)
+        self.attn = Projections(dim, heads, dim_head, operations=operations)
+        self.ff = FeedForward(dim, ff_inner, operations=operations)
+        self.norm1 = operations.LayerNorm(dim)
+        self.norm2 = operations.LayerNorm(dim)
+        self.alpha_attn = nn.Parameter(torch.zeros(()))
+        self.alpha_dense = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x: torch.Tensor, objs: torch.Tensor, strength: float = 1.0, attention=DEFAULT_ATTENTION,
+                transformer_options=None, attn_precision=None) -> torch.Tensor:
+        """``x``: ``[R, N, C]`` visual tokens; ``objs``: ``[R, S, D]`` object tokens of the same rows."""
+        gate_attn = strength * torch.tanh(self.alpha_attn).to(x)
+        x = x + gate_attn * self.attend(x, objs, attention, transformer_options, attn_precision)
+        gate_dense = strength * torch.tanh(self.alpha_dense).to(x)
+        return x + gate_dense * self.ff(self.norm2(x))
+
+    def attend(self, x, objs, attention=DEFAULT_ATTENTION, transformer_options=None, attn_precision=None):
+        """``to_out(SelfAttn(LN₁([x ; Linear(objs)])))`` for the visual rows. A function of its own so that its
+        temporaries (norms, q, k, v) are freed before the feed-forward runs: the fuser's peak stays the block's own."""
+        n_x = self.norm1(x)
+        n_o = self.norm1(self.linear(objs.to(x.dtype)))
+        q = self.attn.to_q(n_x)
+        k = torch.cat([self.attn.to_k(n_x), self.attn.to_k(n_o)], dim=1)
+        v = torch.cat([self.attn.to_v(n_x), self.attn.to_v(n_o)], dim=1)
+        del n_x, n_o
+        out = attention(q, k, v, self.attn.heads, attn_precision=attn_precision,
+                        transformer_options=transformer_options or {})
+        del q, k, v
+        return self.attn.output(out)
+
+    @property
+    def heads(self) -> int:
+        return self.attn.heads
