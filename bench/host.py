@@ -22,7 +22,8 @@ def import_host():
             "the benchmark builds ComfyUI's own SVD UNet, so it needs ComfyUI: set COMFYUI_PATH to a ComfyUI checkout "
             "(see tests/host/README.md)"
         )
-    for entry in (path, str(REPO_ROOT / "tests" / "host" / "support"), str(REPO_ROOT / "tests" / "host")):
+    for entry in (path, str(REPO_ROOT / "tests" / "host" / "support"), str(REPO_ROOT / "tests" / "host"),
+                  str(REPO_ROOT / "tests" / "support")):
         if entry not in sys.path:
             sys.path.insert(0, entry)
     import comfy.cli_args

@@ -62,3 +62,21 @@ def test_an_attention_that_bypasses_the_dispatcher_is_caught(exact, shape, pack)
 
     r = exact.ratio(Case("bypass", bypassing), shape)
     assert r.peak > 2.0, f"peak ratio {r.peak:.2f}: the counter no longer sees materialised attention"
+
+
+@pytest.mark.parametrize("enhancer", [False, True], ids=["fusers", "fusers+enhancer"])
+def test_instance_enhancer_within_budget(exact, shape, enhancer):
+    from bench.cases import Case, trackdiffusion
+
+    r = exact.ratio(Case("trackdiffusion", trackdiffusion(enhancer)), shape)
+    assert r.flops <= 1.36, f"FLOPs {r.flops:.4f}x stock"
+    assert r.peak <= 1.08, f"peak memory {r.peak:.4f}x stock"
+    assert r.patched.attention_calls > r.stock.attention_calls  # the added attentions go through the dispatcher
+
+
+def test_instance_enhancer_cost_is_flat_in_objects(exact, shape):
+    from bench.cases import Case, trackdiffusion
+
+    case = Case("trackdiffusion", trackdiffusion(False))
+    flops = [exact.ratio(case, shape, objects).flops for objects in (1, 4, 16)]
+    assert max(flops) - min(flops) < 1e-3  # every object takes a slot; the slots are always all there
