@@ -168,7 +168,8 @@ def test_middle_drag_over_the_widget_pans_the_graph(ui):
     assert json.loads(ui.widget_value(node, "tracklets_json"))["objects"] == [], "middle-drag draws nothing"
 
 
-def test_background_from_linked_image_and_last_run(ui):
+def test_background_from_linked_image_and_last_run(ui, tmp_path_factory):
+    shots = tmp_path_factory.getbasetemp()
     node = ui.add_node("TrackletEditor", pos=(420, 80))
     loader = ui.js(
         """() => {
@@ -189,6 +190,26 @@ def test_background_from_linked_image_and_last_run(ui):
     ui.page.wait_for_function("(id) => window.app.graph.getNodeById(id).trackdiffEditor.background?.label === 'linked image'", arg=node)
     aspect = ui.js("(id) => window.app.graph.getNodeById(id).trackdiffEditor.aspect", node)
     assert aspect == pytest.approx(96 / 64), "the picture's own aspect ratio frames the drawing"
+    ui.drag(node, (0.25, 0.25), (0.5, 0.55 if ui.vue else 0.5))  # differs per mode: ComfyUI would reuse a cached run
+    ui.page.screenshot(path=str(shots / f"host_{'vue' if ui.vue else 'canvas'}.png"))
+
+    # After a run the node sends back its first input frame, and the editor shows it.
+    preview = ui.js(
+        """(id) => {
+            const p = window.LiteGraph.createNode('PreviewImage');
+            p.pos = [1100, 80];
+            window.app.graph.add(p);
+            window.app.graph.getNodeById(id).connect(1, p, 0);
+            return p.id;
+        }""",
+        node,
+    )
+    assert preview
+    ui.js("async () => { await window.app.queuePrompt(0); }")
+    ui.page.wait_for_function(
+        "(id) => window.app.graph.getNodeById(id).trackdiffEditor.background?.label === 'last run'", arg=node, timeout=60_000
+    )
+    assert ui.js("(id) => window.app.graph.getNodeById(id).properties.trackdiff_background.type", node) == "temp"
 
 
 def test_mask_arrow_editor_stroke_arrow_save_reload(ui, documents, comfy_server):
