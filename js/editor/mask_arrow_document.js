@@ -147,9 +147,11 @@ export function displacementAt(obj, t) {
   return [p[0] - obj.path[0][0], p[1] - obj.path[0][1]];
 }
 
-/** Displacements over `numFrames` output frames (float32), as trackgo_points.path_displacements. */
+/** Displacements over `numFrames` output frames (float32), as trackgo_points.path_displacements (which, like
+ *  document_to_trajectories, reads the path as float32 first). */
 export function displacements(obj, frameCount, numFrames = frameCount) {
-  return framePositions(frameCount, numFrames).map((t) => displacementAt(obj, t).map(Math.fround));
+  const rounded = { ...obj, path: obj.path.map((p) => [Math.fround(p[0]), Math.fround(p[1])]) };
+  return framePositions(frameCount, numFrames).map((t) => displacementAt(rounded, t).map(Math.fround));
 }
 
 // -- point sampling preview ---------------------------------------------------------------------------------------------
