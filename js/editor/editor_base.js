@@ -431,7 +431,11 @@ export class EditorBase {
       else if (this.menu) this.closeMenu();
       else if (this.help.classList.contains("td-show")) this.toggleHelp(false);
       else this.select(null);
-    } else handled = this.doc ? this.onKey(e, key) : false;
+    } else {
+      handled = this.doc ? this.onKey(e, key) : false;
+      // Delete / Backspace never reach the host while the editor has focus (in ComfyUI they would delete the node).
+      if (key === "Delete" || key === "Backspace") handled = true;
+    }
     if (handled) {
       e.preventDefault();
       e.stopPropagation();
