@@ -75,7 +75,6 @@ function attach(node) {
     value: typeof widget.value === "string" ? widget.value : undefined,
     onChange(text) {
       widget.value = text;
-      widget.callback?.(text);
       node.graph?.setDirtyCanvas?.(true, false);
     },
     onImageFile(file) {
