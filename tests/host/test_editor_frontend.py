@@ -1,0 +1,242 @@
+"""The drawing widgets inside the real ComfyUI frontend (ComfyUI's server + its frontend package), in Chromium.
+
+For both the classic canvas and Vue-nodes ("Nodes 2.0") mode: add the node, draw, save the workflow, load it in a fresh
+page, and the widget value is unchanged; resize the node and the coordinates are unchanged; undo inside the widget
+leaves ComfyUI's own undo alone; a malformed stored value shows an error on the node and the graph keeps working.
+Skipped without COMFYUI_PATH (like every host test) and without Chromium + Playwright.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import pytest
+
+from editor_page import ComfyPage, launch, require_browser
+
+MODES = {"canvas": False, "vue": True}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(params=list(MODES))
+def ui(request, browser, comfy_server):
+    page = ComfyPage(browser, comfy_server, MODES[request.param])
+    page.clear()
+    yield page
+    try:
+        assert page.errors == [], f"uncaught errors in the page: {page.errors}"
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def documents(pack):
+    return (
+        importlib.import_module(pack.__name__ + ".trackdiff_core.tracklet_document").TrackletDocument,
+        importlib.import_module(pack.__name__ + ".trackdiff_core.mask_arrow_document").MaskArrowDocument,
+    )
+
+
+def boxes(document_cls, text):
+    doc = document_cls.parse(text)
+    return [[(k.frame, k.box) for k in o.keyframes] for o in doc.objects]
+
+
+def test_box_editor_draw_save_reload_resize(ui, documents, comfy_server):
+    TrackletDocument, _ = documents
+    node = ui.add_node("TrackletEditor")
+    ui.drag(node, (0.2, 0.3), (0.5, 0.7))
+    drawn = ui.widget_value(node, "tracklets_json")
+    (keys,) = boxes(TrackletDocument, drawn)
+    assert keys[0][0] == 0
+    assert keys[0][1] == pytest.approx((0.2, 0.3, 0.5, 0.7), abs=0.01), "the box lands where it was drawn"
+
+    # Scrub to frame 7 and move the box: a keyframe appears there; Python reads what the widget wrote.
+    ui.js("(id) => window.app.graph.getNodeById(id).trackdiffEditor.setFrame(7)", node)
+    ui.drag(node, (0.35, 0.5), (0.55, 0.6))
+    value = ui.widget_value(node, "tracklets_json")
+    (keys,) = boxes(TrackletDocument, value)
+    assert [f for f, _ in keys] == [0, 7]
+    assert keys[1][1] == pytest.approx((0.4, 0.4, 0.7, 0.8), abs=0.01)
+
+    # Resizing the node changes the drawing size, never the document.
+    width = ui.js("(id) => window.app.graph.getNodeById(id).trackdiffEditor.canvas.getBoundingClientRect().width", node)
+    ui.resize_node(node, 260, 200)
+    ui.page.wait_for_function(
+        "([id, w]) => window.app.graph.getNodeById(id).trackdiffEditor.canvas.getBoundingClientRect().width > w + 100",
+        arg=[node, width],
+    )
+    ui.next_frame(3)
+    assert ui.widget_value(node, "tracklets_json") == value
+    assert ui.editor_state(node)["value"] == value
+
+    # The API prompt carries exactly the widget's document, and the Python node accepts it.
+    prompt = ui.js("async () => (await window.app.graphToPrompt()).output")
+    assert prompt[str(node)]["inputs"]["tracklets_json"] == value
+    assert "trackdiff_editor" not in prompt[str(node)]["inputs"]
+    outputs = comfy_server.run({"1": {"class_type": "TrackletEditor", "inputs": {"tracklets_json": value}},
+                                "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 1]}}})
+    assert outputs["2"]["images"]
+
+    # Save, then load the saved workflow into a freshly opened app: the value is unchanged.
+    workflow = ui.serialize_workflow()
+    ui.open()
+    ui.clear()
+    ui.load_workflow(workflow)
+    (reloaded,) = ui.node_ids("TrackletEditor")
+    ui.wait_for_editor(reloaded)
+    assert ui.widget_value(reloaded, "tracklets_json") == value
+    state = ui.editor_state(reloaded)
+    assert state["value"] == value and state["error"] is None
+    saved = [n for n in workflow["nodes"] if n["type"] == "TrackletEditor"][0]
+    assert saved["widgets_values"] == [value], "only the document is saved, not the canvas widget"
+
+
+def test_undo_inside_the_widget_leaves_comfyui_undo_alone(ui):
+    node = ui.add_node("TrackletEditor")
+    ui.add_node("TrackletEditor", pos=(700, 80))
+    ui.drag(node, (0.1, 0.1), (0.3, 0.3))
+    first = ui.widget_value(node, "tracklets_json")
+    ui.drag(node, (0.6, 0.6), (0.9, 0.9))
+    second = ui.widget_value(node, "tracklets_json")
+    assert second != first
+    ui.page.wait_for_timeout(300)  # let ComfyUI's change tracker record the edits
+    tracker = ui.change_tracker()
+    modifier = "Meta" if ui.js("() => /Mac/.test(navigator.platform)") else "Control"
+    ui.page.keyboard.press(f"{modifier}+z")
+    ui.page.wait_for_timeout(300)
+    assert ui.widget_value(node, "tracklets_json") == first
+    assert len(ui.node_ids("TrackletEditor")) == 2, "ComfyUI's undo did not remove the second node"
+    assert ui.change_tracker()["redo"] == tracker["redo"], "ComfyUI's own undo did not run"
+    ui.page.keyboard.press(f"{modifier}+Shift+z")
+    ui.page.wait_for_timeout(300)
+    assert ui.widget_value(node, "tracklets_json") == second
+    # Delete in the widget deletes the selected box, not the node.
+    ui.page.mouse.click(*ui.client_point(node, 0.75, 0.75))
+    ui.page.keyboard.press("Delete")
+    ui.page.wait_for_timeout(200)
+    assert len(json.loads(ui.widget_value(node, "tracklets_json"))["objects"]) == 1
+    assert len(ui.node_ids("TrackletEditor")) == 2
+
+
+def test_malformed_value_shows_an_error_on_the_node(ui, browser):
+    node = ui.add_node("TrackletEditor")
+    ui.drag(node, (0.2, 0.2), (0.4, 0.4))
+    workflow = ui.serialize_workflow()
+    bad = '{"version": 1, "kind": "tracklets", "frame_count": 14, "objects": [{"id": 0, "color": "red", "keyframes": []}]'
+    for saved in workflow["nodes"]:
+        if saved["type"] == "TrackletEditor":
+            saved["widgets_values"] = [bad]
+    ui.clear()
+    ui.load_workflow(workflow)
+    (loaded,) = ui.node_ids("TrackletEditor")
+    ui.wait_for_editor(loaded)
+    state = ui.editor_state(loaded)
+    assert state["errorShown"] and "not valid JSON" in state["error"]
+    assert ui.widget_value(loaded, "tracklets_json") == bad, "the stored text is kept, never overwritten"
+    assert ui.page.locator(".td-error.td-show").first.is_visible()
+    # The graph keeps working: other nodes can be added and the workflow still serialises.
+    ui.add_node("TrackletEditor", pos=(700, 80))
+    assert len(ui.serialize_workflow()["nodes"]) == 2
+    # A value that parses as JSON but breaks the schema names the field, like Python does.
+    ui.set_widget_value(loaded, "tracklets_json", bad + "}")
+    ui.page.wait_for_function(
+        "(id) => (window.app.graph.getNodeById(id).trackdiffEditor.error?.message || '').includes('objects[0].color')", arg=loaded
+    )
+    # Reset gives an empty, valid document.
+    ui.page.locator(".td-error.td-show button", has_text="Reset editor").first.click()
+    assert json.loads(ui.widget_value(loaded, "tracklets_json"))["objects"] == []
+
+
+def test_middle_drag_over_the_widget_pans_the_graph(ui):
+    node = ui.add_node("TrackletEditor")
+    before = ui.js("() => [...window.app.canvas.ds.offset]")
+    ui.drag(node, (0.5, 0.5), (0.8, 0.7), button="middle")
+    after = ui.js("() => [...window.app.canvas.ds.offset]")
+    assert after != before
+    assert json.loads(ui.widget_value(node, "tracklets_json"))["objects"] == [], "middle-drag draws nothing"
+
+
+def test_background_from_linked_image_and_last_run(ui, tmp_path_factory):
+    shots = tmp_path_factory.getbasetemp()
+    node = ui.add_node("TrackletEditor", pos=(420, 80))
+    loader = ui.js(
+        """() => {
+            const n = window.LiteGraph.createNode('LoadImage');
+            n.pos = [20, 80];
+            window.app.graph.add(n);
+            n.widgets.find((w) => w.name === 'image').value = 'trackdiff_test_image.png';
+            return n.id;
+        }"""
+    )
+    ui.js(
+        """([a, b]) => {
+            const target = window.app.graph.getNodeById(b);
+            window.app.graph.getNodeById(a).connect(0, target, target.inputs.findIndex((i) => i.name === 'image'));
+        }""",
+        [loader, node],
+    )
+    ui.page.wait_for_function("(id) => window.app.graph.getNodeById(id).trackdiffEditor.background?.label === 'linked image'", arg=node)
+    aspect = ui.js("(id) => window.app.graph.getNodeById(id).trackdiffEditor.aspect", node)
+    assert aspect == pytest.approx(96 / 64), "the picture's own aspect ratio frames the drawing"
+    ui.drag(node, (0.25, 0.25), (0.5, 0.55 if ui.vue else 0.5))  # differs per mode: ComfyUI would reuse a cached run
+    ui.page.screenshot(path=str(shots / f"host_{'vue' if ui.vue else 'canvas'}.png"))
+
+    # After a run the node sends back its first input frame, and the editor shows it.
+    preview = ui.js(
+        """(id) => {
+            const p = window.LiteGraph.createNode('PreviewImage');
+            p.pos = [1100, 80];
+            window.app.graph.add(p);
+            window.app.graph.getNodeById(id).connect(1, p, 0);
+            return p.id;
+        }""",
+        node,
+    )
+    assert preview
+    ui.js("async () => { await window.app.queuePrompt(0); }")
+    ui.page.wait_for_function(
+        "(id) => window.app.graph.getNodeById(id).trackdiffEditor.background?.label === 'last run'", arg=node, timeout=60_000
+    )
+    assert ui.js("(id) => window.app.graph.getNodeById(id).properties.trackdiff_background.type", node) == "temp"
+
+
+def test_mask_arrow_editor_stroke_arrow_save_reload(ui, documents, comfy_server):
+    _, MaskArrowDocument = documents
+    node = ui.add_node("TrackDiffTestMaskArrows")
+    ui.drag(node, (0.3, 0.4), (0.4, 0.5))  # brush stroke: a new object with a mask
+    ui.js("(id) => window.app.graph.getNodeById(id).trackdiffEditor.setTool('arrow')", node)
+    ui.drag(node, (0.35, 0.45), (0.8, 0.3))
+    value = ui.widget_value(node, "mask_arrows_json")
+    doc = MaskArrowDocument.parse(value)
+    (obj,) = doc.objects
+    mask = obj.decoded_mask()
+    assert mask.any()
+    h, w = mask.shape
+    assert mask[int(0.45 * h), int(0.35 * w)], "the stroke is painted where it was drawn"
+    assert not mask[int(0.9 * h), int(0.9 * w)]
+    assert obj.path[0] == pytest.approx((0.35, 0.45), abs=0.01)
+    assert obj.path[-1] == pytest.approx((0.8, 0.3), abs=0.01)
+
+    outputs = comfy_server.run({"1": {"class_type": "TrackDiffTestMaskArrows", "inputs": {"mask_arrows_json": value}}})
+    assert outputs["1"]["trackdiff_stats"] == [{"objects": 1}]
+
+    workflow = ui.serialize_workflow()
+    ui.open()
+    ui.clear()
+    ui.load_workflow(workflow)
+    (reloaded,) = ui.node_ids("TrackDiffTestMaskArrows")
+    ui.wait_for_editor(reloaded)
+    assert ui.widget_value(reloaded, "mask_arrows_json") == value
+    assert ui.editor_state(reloaded)["error"] is None
