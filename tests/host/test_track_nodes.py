@@ -73,3 +73,46 @@ def test_editor_sends_its_first_frame_back_for_the_widget(comfy_server):
     assert abs(frame[20, 10] - preview[20, 10]).sum() > 0.3  # the preview has the box drawn; the frame does not
     no_image = comfy_server.run(editor_prompt(json.dumps(DOC), with_image=False))
     assert "trackdiff_frame" not in no_image["1"]
+
+
+def test_load_tracklets_from_a_mot_file_and_save_labels(comfy_server):
+    from trackdiff_core.formats.mot import read_mot
+
+    (comfy_server.base / "input" / "tracks").mkdir(exist_ok=True)
+    (comfy_server.base / "input" / "tracks" / "seq_gt.txt").write_text(
+        "1,5,10,10,30,20,1,3,1\n2,5,20,12,30,20,1,3,1\n3,5,30,14,30,20,1,3,1\n")
+    prompt = {
+        "1": {"class_type": "LoadTracklets", "inputs": {"file": "tracks/seq_gt.txt", "format": "auto", "width": 96,
+                                                        "height": 64, "video": 0, "box_size": 0.1}},
+        "2": {"class_type": "LoadImage", "inputs": {"image": comfy_host.TEST_IMAGE}},
+        "3": {"class_type": "RepeatImageBatch", "inputs": {"image": ["2", 0], "amount": 5}},
+        "4": {"class_type": "SaveTrackletLabels", "inputs": {"tracklets": ["1", 0], "images": ["3", 0],
+                                                             "filename_prefix": "labels/test"}},
+        "5": {"class_type": "VisualizeTrackPoints", "inputs": {"images": ["2", 0], "tracks": ["1", 1], "width": 96,
+                                                               "height": 64, "tail": 2, "point_radius": 0}},
+        "6": {"class_type": "TrackDiffTestImageStats", "inputs": {"images": ["5", 0]}},
+    }
+    outputs = comfy_server.run(prompt)
+    assert outputs["6"]["trackdiff_stats"][0]["shape"] == [3, 64, 96, 3]  # the file's 3 frames of points
+    written = sorted((comfy_server.base / "output" / "labels").glob("test_*.mot.txt"))
+    assert written, outputs["4"]
+    labels = read_mot(written[-1].read_text(), 96, 64, num_frames=5)  # resampled from 3 to the video's 5 frames
+    assert labels.ids == (5,) and labels.labels == ("car",)
+    assert labels.boxes[0, 0].tolist() == pytest.approx([10 / 96, 10 / 64, 40 / 96, 30 / 64], abs=1e-4)
+    assert labels.boxes[2, 0].tolist() == pytest.approx([20 / 96, 12 / 64, 50 / 96, 32 / 64], abs=1e-4)
+    assert (written[-1].parent / written[-1].name.replace(".mot.txt", ".coco_vid.json")).exists()
+
+
+def test_load_tracklets_refuses_a_missing_file(comfy_server):
+    prompt = {"1": {"class_type": "LoadTracklets", "inputs": {"file": "nope.txt", "format": "auto", "width": 96,
+                                                              "height": 64, "video": 0, "box_size": 0.1}},
+              "2": {"class_type": "TrackletsToTracks", "inputs": {"tracklets": ["1", 0], "width": 96, "height": 64,
+                                                                  "layout": "grid", "points_per_box": 1}},
+              "3": {"class_type": "VisualizeTrackPoints", "inputs": {"images": ["4", 0], "tracks": ["2", 0],
+                                                                     "width": 0, "height": 0, "tail": 2,
+                                                                     "point_radius": 0}},
+              "4": {"class_type": "LoadImage", "inputs": {"image": comfy_host.TEST_IMAGE}},
+              "5": {"class_type": "TrackDiffTestImageStats", "inputs": {"images": ["3", 0]}}}
+    with pytest.raises(comfy_host.PromptRejected) as info:
+        comfy_server.queue_prompt(prompt)
+    assert "nope.txt" in info.value.body
