@@ -49,6 +49,7 @@ class ComfySVDBackend:
             raise TrackDiffError("--checkpoint", os.path.basename(checkpoint), f"could not be loaded ({exc})",
                                  "pass an SVD img2vid checkpoint") from None
         self.model, _clip, self.vae, self.clip_vision = loaded
+        self.model.model.requires_grad_(False)  # frozen: no gradient is computed or stored for the UNet
         self.sites = site_specs(self.model)  # a clear error for anything but SVD
         if self.clip_vision is None or self.vae is None:
             raise TrackDiffError("--checkpoint", os.path.basename(checkpoint), "has no CLIP vision or VAE",

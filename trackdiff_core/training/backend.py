@@ -81,10 +81,7 @@ def use_comfyui(comfyui_path: str | None, cpu: bool) -> None:
             sys.path.insert(0, str(root))
     if importlib.util.find_spec("comfy") is None:
         raise TrackDiffError("--comfyui", comfyui_path, "ComfyUI is not importable", "pass --comfyui /path/to/ComfyUI")
-    import comfy.cli_args  # parses no command line when imported as a library
-
-    if cpu or not torch.cuda.is_available():
-        comfy.cli_args.args.cpu = True
+    importlib.import_module(pack_package() + ".nodes.comfyui_library").use_as_library(cpu)
 
 
 def resolve_backend(name: str, **options) -> ModelBackend:

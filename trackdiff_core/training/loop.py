@@ -55,6 +55,8 @@ def clip_index(dataset, step: int, seed: int) -> int:
 class TrainingResult:
     output: Path
     steps: int
+    module: torch.nn.Module | None = None  # the trained modules, as they were saved
+    backend: ModelBackend | None = None
     history: list[dict] = field(default_factory=list)
     evaluations: list[dict] = field(default_factory=list)
 
@@ -168,7 +170,7 @@ class Trainer:
 
     def run(self) -> TrainingResult:
         start = self._setup()
-        result = TrainingResult(self.out / self.task.output_name, self.steps)
+        result = TrainingResult(self.out / self.task.output_name, self.steps, self.module, self.backend)
         params = [p for group in self.optimizer.param_groups for p in group["params"]]
         if self.eval_every and start == 0:
             result.evaluations.append(self._evaluation(0))
