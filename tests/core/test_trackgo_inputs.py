@@ -73,6 +73,17 @@ def test_tracks_input_moves_each_mask_by_its_objects_mean_displacement():
     np.testing.assert_allclose(moves[result.trajectories.groups == 1], 0.0, atol=1e-6)
 
 
+def test_ungrouped_tracks_with_one_mask_move_it_together():
+    path = torch.tensor([[[10.0, 20.0], [10.0, 30.0]], [[30.0, 20.0], [30.0, 30.0]]])  # two parallel tracks
+    result = build_objects(None, square(5, 5, 15, 15)[None], tracks={"track_path": path}, points_k=3, points_s=1,
+                           frame_count=2, width=W, height=H)
+    moves = result.trajectories.points[-1] - result.trajectories.points[0]
+    np.testing.assert_allclose(moves, np.tile([20 / W, 0.0], (3, 1)), atol=1e-6)
+    with pytest.raises(TrackDiffError, match="tracks: there are more masks than arrows"):  # one track per mask then
+        build_objects(None, np.stack([square(5, 5, 15, 15)] * 3), tracks={"track_path": path}, frame_count=2,
+                      width=W, height=H)
+
+
 def test_label_map_masks():
     label_map = np.zeros((H, W), np.float32)
     label_map[2:8, 2:8] = 2 / 255  # as LoadImage gives an 8-bit label PNG

@@ -7,8 +7,8 @@ Where the arrows come from:
   or ``null``, which takes the next mask of the MASK input (the counts must match exactly);
 * **a STRING of paths** (``arrows``): coordinate JSON ``[[{"x", "y"}, ...], ...]`` in pixels of ``width`` × ``height``
   (KJNodes' spline editor, core ``WanMoveTracksFromCoords``); path ``i`` moves mask ``i`` with the ``timing`` curve;
-* **core TRACKS** (``tracks``): each object (TrackDiff's groups, else each track) moves by its points' mean
-  displacement, frame by frame, resampled to the frame count.
+* **core TRACKS** (``tracks``): each object (TrackDiff's groups, else each track; with a single mask, all tracks
+  together) moves by its points' mean displacement, frame by frame, resampled to the frame count.
 
 With a STRING or TRACKS, the masks come from the MASK input (one per object, or a label map); there must be exactly one
 arrow per mask. Each mask gets ``K · s`` points (farthest-point sampling, seeded per object: see
@@ -95,14 +95,22 @@ def _paths_from_string(arrows: str, width: int, height: int) -> list[np.ndarray]
     return paths
 
 
-def _object_paths_from_tracks(tracks: dict, width: int, height: int, frames: int) -> list[np.ndarray]:
-    """Per object, its points' mean position per frame (visible points where there are any), resampled."""
+def _object_paths_from_tracks(tracks: dict, width: int, height: int, frames: int, masks: int) -> list[np.ndarray]:
+    """Per object, its points' mean position per frame (visible points where there are any), resampled.
+
+    Objects are TrackDiff's groups when the tracks carry them; otherwise each track is an object, except that with a
+    single mask all tracks move it together (e.g. core ``GenerateTracks``' bundle of parallel tracks)."""
     size = tracks.get(SIZE_KEY) if isinstance(tracks, dict) else None
     w, h = (int(size[0]), int(size[1])) if size is not None else (width, height)
     trajectories = trajectories_from_tracks(tracks, w, h, "tracks")
     if trajectories.num_points == 0:
         raise TrackDiffError("tracks", "0 points", "hold no track", "connect tracks with at least one point")
-    groups = trajectories.groups if tracks.get(GROUPS_KEY) is not None else np.arange(trajectories.num_points)
+    if tracks.get(GROUPS_KEY) is not None:
+        groups = trajectories.groups
+    elif masks == 1:
+        groups = np.zeros(trajectories.num_points, np.int64)
+    else:
+        groups = np.arange(trajectories.num_points)
     count = int(groups.max()) + 1
     paths = []
     for g in range(count):
@@ -161,7 +169,7 @@ def build_objects(
             _check_counts(len(paths), len(fitted), "arrows")
             trajectories = masks_and_paths_to_trajectories(fitted, paths, frames, points, seed, timing)
         else:
-            paths = _object_paths_from_tracks(tracks, width, height, frames)
+            paths = _object_paths_from_tracks(tracks, width, height, frames, len(fitted))
             _check_counts(len(paths), len(fitted), "tracks")
             trajectories = _move_by_paths(fitted, paths, frames, points, seed)
         return TrackGoObjects(trajectories, fitted, paths, _identity(len(paths)), width, height)
