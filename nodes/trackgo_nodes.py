@@ -12,6 +12,7 @@ from comfy_api.latest import io
 import folder_paths
 
 from ..trackdiff_core.errors import TrackDiffError
+from ..trackdiff_core.formats.tracks_dict import GROUPS_KEY
 from ..trackdiff_core.mask_arrow_document import MaskArrowDocument
 from ..trackdiff_core.render import blank_frames, draw_masks, draw_paths, draw_trajectories
 from ..trackdiff_core.timing import TIMINGS
@@ -156,6 +157,17 @@ class TrackAdapterLoader(io.ComfyNode):
         return io.NodeOutput(adapter)
 
 
+def _note_point_density(tracks, trained: int) -> None:
+    """Log when the objects carry another number of points than the adapter saw in training (K · s)."""
+    groups = tracks.get(GROUPS_KEY) if isinstance(tracks, dict) else None
+    if groups is None:
+        return
+    counts = set(np.bincount(np.asarray(groups.cpu() if hasattr(groups, "cpu") else groups)).tolist()) - {0}
+    if counts and counts != {trained}:
+        log.warning("ApplyTrackAdapter: the tracks have %s points per object; the adapter was trained with K·s = %d "
+                    "(set K and s on Mask Arrow To Trajectories to match)", sorted(counts), trained)
+
+
 class ApplyTrackAdapter(io.ComfyNode):
     @classmethod
     def define_schema(cls):
@@ -196,6 +208,7 @@ class ApplyTrackAdapter(io.ComfyNode):
                      "strength is 0" if strength == 0.0 else "no visible track point")
             return io.NodeOutput(model)
         if adapter is not None:
+            _note_point_density(tracks, adapter.config.points_per_object)
             adapter = adapter_in_dtype(adapter, compute_dtype(model))
         runtime = TrackGoRuntime(adapter, guide, strength, tau)
         return io.NodeOutput(apply_trackgo(model, runtime, start_percent, end_percent))

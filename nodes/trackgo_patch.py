@@ -2,10 +2,15 @@
 
 Two ``transformer_options`` patches, both lists that other packs' patches share (no ``attn1`` replace slot is taken):
 
-* ``attn1_patch`` sees the attention's input ``n`` and, in a temporal twin, computes the trainable branch ``Δ`` for the
-  conditional rows (stored in the call's cache); it returns its inputs unchanged;
+* ``attn1_patch`` sees the attention's input ``n`` and, in a temporal twin, runs the trainable branch's attention for
+  the conditional rows (its narrow output is kept in the call's cache); it returns its inputs unchanged;
 * ``attn1_output_patch`` sees the frozen attention's output ``y`` (computed by ComfyUI exactly as stock) and returns the
-  merge ``y · (1 + s·(M − 1)) + s · M ⊙ Δ`` (``trackdiff_core/trackgo/adapter.py``).
+  merge ``y · max(0, 1 + s·(M − 1)) + s · M ⊙ Δ`` with ``Δ = W_o ·`` (the kept output)
+  (``trackdiff_core/trackgo/adapter.py``). Without an adapter only this patch is installed.
+
+Memory: while any ``attn1_patch`` is installed, ComfyUI's ``BasicTransformerBlock`` keeps ``n`` referenced (as
+``context_attn1`` / ``value_attn1``) until the block returns, so one activation of each temporal block lives through its
+feed-forward; measured on the full-size SVD that is +3.7 % peak activation memory (see docs/trackgo.md).
 
 Both fire in the spatial blocks too (same options); :func:`nodes.svd_hooks.call_context`'s ``temporal`` flag makes them
 act only in the 16 temporal twins, robust when ``h·w == T``. Outside ``start_percent .. end_percent`` they do nothing.
@@ -104,12 +109,12 @@ class TrackGoPatch:
                              int(latent[-1]), attention)
 
     def before(self, n, context, value, extra_options):
-        """``attn1_patch``: the trainable branch, from the attention's input."""
+        """``attn1_patch``: the trainable branch's attention, from the attention's input."""
         site = self._site_call(extra_options)
         if site is not None:
-            delta = self.runtime.branch(site[0], n, site[1])
-            if delta is not None:
-                call_context(extra_options).cache[(self.token, site[0])] = delta
+            attended = self.runtime.branch(site[0], n, site[1])
+            if attended is not None:
+                call_context(extra_options).cache[(self.token, site[0])] = attended
         return n, context, value
 
     def after(self, out, extra_options):
@@ -117,8 +122,8 @@ class TrackGoPatch:
         site = self._site_call(extra_options)
         if site is None:
             return out
-        delta = call_context(extra_options).cache.pop((self.token, site[0]), None)
-        return self.runtime.merge(site[0], out, site[1], delta)
+        attended = call_context(extra_options).cache.pop((self.token, site[0]), None)
+        return self.runtime.merge(site[0], out, site[1], attended)
 
 
 def apply_trackgo(model, runtime, start_percent: float = 0.0, end_percent: float = 1.0, manage_memory: bool = True):

@@ -21,10 +21,14 @@ def test_untrained_adapter_adds_exactly_nothing():
     n = torch.randn(2 * 16, 6, 16)
     runtime = TrackGoRuntime(adapter, TrackGoGuide(moving_points()), strength=1.0, tau=1.0)
     call = SiteCall(6, [0, 1], 4, 4, 4, 4)
-    delta = runtime.branch("input_1", n, call)
+    attended = runtime.branch("input_1", n, call)
+    assert attended.shape == (16, 6, 4)  # the narrow branch (head width 8 / ratio 4, 2 heads) for the cond rows
+    delta = adapter.sites["input_1"].project(attended)
     assert delta.shape == (16, 6, 16) and torch.equal(delta, torch.zeros_like(delta))
     y = torch.randn_like(n)
-    assert torch.equal(runtime.merge("input_1", y, call, delta), y)
+    assert torch.equal(runtime.merge("input_1", y, call, attended), y)
+    with torch.no_grad():  # the in-place inference path too
+        assert torch.equal(runtime.merge("input_1", y, call, attended), y)
 
 
 def test_merge_equation_inside_and_outside_the_region():
@@ -43,8 +47,11 @@ def test_unconditional_rows_are_untouched_and_conditional_rows_follow_the_region
     runtime = TrackGoRuntime(adapter, TrackGoGuide(moving_points()), strength=1.0, tau=0.5)
     call = SiteCall(6, [1, 0], 8, 8, 8, 8)
     n, y = torch.randn(128, 6, 16), torch.randn(128, 6, 16)
-    delta = runtime.branch("input_1", n, call)
-    out = runtime.merge("input_1", y, call, delta)
+    attended = runtime.branch("input_1", n, call)
+    out = runtime.merge("input_1", y, call, attended)
+    with torch.no_grad():
+        assert torch.equal(runtime.merge("input_1", y, call, attended), out)
+    delta = adapter.sites["input_1"].project(attended)
     assert torch.equal(out[:64], y[:64])
     region = runtime.prepare(call, y.device, y.dtype).regions[0]
     assert region.any() and not region.all()

@@ -72,9 +72,9 @@ def test_fires_sixteen_times_per_call_only_on_temporal_tensors_even_when_hw_equa
     calls = []
     merge, branch = rt.merge, rt.branch
 
-    def spy_merge(key, y, call, delta):
-        out = merge(key, y, call, delta)
-        calls.append((key, tuple(y.shape), call.height, call.width, call.frames, tuple(call.kinds), delta is not None))
+    def spy_merge(key, y, call, attended):
+        out = merge(key, y, call, attended)
+        calls.append((key, tuple(y.shape), call.height, call.width, call.frames, tuple(call.kinds), attended is not None))
         per_chunk = call.height * call.width
         for index, kind in enumerate(call.kinds):  # unconditional rows come back untouched
             if kind == 1:
@@ -91,9 +91,9 @@ def test_fires_sixteen_times_per_call_only_on_temporal_tensors_even_when_hw_equa
     assert model_calls >= 1 and len(calls) == 16 * model_calls and len(per_key) == 16
     assert set(per_key.values()) == {model_calls} and Counter(branches) == per_key
     ambiguous = 0
-    for key, shape, h, w, t, kinds, has_delta in calls:
+    for key, shape, h, w, t, kinds, has_branch in calls:
         assert t == frames and shape[1] == frames and shape[0] == len(kinds) * h * w  # [B·h·w, T, C]
-        assert has_delta
+        assert has_branch
         ambiguous += h * w == frames
     assert ambiguous > 0
     assert any(1 in c[5] for c in calls) and any(0 in c[5] for c in calls)  # both halves of the guidance were seen

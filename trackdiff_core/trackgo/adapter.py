@@ -90,11 +90,21 @@ class SiteBranch(nn.Module):
         nn.init.zeros_(self.to_out.weight)
         nn.init.zeros_(self.to_out.bias)
 
+    def attend(self, n: torch.Tensor, features: torch.Tensor, attention: AttentionFn = sdpa_attention) -> torch.Tensor:
+        """The branch's attention output before ``W_o`` (narrow: ``[R, T, heads·d_head/ratio]``).
+
+        The host keeps this between its two hooks, a quarter of the width of ``Δ`` (memory), and applies
+        :meth:`project` when it merges."""
+        u = self.feature_proj(features)
+        u = u + n if u.shape != n.shape or torch.is_grad_enabled() else u.add_(n)
+        return attention(self.to_q(u), self.to_k(u), self.to_v(u), self.heads)
+
+    def project(self, attended: torch.Tensor) -> torch.Tensor:
+        return self.to_out(attended)
+
     def forward(self, n: torch.Tensor, features: torch.Tensor, attention: AttentionFn = sdpa_attention) -> torch.Tensor:
-        """``Δ`` for tokens ``n`` (``[R, T, C]``) and features ``f`` (``[R, T, c_l]``, broadcastable over rows)."""
-        u = n + self.feature_proj(features)
-        out = attention(self.to_q(u), self.to_k(u), self.to_v(u), self.heads)
-        return self.to_out(out)
+        """``Δ`` for tokens ``n`` (``[R, T, C]``) and features ``f`` (``[R, T, c_l]``)."""
+        return self.project(self.attend(n, features, attention))
 
 
 class TrackAdapter(nn.Module):
@@ -135,7 +145,7 @@ def merge_branches(original: torch.Tensor, delta: torch.Tensor | None, mask: tor
     scale = (1.0 + strength * (mask - 1.0)).clamp_min(0.0)
     out = original * scale
     if delta is not None:
-        out = out + (strength * mask) * delta
+        out = out.addcmul_(strength * mask, delta) if not torch.is_grad_enabled() else out + (strength * mask) * delta
     return out
 
 

@@ -138,7 +138,8 @@ class TrackGoRuntime:
 
     # -- the two hook calls --------------------------------------------------------------------------------------------
     def branch(self, key: str, n: torch.Tensor, call: SiteCall) -> torch.Tensor | None:
-        """``Δ`` for the conditional rows of ``n`` (``[chunks·h·w, T, C]``), or None (no adapter, or no cond rows)."""
+        """The trainable branch's attention for the conditional rows of ``n`` (``[chunks·h·w, T, C]``), before its
+        output projection (narrow, so holding it until :meth:`merge` is cheap); None without an adapter or cond rows."""
         if self.adapter is None or 0 not in call.kinds:
             return None
         prepared = self.prepare(call, n.device, n.dtype)
@@ -152,26 +153,40 @@ class TrackGoRuntime:
             features = features.repeat(len(cond), 1, 1)
         branch = self.adapter.sites[key]
         dtype = branch.to_out.weight.dtype
-        delta = branch(rows.to(dtype), features, call.attention)
-        return delta.to(n.dtype)
+        return branch.attend(rows.to(dtype), features, call.attention)
 
-    def merge(self, key: str, y: torch.Tensor, call: SiteCall, delta: torch.Tensor | None) -> torch.Tensor:
-        """The merged output; rows of unconditional chunks are ``y``'s own."""
+    def merge(self, key: str, y: torch.Tensor, call: SiteCall, attended: torch.Tensor | None) -> torch.Tensor:
+        """The merged output ``y · max(0, 1 + s(M − 1)) + s · M ⊙ Δ``; unconditional rows are ``y``'s own.
+
+        One new tensor is allocated (the output); ``Δ = W_o · attended`` exists only for the conditional rows."""
         if 0 not in call.kinds:
             return y
         prepared = self.prepare(call, y.device, y.dtype)
         level = self._level_of(key, call, prepared)
         per_chunk = call.chunk_rows(y.shape[0])
         mask = prepared.masks[level].to(y.dtype)[:, None, None]
-        pieces, used = [], 0
-        for index, kind in enumerate(call.kinds):
-            rows = y[index * per_chunk:(index + 1) * per_chunk]
-            if kind != 0:
-                pieces.append(rows)
-                continue
-            part = None if delta is None else delta[used * per_chunk:(used + 1) * per_chunk]
-            used += 1
-            pieces.append(merge_branches(rows, part, mask, self.strength))
-            if self.training and part is not None:
-                self.attention_terms.append(attention_loss(part, rows, prepared.regions[level]))
-        return pieces[0] if len(pieces) == 1 else torch.cat(pieces)
+        cond = [i for i, kind in enumerate(call.kinds) if kind == 0]
+        if len(cond) == len(call.kinds) == 1:
+            scale = mask
+        else:  # 1 on unconditional rows (exactly: y · 1 == y), the mask on conditional ones
+            scale = torch.ones(len(call.kinds), per_chunk, 1, 1, dtype=y.dtype, device=y.device)
+            scale[cond] = mask
+            scale = scale.view(-1, 1, 1)
+        scale = (1.0 + self.strength * (scale - 1.0)).clamp_min(0.0)
+        out = y * scale
+        if attended is None:
+            return out
+        branch = self.adapter.sites[key]
+        delta = branch.project(attended).to(y.dtype)
+        weight = self.strength * mask
+        grad = torch.is_grad_enabled()
+        for used, index in enumerate(cond):
+            part = delta[used * per_chunk:(used + 1) * per_chunk]
+            rows = slice(index * per_chunk, (index + 1) * per_chunk)
+            if grad:  # out of place, so autograd sees every step
+                out = torch.cat([out[:rows.start], out[rows] + weight * part, out[rows.stop:]])
+            else:
+                out[rows].addcmul_(weight, part)
+            if self.training:
+                self.attention_terms.append(attention_loss(part, y[rows], prepared.regions[level]))
+        return out
