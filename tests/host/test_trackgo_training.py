@@ -140,3 +140,19 @@ def test_full_workflow_with_the_trained_adapter_runs_through_prompt(pack, traine
     stock["7"]["inputs"]["model"] = ["1", 0]
     plain = comfy_server.run(stock)["9"]["trackdiff_stats"][0]
     assert abs(plain["mean"] - stats["mean"]) > 1e-6  # the adapter steered the video
+
+
+def test_the_top_level_entry_point_runs_inside_the_pack(comfy_lib, tiny_svd_path, tmp_path):
+    """``python -m trackdiff_core.training`` from the pack's folder: the top-level core re-runs itself from the
+    repository imported as a package, so the ComfyUI glue and the core are one copy."""
+    import sys
+
+    from trackdiff_core.training.cli import main  # the top-level package, as `python -m` imports it
+
+    args = ["trackgo", "--comfyui", str(comfy_lib), "--checkpoint", str(tiny_svd_path), "--device", "cpu",
+            "--frames", "4", "--width", "32", "--height", "32", "--steps", "2", "--out", str(tmp_path / "run")]
+    assert main(args) == 0
+    assert "trackdiff_pack.nodes.training_backend" in sys.modules
+    adapter = sys.modules["trackdiff_pack.trackdiff_core.trackgo.weights"].load_adapter(
+        str(tmp_path / "run" / "trackgo_adapter.safetensors"))
+    assert adapter.trained_steps == 2 and adapter.config.frames == 4
