@@ -203,9 +203,10 @@ class ApplyTrackAdapter(io.ComfyNode):
         site_specs(model)  # a clear error for a model that is not SVD, whatever the strength
         guide = TrackGoGuide(tracks=tracks)
         tau = None if tau < 0 else check_tau(tau)
-        if strength == 0.0 or guide.is_empty():
-            log.info("ApplyTrackAdapter: %s, the model is left unchanged",
-                     "strength is 0" if strength == 0.0 else "no visible track point")
+        inert = "strength is 0" if strength == 0.0 else "no visible track point" if guide.is_empty() else \
+            "no adapter and tau = 1" if adapter is None and tau == 1.0 else None
+        if inert:
+            log.info("ApplyTrackAdapter: %s, the model is left unchanged", inert)
             return io.NodeOutput(model)
         if adapter is not None:
             _note_point_density(tracks, adapter.config.points_per_object)

@@ -4,10 +4,11 @@ import pytest
 import torch
 
 from trackdiff_core.errors import TrackDiffError
-from trackdiff_core.trackgo import (SiteCall, SiteSpec, TrackAdapter, TrackGoConfig, TrackGoGuide, TrackGoRuntime,
+from trackdiff_core.trackgo import (SiteCall, TrackAdapter, TrackGoConfig, TrackGoGuide, TrackGoRuntime,
                                     attention_loss, merge_branches)
 
 from trackgo_builders import SMALL, SVD_PARAMETERS, moving_points, randomize_outputs, svd_sites
+
 
 def test_full_size_adapter_is_well_under_five_percent_of_the_unet():
     adapter = TrackAdapter(svd_sites(), TrackGoConfig())

@@ -51,6 +51,7 @@ def test_inert_cases_reproduce_stock(m, tiny_svd, stock, tracks):
     assert model is tiny_svd.model  # strength 0: nothing patched at all
     empty = m["inputs"].build_objects(None, frame_count=6, width=64, height=64).to_tracks()
     assert node.execute(tiny_svd.model, empty, 1.0, 0.3, 0.0, 1.0, adapter=adapter).args[0] is tiny_svd.model
+    assert node.execute(tiny_svd.model, tracks, 1.0, 1.0, 0.0, 1.0).args[0] is tiny_svd.model  # zero-weight, tau 1
     # A window that holds no step of the run also leaves every step stock.
     middle, _ = apply(m, tiny_svd.model, tracks, adapter, tau=0.3, start=0.4, end=0.6)  # holds neither 700 nor 0.002
     assert torch.equal(tiny_svd.run(middle, frames=6, steps=2), stock)

@@ -122,6 +122,7 @@ class TrackAdapter(nn.Module):
                 "give one encoder width per resolution level",
             )
         self.config = config
+        self.trained_steps = 0  # set from the file's metadata when loaded
         self.site_specs = {s.key: s for s in sites}
         if len(self.site_specs) != len(sites):
             raise TrackDiffError("sites", [s.key for s in sites], "repeats a site", "list each site once")
@@ -138,12 +139,16 @@ class TrackAdapter(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-def merge_branches(original: torch.Tensor, delta: torch.Tensor | None, mask: torch.Tensor, strength: float) -> torch.Tensor:
-    """``out = y · max(0, 1 + s·(M − 1)) + s · M ⊙ Δ`` (``mask`` broadcasts against ``original``, e.g. ``[R, 1, 1]``).
+def suppression_scale(mask: torch.Tensor, strength: float) -> torch.Tensor:
+    """The original branch's factor ``max(0, 1 + s·(M − 1))``: 1 in the region, towards ``τ`` outside.
 
     The clamp only matters for ``s > 1`` with a small ``τ``: the original branch is never turned negative."""
-    scale = (1.0 + strength * (mask - 1.0)).clamp_min(0.0)
-    out = original * scale
+    return (1.0 + strength * (mask - 1.0)).clamp_min(0.0)
+
+
+def merge_branches(original: torch.Tensor, delta: torch.Tensor | None, mask: torch.Tensor, strength: float) -> torch.Tensor:
+    """``out = y · max(0, 1 + s·(M − 1)) + s · M ⊙ Δ`` (``mask`` broadcasts against ``original``, e.g. ``[R, 1, 1]``)."""
+    out = original * suppression_scale(mask, strength)
     if delta is not None:
         out = out.addcmul_(strength * mask, delta) if not torch.is_grad_enabled() else out + (strength * mask) * delta
     return out

@@ -15,20 +15,16 @@ by frame count, latent size, device and dtype; in training they are rebuilt ever
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ..errors import TrackDiffError
-from .adapter import AttentionFn, TrackAdapter, attention_loss, merge_branches, sdpa_attention
+from .adapter import AttentionFn, TrackAdapter, attention_loss, sdpa_attention, suppression_scale
 from .config import TrackGoConfig, check_tau
 from .guide import TrackGoGuide
 from .raster import level_sizes, motion_region, pool_region, rasterize
-
-log = logging.getLogger(__name__)
-
 
 @dataclass
 class SiteCall:
@@ -172,8 +168,7 @@ class TrackGoRuntime:
             scale = torch.ones(len(call.kinds), per_chunk, 1, 1, dtype=y.dtype, device=y.device)
             scale[cond] = mask
             scale = scale.view(-1, 1, 1)
-        scale = (1.0 + self.strength * (scale - 1.0)).clamp_min(0.0)
-        out = y * scale
+        out = y * suppression_scale(scale, self.strength)
         if attended is None:
             return out
         branch = self.adapter.sites[key]

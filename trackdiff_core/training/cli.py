@@ -16,7 +16,6 @@ import logging
 import sys
 from pathlib import Path
 
-from ..errors import TrackDiffError
 from .tasks import load_builtin_tasks
 
 log = logging.getLogger(__name__)
