@@ -4,8 +4,26 @@ from typing_extensions import override
 
 from comfy_api.latest import ComfyExtension, io
 
-from . import track_conversion_nodes, track_file_nodes, trackdiffusion_nodes, tracklet_editor_node, visualize_nodes
+from . import (
+    track_conversion_nodes,
+    track_file_nodes,
+    trackdiffusion_nodes,
+    tracklet_editor_node,
+    trackgo_cut_and_drag_node,
+    trackgo_nodes,
+    visualize_nodes,
+)
 from .model_folder import register_model_folder
+
+NODE_MODULES = (
+    tracklet_editor_node,
+    track_file_nodes,
+    track_conversion_nodes,
+    visualize_nodes,
+    trackdiffusion_nodes,
+    trackgo_nodes,
+    trackgo_cut_and_drag_node,
+)
 
 
 class TrackDiffExtension(ComfyExtension):
@@ -15,8 +33,7 @@ class TrackDiffExtension(ComfyExtension):
 
     @override
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [*tracklet_editor_node.NODES, *track_file_nodes.NODES, *track_conversion_nodes.NODES, *visualize_nodes.NODES,
-                *trackdiffusion_nodes.NODES]
+        return [node for module in NODE_MODULES for node in module.NODES]
 
 
 def create_extension() -> TrackDiffExtension:

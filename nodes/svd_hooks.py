@@ -95,7 +95,8 @@ class CallContext:
 
     ``frames`` is ``T``; the batch holds ``chunks`` groups of ``T`` rows, chunk ``i`` being conditional when
     ``cond_or_uncond[i] == 0`` and unconditional when it is ``1``. ``temporal`` is true while a ``time_stack`` twin runs.
-    ``cache`` holds per-call values patches share (e.g. object tokens built once for all 16 sites).
+    ``cache`` holds per-call values patches share (e.g. object tokens built once for all 16 sites). ``latent_shape`` is
+    the shape of the model's input, so patches know the latent size (level 0) whatever site they run at.
     """
 
     frames: int
@@ -104,6 +105,7 @@ class CallContext:
     sigma: torch.Tensor | None
     temporal: bool = False
     cache: dict = field(default_factory=dict)
+    latent_shape: tuple[int, ...] | None = None  # the diffusion model's input x: [chunks·T, channels, H, W]
 
     def chunk_is_uncond(self) -> list[bool]:
         return [c == 1 for c in self.cond_or_uncond]
@@ -127,7 +129,8 @@ def _diffusion_model_wrapper(executor, x, timesteps, context, y, control, transf
     if len(kinds) != chunks:  # a caller that batches differently: treat every chunk as conditional
         kinds = [0] * chunks
     previous = transformer_options.get(STATE_KEY)
-    transformer_options[STATE_KEY] = CallContext(frames, chunks, kinds, transformer_options.get("sigmas"))
+    transformer_options[STATE_KEY] = CallContext(frames, chunks, kinds, transformer_options.get("sigmas"),
+                                                 latent_shape=tuple(x.shape))
     try:
         return executor(x, timesteps, context, y, control, transformer_options, **kwargs)
     finally:

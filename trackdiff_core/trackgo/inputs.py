@@ -1,0 +1,206 @@
+"""``MaskArrowToTrajectories``'s logic: masks + arrows (from the editor's document, a STRING of paths, or core TRACKS)
+-> TrackGo point trajectories, as a core ``TRACKS`` dict that keeps each point's object and each object's mask.
+
+Where the arrows come from:
+
+* **the document** (``mask_arrows_json``, the drawing widget's state): each object has a path and either a painted mask
+  or ``null``, which takes the next mask of the MASK input (the counts must match exactly);
+* **a STRING of paths** (``arrows``): coordinate JSON ``[[{"x", "y"}, ...], ...]`` in pixels of ``width`` × ``height``
+  (KJNodes' spline editor, core ``WanMoveTracksFromCoords``); path ``i`` moves mask ``i`` with the ``timing`` curve;
+* **core TRACKS** (``tracks``): each object (TrackDiff's groups, else each track; with a single mask, all tracks
+  together) moves by its points' mean displacement, frame by frame, resampled to the frame count.
+
+With a STRING or TRACKS, the masks come from the MASK input (one per object, or a label map); there must be exactly one
+arrow per mask. Each mask gets ``K · s`` points (farthest-point sampling, seeded per object: see
+:mod:`trackdiff_core.trackgo_points`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..colors import palette_color
+from ..errors import TrackDiffError, join_field
+from ..formats.coords_json import parse_coords
+from ..formats.tracks_dict import GROUPS_KEY, trajectories_from_tracks, trajectories_to_tracks
+from ..mask_arrow_document import MaskArrowDocument
+from ..masks import as_masks, require_nonempty, resize_masks, split_label_map
+from ..timing import check_timing, frame_positions
+from ..trackgo_points import masks_and_paths_to_trajectories, sample_points_in_mask
+from ..trajectories import PointTrajectories
+from ..validate import frame_size, integer
+from .guide import MASKS_KEY, SIZE_KEY
+
+MASK_LAYOUTS = ("one_per_object", "label_map")
+
+
+@dataclass(frozen=True)
+class TrackGoObjects:
+    """The result: trajectories, each object's mask (at ``width`` × ``height``), its path for previews, identity."""
+
+    trajectories: PointTrajectories
+    masks: np.ndarray  # bool[N, height, width]
+    paths: list[np.ndarray]  # N polylines, normalised (the arrow; for TRACKS input the objects' mean paths)
+    objects: list[dict]  # N × {"id", "label", "color"}
+    width: int
+    height: int
+
+    def to_tracks(self) -> dict:
+        """A core TRACKS dict in pixels of ``width`` × ``height``, with TrackDiff's groups, objects, size and masks."""
+        import torch
+
+        tracks = trajectories_to_tracks(self.trajectories, self.width, self.height, self.objects)
+        tracks[SIZE_KEY] = [self.width, self.height]
+        tracks[MASKS_KEY] = torch.from_numpy(self.masks.copy())
+        return tracks
+
+
+def read_masks(masks, layout: str, field: str = "masks") -> np.ndarray | None:
+    """``bool[N, H, W]`` from a MASK batch (one per object) or a label map (one object per non-zero label)."""
+    if masks is None:
+        return None
+    if layout not in MASK_LAYOUTS:
+        raise TrackDiffError("mask_layout", layout, "is not a known layout", f"use one of {', '.join(MASK_LAYOUTS)}")
+    if layout == "label_map":
+        return split_label_map(masks, field)[0]
+    return as_masks(masks, field)
+
+
+def _identity(count: int) -> list[dict]:
+    return [{"id": i, "label": "", "color": palette_color(i)} for i in range(count)]
+
+
+def _check_counts(arrows: int, masks: int, source: str) -> None:
+    if arrows != masks:
+        more = "arrows than masks" if arrows > masks else "masks than arrows"
+        raise TrackDiffError(source, f"{arrows} arrows for {masks} masks", f"there are more {more}",
+                             "give exactly one arrow (or one anchor point) per mask")
+
+
+def _paths_from_string(arrows: str, width: int, height: int) -> list[np.ndarray]:
+    tracks = parse_coords(arrows, "arrows")
+    paths = []
+    for index, track in enumerate(tracks):
+        path = np.asarray(track, dtype=np.float64) / np.array([width, height], dtype=np.float64)
+        outside = ((path < 0.0) | (path > 1.0)).any(axis=-1)
+        if outside.any():
+            point = int(np.argmax(outside))
+            raise TrackDiffError(
+                f"arrows[{index}][{point}]", list(track[point]), f"lies outside the {width}×{height} frame",
+                "keep arrows inside the image, or set width and height to the size the arrows were drawn at",
+            )
+        paths.append(path.astype(np.float32))
+    return paths
+
+
+def _object_paths_from_tracks(tracks: dict, width: int, height: int, frames: int, masks: int) -> list[np.ndarray]:
+    """Per object, its points' mean position per frame (visible points where there are any), resampled.
+
+    Objects are TrackDiff's groups when the tracks carry them; otherwise each track is an object, except that with a
+    single mask all tracks move it together (e.g. core ``GenerateTracks``' bundle of parallel tracks)."""
+    size = tracks.get(SIZE_KEY) if isinstance(tracks, dict) else None
+    w, h = (int(size[0]), int(size[1])) if size is not None else (width, height)
+    trajectories = trajectories_from_tracks(tracks, w, h, "tracks")
+    if trajectories.num_points == 0:
+        raise TrackDiffError("tracks", "0 points", "hold no track", "connect tracks with at least one point")
+    if tracks.get(GROUPS_KEY) is not None:
+        groups = trajectories.groups
+    elif masks == 1:
+        groups = np.zeros(trajectories.num_points, np.int64)
+    else:
+        groups = np.arange(trajectories.num_points)
+    count = int(groups.max()) + 1
+    paths = []
+    for g in range(count):
+        pts = trajectories.points[:, groups == g]
+        vis = trajectories.visible[:, groups == g]
+        weight = np.where(vis.any(axis=1, keepdims=True), vis, True).astype(np.float64)
+        mean = (pts * weight[..., None]).sum(axis=1) / weight.sum(axis=1, keepdims=True)
+        paths.append(mean.astype(np.float32))
+    positions = frame_positions(trajectories.num_frames, frames)
+    lo = np.floor(positions).astype(int)
+    hi = np.minimum(lo + 1, trajectories.num_frames - 1)
+    frac = (positions - lo)[:, None]
+    return [(p[lo] * (1 - frac) + p[hi] * frac).astype(np.float32) for p in paths]
+
+
+def _move_by_paths(masks: np.ndarray, paths: list[np.ndarray], frames: int, points: int, seed: int) -> PointTrajectories:
+    """Points in each mask, moved by its per-frame path (one position per frame) relative to the path's start."""
+    all_points, groups = [], []
+    for index, (mask, path) in enumerate(zip(masks, paths)):
+        start = sample_points_in_mask(mask, points, seed, index, join_field("masks", index))
+        move = (path - path[:1]).astype(np.float32)
+        all_points.append(start[None] + move[:, None])
+        groups.append(np.full(len(start), index, dtype=np.int64))
+    stacked = np.concatenate(all_points, axis=1)
+    visible = ((stacked >= 0.0) & (stacked <= 1.0)).all(axis=-1)
+    return PointTrajectories(stacked, visible, np.concatenate(groups))
+
+
+def build_objects(
+    document: MaskArrowDocument | None, masks=None, mask_layout: str = "one_per_object", arrows: str | None = None,
+    tracks: dict | None = None, points_k: int = 8, points_s: int = 4, seed: int = 0, frame_count: int = 14,
+    timing: str = "linear", width: int = 1024, height: int = 576,
+) -> TrackGoObjects:
+    """Masks + arrows -> :class:`TrackGoObjects` (the rules are in the module docstring)."""
+    width, height = frame_size(width, height)
+    frames = integer(frame_count, "frame_count", 1, 4096, fix="use between 1 and 4096 frames")
+    points = integer(points_k, "K", 1, 4096) * integer(points_s, "s", 1, 64)
+    if points > 4096:
+        raise TrackDiffError("K · s", points, "is more than 4096 points per object", "lower K or s")
+    timing = check_timing(timing, "timing")
+    external = read_masks(masks, mask_layout)
+    if arrows is not None and not str(arrows).strip():
+        arrows = None
+    if arrows is not None and tracks is not None:
+        raise TrackDiffError("arrows / tracks", "both connected", "give the arrows one way only",
+                             "connect either the arrows STRING or the tracks")
+    if arrows is not None or tracks is not None:
+        source = "arrows" if arrows is not None else "tracks"
+        if external is None:
+            raise TrackDiffError("masks", None, f"are needed with {source} (they say which region each arrow moves)",
+                                 "connect a MASK batch with one mask per arrow, or a label map")
+        require_nonempty(external, "masks")
+        fitted = resize_masks(external, width, height)
+        if arrows is not None:
+            paths = _paths_from_string(arrows, width, height)
+            _check_counts(len(paths), len(fitted), "arrows")
+            trajectories = masks_and_paths_to_trajectories(fitted, paths, frames, points, seed, timing)
+        else:
+            paths = _object_paths_from_tracks(tracks, width, height, frames, len(fitted))
+            _check_counts(len(paths), len(fitted), "tracks")
+            trajectories = _move_by_paths(fitted, paths, frames, points, seed)
+        return TrackGoObjects(trajectories, fitted, paths, _identity(len(paths)), width, height)
+
+    document = document if document is not None else MaskArrowDocument(14, ())
+    taken = list(external) if external is not None else []
+    wanted = sum(1 for obj in document.objects if obj.mask is None)
+    if wanted != len(taken):
+        raise TrackDiffError(
+            "masks", f"{len(taken)} masks for {wanted} objects without a painted mask",
+            "the MASK input does not match the objects that take their mask from it"
+            + (" (more masks than arrows)" if len(taken) > wanted else " (more arrows than masks)"),
+            "connect one mask per object that has no painted mask (or paint them in the editor)",
+        )
+    if not document.objects:
+        empty = PointTrajectories(np.zeros((frames, 0, 2), np.float32), groups=np.zeros(0, np.int64))
+        return TrackGoObjects(empty, np.zeros((0, height, width), bool), [], [], width, height)
+    fitted, paths, timings, windows = [], [], [], []
+    supply = iter(taken)
+    for index, obj in enumerate(document.objects):
+        mask = obj.decoded_mask(f"mask_arrows_json.objects[{index}].mask")
+        mask = next(supply) if mask is None else mask
+        if not mask.any():
+            raise TrackDiffError(f"masks[{index}]", "empty mask", "has no pixel set",
+                                 "paint the object's region, or remove the object")
+        fitted.append(resize_masks(mask[None], width, height)[0])
+        paths.append(np.asarray(obj.path, dtype=np.float32))
+        timings.append(obj.timing)
+        windows.append((obj.start_frame, document.end_frame(obj)))
+    fitted = np.stack(fitted)
+    trajectories = masks_and_paths_to_trajectories(fitted, paths, frames, points, seed, timings, windows,
+                                                   document.frame_count)
+    objects = [{"id": o.id, "label": o.label, "color": o.color} for o in document.objects]
+    return TrackGoObjects(trajectories, fitted, paths, objects, width, height)

@@ -1,0 +1,143 @@
+"""``python -m trackdiff_core.training``: train TrackDiff's modules, or write synthetic clips.
+
+    python -m trackdiff_core.training trackgo --checkpoint svd_xt.safetensors --comfyui ~/ComfyUI \\
+        --data synthetic --frames 14 --width 512 --height 320 --steps 20000 --out runs/trackgo
+    python -m trackdiff_core.training synth --out data/synthetic --count 1000 --frames 14 --width 256 --height 256
+
+Each registered task (:mod:`.tasks`) is a sub-command with the common options below plus its own. See
+``docs/training.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from pathlib import Path
+
+from .tasks import load_builtin_tasks
+
+log = logging.getLogger(__name__)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("run")
+    group.add_argument("--out", required=True, help="output folder: log.jsonl, checkpoints/, the final file")
+    group.add_argument("--steps", type=int, default=1000, help="optimizer steps in all (a resumed run continues to it)")
+    group.add_argument("--lr", type=float, default=1e-4, help="AdamW learning rate")
+    group.add_argument("--weight-decay", type=float, default=0.0)
+    group.add_argument("--grad-clip", type=float, default=1.0, help="gradient norm clip (0: none)")
+    group.add_argument("--seed", type=int, default=0, help="seeds every step's clip, noise, sigma and points")
+    group.add_argument("--save-every", type=int, default=500, help="checkpoint every N steps (and at the end)")
+    group.add_argument("--keep", type=int, default=3, help="checkpoints to keep")
+    group.add_argument("--eval-every", type=int, default=0, help="evaluate on fixed held-out clips every N steps")
+    group.add_argument("--eval-clips", type=int, default=4)
+    group.add_argument("--log-every", type=int, default=10, help="log a line every N steps (log.jsonl gets every one)")
+    group.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
+    group.add_argument("--init", default=None, help="start from these weights (our format) instead of fresh ones")
+    group = parser.add_argument_group("data")
+    group.add_argument("--data", default="synthetic", help='"synthetic" (generated on the fly) or a folder of clips')
+    group.add_argument("--frames", type=int, default=14, help="frames per clip")
+    group.add_argument("--width", type=int, default=256, help="training width in pixels (multiple of 8)")
+    group.add_argument("--height", type=int, default=256, help="training height in pixels (multiple of 8)")
+    group.add_argument("--max-objects", type=int, default=3, help="synthetic data: shapes per clip, at most")
+    group = parser.add_argument_group("model")
+    group.add_argument("--backend", default="comfyui", help='"comfyui", or "package.module:Class" for another backend')
+    group.add_argument("--checkpoint", default=None, help="the SVD checkpoint (e.g. svd_xt.safetensors)")
+    group.add_argument("--comfyui", default=None, help="ComfyUI's folder, when it is not importable already")
+    group.add_argument("--device", default=None, help='"cpu" to force the CPU (default: ComfyUI\'s choice)')
+    group.add_argument("--unet-dtype", default=None, choices=["fp32", "fp16", "bf16"], help="frozen UNet's dtype")
+    group.add_argument("--fps", type=int, default=6, help="SVD's fps conditioning")
+    group.add_argument("--motion-bucket-id", type=int, default=127, help="SVD's motion bucket conditioning")
+    group.add_argument("--augmentation-level", type=float, default=0.0, help="SVD's conditioning-frame noise")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m trackdiff_core.training", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, task in sorted(load_builtin_tasks().items()):
+        sub = commands.add_parser(name, help=task.help, description=task.help)
+        _common(sub)
+        task.add_arguments(sub)
+    synth = commands.add_parser("synth", help="write synthetic clips (safetensors) to a folder")
+    synth.add_argument("--out", required=True)
+    synth.add_argument("--count", type=int, default=100)
+    synth.add_argument("--frames", type=int, default=14)
+    synth.add_argument("--width", type=int, default=256)
+    synth.add_argument("--height", type=int, default=256)
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--max-objects", type=int, default=3)
+    synth.add_argument("--points-per-object", type=int, default=64)
+    return parser
+
+
+def _dataset(args):
+    from .clips import ClipFolder
+    from .synthetic import SyntheticClips
+
+    if args.data == "synthetic":
+        return SyntheticClips(args.frames, args.width, args.height, args.seed, args.max_objects)
+    return ClipFolder(args.data)
+
+
+def write_synthetic(args) -> list[str]:
+    from .clips import save_clip
+    from .synthetic import SyntheticClips
+
+    clips = SyntheticClips(args.frames, args.width, args.height, args.seed, args.max_objects, args.points_per_object)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    return [save_clip(clips.clip(i), str(out / f"clip_{i:06d}.safetensors")) for i in range(args.count)]
+
+
+def train(args):
+    """Run a training sub-command (``args`` from :func:`build_parser`); returns the :class:`TrainingResult`."""
+    from .backend import resolve_backend
+    from .loop import Trainer
+    from .tasks import get_task
+
+    task = get_task(args.command).from_arguments(args)
+    dtypes = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+    backend = resolve_backend(
+        args.backend, checkpoint=args.checkpoint, comfyui=args.comfyui, device=args.device, width=args.width,
+        height=args.height, fps=args.fps, motion_bucket_id=args.motion_bucket_id,
+        augmentation_level=args.augmentation_level, unet_dtype=dtypes.get(args.unet_dtype),
+    )
+    trainer = Trainer(task, backend, _dataset(args), args.out, args.steps, args.lr, args.weight_decay, args.seed,
+                      args.save_every, args.keep, args.resume, args.init, args.grad_clip, args.eval_every,
+                      args.eval_clips, args.log_every)
+    return trainer.run()
+
+
+def run(args) -> int:
+    if args.command == "synth":
+        paths = write_synthetic(args)
+        log.info("wrote %d clips to %s", len(paths), args.out)
+        return 0
+    result = train(args)
+    log.info("done: %s", result.output)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command != "synth" and args.backend == "comfyui" and __name__.startswith("trackdiff_core."):
+            # Run inside the repository imported as a package, so the ComfyUI glue (nodes/) and the core it uses are
+            # one copy of the code.
+            from .backend import pack_package, use_comfyui
+
+            use_comfyui(args.comfyui, args.device == "cpu")
+            args.comfyui = None
+            return importlib.import_module(pack_package() + ".trackdiff_core.training.cli").run(args)
+        return run(args)
+    except ValueError as exc:  # TrackDiffError (from either copy of the package) and other bad input
+        log.error("%s", exc)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

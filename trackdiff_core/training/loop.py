@@ -1,0 +1,207 @@
+"""The training loop: any :class:`~trackdiff_core.training.tasks.TrainingTask` on any backend.
+
+An output folder holds
+
+* ``log.jsonl`` — one JSON object per step (``step``, ``loss`` and the task's values, ``grad_norm``, ``lr``, ``seconds``)
+  and per evaluation (``eval_loss``: the loss on fixed held-out clips with fixed noise, so it is comparable over time);
+* ``checkpoints/step_NNNNNNN.safetensors`` — the task's weights in TrackDiff's format — and
+  ``step_NNNNNNN.optimizer.safetensors`` — AdamW's state (safetensors too, never pickle); the last ``keep`` are kept;
+* the task's final file (e.g. ``trackgo_adapter.safetensors``).
+
+Every random choice of step ``k`` (the clip, ``σ``, the noise, the points) comes from a generator seeded with
+``(seed, k)``, so a run resumed from a checkpoint continues exactly as if it had never stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import TrackDiffError
+from .backend import ModelBackend
+from .tasks import TrainingTask
+
+log = logging.getLogger(__name__)
+
+STATE_FORMAT = "trackdiff.training_state"
+STATE_VERSION = "1"
+_CHECKPOINT = re.compile(r"^step_(\d{7})\.safetensors$")
+EVAL_OFFSET = 1 << 30  # held-out clip indices of endless datasets
+
+
+def step_generator(seed: int, step: int) -> torch.Generator:
+    return torch.Generator().manual_seed((int(seed) * 1_000_003 + int(step)) & 0x7FFFFFFFFFFFFFFF)
+
+
+def clip_index(dataset, step: int, seed: int) -> int:
+    """Endless datasets: clip ``step``. Finite ones: a fresh seeded permutation every epoch."""
+    if getattr(dataset, "endless", False):
+        return int(step)
+    count = len(dataset)
+    epoch, position = divmod(int(step), count)
+    order = np.random.default_rng([int(seed) & 0xFFFFFFFF, epoch]).permutation(count)
+    return int(order[position])
+
+
+@dataclass
+class TrainingResult:
+    output: Path
+    steps: int
+    module: torch.nn.Module | None = None  # the trained modules, as they were saved
+    backend: ModelBackend | None = None
+    history: list[dict] = field(default_factory=list)
+    evaluations: list[dict] = field(default_factory=list)
+
+
+class Trainer:
+    def __init__(self, task: TrainingTask, backend: ModelBackend, dataset, out_dir: str, steps: int,
+                 lr: float = 1e-4, weight_decay: float = 0.0, seed: int = 0, save_every: int = 500, keep: int = 3,
+                 resume: bool = False, init: str | None = None, grad_clip: float = 1.0, eval_every: int = 0,
+                 eval_clips: int = 4, log_every: int = 10):
+        if steps < 1:
+            raise TrackDiffError("--steps", steps, "must be at least 1", "train for one step or more")
+        self.task, self.backend, self.dataset = task, backend, dataset
+        self.out = Path(out_dir)
+        self.steps, self.lr, self.weight_decay, self.seed = int(steps), float(lr), float(weight_decay), int(seed)
+        self.save_every, self.keep, self.resume, self.init = max(1, int(save_every)), max(1, int(keep)), resume, init
+        self.grad_clip, self.eval_every, self.eval_clips, self.log_every = grad_clip, int(eval_every), int(eval_clips), \
+            max(1, int(log_every))
+        self.module: torch.nn.Module | None = None
+        self.optimizer: torch.optim.Optimizer | None = None
+
+    # -- checkpoints ---------------------------------------------------------------------------------------------------
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.out / "checkpoints"
+
+    def checkpoints(self) -> list[tuple[int, Path]]:
+        if not self.checkpoint_dir.is_dir():
+            return []
+        found = []
+        for path in self.checkpoint_dir.iterdir():
+            match = _CHECKPOINT.match(path.name)
+            if match and path.with_name(path.name.replace(".safetensors", ".optimizer.safetensors")).is_file():
+                found.append((int(match.group(1)), path))
+        return sorted(found)
+
+    def _save_checkpoint(self, step: int) -> Path:
+        from safetensors.torch import save_file
+
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        path = self.checkpoint_dir / f"step_{step:07d}.safetensors"
+        self.task.save(self.module, str(path), step)
+        state = self.optimizer.state_dict()
+        tensors = {f"state.{index}.{key}": value.detach().cpu().contiguous() if torch.is_tensor(value)
+                   else torch.tensor(value) for index, entries in state["state"].items() for key, value in entries.items()}
+        metadata = {"format": STATE_FORMAT, "format_version": STATE_VERSION, "task": self.task.name,
+                    "step": str(step), "param_groups": json.dumps(state["param_groups"])}
+        optimizer_path = path.with_name(path.name.replace(".safetensors", ".optimizer.safetensors"))
+        tmp = optimizer_path.with_name(optimizer_path.name + ".tmp")
+        save_file(tensors, str(tmp), metadata=metadata)
+        tmp.replace(optimizer_path)
+        for old_step, old in self.checkpoints()[:-self.keep]:
+            old.unlink(missing_ok=True)
+            old.with_name(old.name.replace(".safetensors", ".optimizer.safetensors")).unlink(missing_ok=True)
+        return path
+
+    def _load_optimizer(self, path: Path) -> int:
+        from ..trackgo.weights import read_safetensors
+
+        optimizer_path = path.with_name(path.name.replace(".safetensors", ".optimizer.safetensors"))
+        tensors, metadata = read_safetensors(str(optimizer_path))
+        if metadata.get("format") != STATE_FORMAT or metadata.get("task") != self.task.name:
+            raise TrackDiffError("checkpoint", optimizer_path.name, f"is not a {self.task.name} training state",
+                                 "resume with the task that wrote it, or use a new --out folder")
+        state: dict[int, dict] = {}
+        for key, value in tensors.items():
+            _, index, name = key.split(".", 2)
+            state.setdefault(int(index), {})[name] = value
+        self.optimizer.load_state_dict({"state": state, "param_groups": json.loads(metadata["param_groups"])})
+        return int(metadata["step"])
+
+    # -- running -------------------------------------------------------------------------------------------------------
+    def _setup(self) -> int:
+        self.out.mkdir(parents=True, exist_ok=True)
+        existing = self.checkpoints()
+        if existing and not self.resume:
+            raise TrackDiffError("--out", str(self.out), f"already holds checkpoints (up to step {existing[-1][0]})",
+                                 "pass --resume to continue that run, or choose a new --out folder")
+        start = 0
+        if existing:
+            start, path = existing[-1]
+            self.module = self.task.load(str(path), self.backend)
+        elif self.init:
+            self.module = self.task.load(self.init, self.backend)
+        else:
+            self.module = self.task.build(self.backend)
+        self.module.to(self.backend.device).train()
+        params = self.task.trainable_parameters(self.module)
+        if not params:
+            raise TrackDiffError("task", self.task.name, "has no trainable parameter", "check the task")
+        self.optimizer = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+        if existing:
+            start = self._load_optimizer(existing[-1][1])
+            log.info("resumed %s from step %d (%s)", self.task.name, start, existing[-1][1])
+        self.task.attach(self.backend, self.module)
+        return start
+
+    def _write(self, record: dict) -> None:
+        with open(self.out / "log.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+    def evaluate(self) -> float:
+        """The mean loss over ``eval_clips`` fixed held-out clips with fixed noise (no gradient)."""
+        losses = []
+        with torch.no_grad():
+            for index in range(self.eval_clips):
+                clip = self.dataset.clip(EVAL_OFFSET + index if getattr(self.dataset, "endless", False)
+                                         else index % len(self.dataset))
+                loss, _ = self.task.loss(self.module, clip, self.backend, step_generator(self.seed + 7919, index))
+                losses.append(float(loss))
+        return float(np.mean(losses))
+
+    def run(self) -> TrainingResult:
+        start = self._setup()
+        result = TrainingResult(self.out / self.task.output_name, self.steps, self.module, self.backend)
+        params = [p for group in self.optimizer.param_groups for p in group["params"]]
+        if self.eval_every and start == 0:
+            result.evaluations.append(self._evaluation(0))
+        for step in range(start, self.steps):
+            began = time.perf_counter()
+            generator = step_generator(self.seed, step)
+            clip = self.dataset.clip(clip_index(self.dataset, step, self.seed))
+            loss, values = self.task.loss(self.module, clip, self.backend, generator)
+            if not torch.isfinite(loss):
+                raise TrackDiffError("loss", float(loss), f"is not finite at step {step + 1}",
+                                     "lower --lr, or resume from the last checkpoint")
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip if self.grad_clip > 0 else math.inf)
+            self.optimizer.step()
+            record = {"step": step + 1, "loss": float(loss.detach()), **values, "grad_norm": float(norm),
+                      "lr": self.lr, "seconds": round(time.perf_counter() - began, 4)}
+            self._write(record)
+            result.history.append(record)
+            if (step + 1) % self.log_every == 0 or step + 1 == self.steps:
+                log.info("%s step %d/%d loss %.5f", self.task.name, step + 1, self.steps, record["loss"])
+            if self.eval_every and ((step + 1) % self.eval_every == 0 or step + 1 == self.steps):
+                result.evaluations.append(self._evaluation(step + 1))
+            if (step + 1) % self.save_every == 0 or step + 1 == self.steps:
+                self._save_checkpoint(step + 1)
+        self.task.save(self.module, str(result.output), self.steps)
+        log.info("%s: wrote %s", self.task.name, result.output)
+        return result
+
+    def _evaluation(self, step: int) -> dict:
+        record = {"step": step, "eval_loss": self.evaluate()}
+        self._write(record)
+        log.info("%s step %d eval loss %.5f", self.task.name, step, record["eval_loss"])
+        return record

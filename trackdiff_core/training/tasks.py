@@ -1,0 +1,83 @@
+"""What the training loop trains: a *task*. The loop (:mod:`.loop`) knows nothing of TrackGo or TrackDiffusion.
+
+A task says what to build (its trainable modules, for the backend's model), which parameters train, how one clip turns
+into a loss, and how to save and load the result in TrackDiff's format. To add a task (e.g. TrackDiffusion's
+``instance_enhancer``), subclass :class:`TrainingTask`, decorate it with :func:`register_task` and import its module in
+:func:`load_builtin_tasks`; the CLI gets a sub-command with the task's own options.
+"""
+
+from __future__ import annotations
+
+import argparse
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import torch
+
+from ..errors import TrackDiffError
+from .backend import ModelBackend
+from .clips import Clip
+
+TASKS: dict[str, type["TrainingTask"]] = {}
+
+
+def register_task(cls: type["TrainingTask"]) -> type["TrainingTask"]:
+    TASKS[cls.name] = cls
+    return cls
+
+
+def load_builtin_tasks() -> dict[str, type["TrainingTask"]]:
+    from . import trackgo_task  # noqa: F401  (registers "trackgo")
+
+    return TASKS
+
+
+def get_task(name: str) -> type["TrainingTask"]:
+    tasks = load_builtin_tasks()
+    if name not in tasks:
+        raise TrackDiffError("task", name, "is not a training task", f"use one of {', '.join(sorted(tasks))}")
+    return tasks[name]
+
+
+class TrainingTask(ABC):
+    """One trainable method. Subclasses set ``name``, ``output_name`` and ``help``."""
+
+    name: ClassVar[str]
+    output_name: ClassVar[str]  # the final file, in the run's output folder
+    help: ClassVar[str] = ""
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """Add the task's own command-line options."""
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> "TrainingTask":
+        return cls()
+
+    @abstractmethod
+    def build(self, backend: ModelBackend) -> torch.nn.Module:
+        """Fresh trainable modules for the backend's model."""
+
+    @abstractmethod
+    def load(self, path: str, backend: ModelBackend) -> torch.nn.Module:
+        """Modules saved by :meth:`save` (checked against the backend's model)."""
+
+    @abstractmethod
+    def save(self, module: torch.nn.Module, path: str, steps: int) -> None:
+        """Write ``module`` in TrackDiff's versioned safetensors format."""
+
+    @abstractmethod
+    def attach(self, backend: ModelBackend, module: torch.nn.Module) -> None:
+        """Install ``module`` into the backend's model (once, before the first step)."""
+
+    @abstractmethod
+    def loss(self, module: torch.nn.Module, clip: Clip, backend: ModelBackend,
+             generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+        """The scalar loss of one clip (all randomness from ``generator``) and the values to log."""
+
+    def trainable_parameters(self, module: torch.nn.Module) -> list[torch.nn.Parameter]:
+        return [p for p in module.parameters() if p.requires_grad]
+
+    def settings(self) -> dict:
+        """The task's settings, for the run log."""
+        return {}

@@ -1,0 +1,120 @@
+"""The ``trackgo`` training task: ``E`` and the TrackAdapter branches, with the UNet frozen.
+
+Per step (one clip): ``x0`` = the clip's latents; ``σ`` and the noise ``ε`` from the step's generator; ``K · s`` of
+each object's point tracks chosen at random (those visible in frame 0 first, as a user's mask would give); the runtime
+gets those trajectories and the clip's frame-0 masks; the model denoises ``x0 + σ·ε`` with the adapter in its temporal
+self-attentions; the loss is ``EDM + λ · attention loss`` (the attention loss averaged over the 16 layers; see
+:func:`trackdiff_core.trackgo.adapter.attention_loss`).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from ..trackgo.adapter import TrackAdapter
+from ..trackgo.config import TrackGoConfig
+from ..trackgo.guide import TrackGoGuide
+from ..trackgo.runtime import TrackGoRuntime
+from ..trackgo.weights import check_adapter_fits, load_adapter, save_adapter
+from ..trajectories import PointTrajectories
+from .backend import ModelBackend
+from .clips import Clip
+from .edm import edm_loss, sample_sigma
+from .tasks import TrainingTask, register_task
+
+DEFAULTS = TrackGoConfig()
+
+
+def choose_points(trajectories: PointTrajectories, per_object: int, generator: torch.Generator) -> PointTrajectories:
+    """``per_object`` random tracks of each object (fewer if it has fewer), preferring tracks visible at frame 0."""
+    chosen = []
+    for group in range(trajectories.num_groups):
+        members = np.flatnonzero(trajectories.groups == group)
+        if len(members) == 0:
+            continue
+        first = members[trajectories.visible[0, members]]
+        pool = first if len(first) else members
+        order = torch.randperm(len(pool), generator=generator).numpy()
+        chosen.append(pool[order[:per_object]])
+    index = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, np.int64)
+    return PointTrajectories(trajectories.points[:, index], trajectories.visible[:, index],
+                             trajectories.groups[index])
+
+
+@register_task
+class TrackGoTask(TrainingTask):
+    name = "trackgo"
+    output_name = "trackgo_adapter.safetensors"
+    help = "TrackGo: the trajectory encoder E and a TrackAdapter branch in every temporal self-attention"
+
+    def __init__(self, config: TrackGoConfig | None = None):
+        self.config = config or TrackGoConfig()
+        self.runtime: TrackGoRuntime | None = None
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("TrackGo")
+        group.add_argument("--K", type=int, default=DEFAULTS.points_k, help="K: each object gets K·s point tracks")
+        group.add_argument("--s", type=int, default=DEFAULTS.points_s, help="s, the density multiplier of K")
+        group.add_argument("--tau", type=float, default=DEFAULTS.tau, help="suppression intensity outside the tracks")
+        group.add_argument("--attention-loss-weight", type=float, default=DEFAULTS.attention_loss_weight,
+                           help="lambda in loss = EDM + lambda * attention loss")
+        group.add_argument("--splat-sigma", type=float, default=DEFAULTS.splat_sigma,
+                           help="Gaussian of the displacement maps, in latent cells")
+        group.add_argument("--mask-dilation", type=int, default=DEFAULTS.mask_dilation,
+                           help="cells added around the motion region of the merge mask")
+        group.add_argument("--encoder-channels", type=str, default=",".join(map(str, DEFAULTS.encoder_channels)),
+                           help="widths of E's pyramid levels, comma-separated")
+        group.add_argument("--branch-ratio", type=int, default=DEFAULTS.branch_ratio,
+                           help="the branch's head width is the layer's divided by this")
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> "TrackGoTask":
+        channels = tuple(int(c) for c in str(args.encoder_channels).split(",") if c.strip())
+        return cls(TrackGoConfig(
+            points_k=args.K, points_s=args.s, tau=args.tau, frames=args.frames, width=args.width, height=args.height,
+            splat_sigma=args.splat_sigma, mask_dilation=args.mask_dilation, encoder_channels=channels,
+            branch_ratio=args.branch_ratio, attention_loss_weight=args.attention_loss_weight,
+        ))
+
+    def settings(self) -> dict:
+        return {"config": self.config.to_json()}
+
+    def build(self, backend: ModelBackend) -> TrackAdapter:
+        return TrackAdapter(backend.site_specs(), self.config)
+
+    def load(self, path: str, backend: ModelBackend) -> TrackAdapter:
+        adapter = load_adapter(path)
+        check_adapter_fits(adapter, backend.site_specs(), path)
+        adapter.requires_grad_(True)
+        self.config = adapter.config
+        return adapter
+
+    def save(self, module: TrackAdapter, path: str, steps: int) -> None:
+        save_adapter(module, path, steps)
+
+    def attach(self, backend: ModelBackend, module: TrackAdapter) -> None:
+        self.runtime = TrackGoRuntime(module, None, strength=1.0, tau=module.config.tau, training=True)
+        backend.attach("trackgo", self.runtime)
+
+    def loss(self, module: TrackAdapter, clip: Clip, backend: ModelBackend,
+             generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+        runtime = self.runtime
+        x0 = backend.encode_frames(clip.frames)
+        conditioning = backend.conditioning(clip)
+        sigma = sample_sigma(generator, backend.sigma_min, backend.sigma_max)
+        noise = torch.randn(x0.shape, generator=generator, dtype=torch.float32).to(x0.device, x0.dtype)
+        points = choose_points(clip.trajectories, module.config.points_per_object, generator)
+        runtime.set_guide(TrackGoGuide(points, masks=clip.masks))
+        runtime.attention_terms.clear()
+        denoised = backend.denoise(x0 + sigma.to(x0.device, x0.dtype) * noise, sigma, conditioning)
+        edm = edm_loss(denoised, x0, sigma, backend.sigma_data)
+        terms = runtime.attention_terms
+        attention = torch.stack(terms).mean() if terms else edm.new_zeros(())
+        loss = edm + module.config.attention_loss_weight * attention
+        runtime.attention_terms = []
+        return loss, {"edm": float(edm.detach()), "attention": float(attention.detach()), "sigma": float(sigma),
+                      "layers": len(terms)}
