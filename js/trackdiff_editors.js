@@ -120,8 +120,12 @@ function attach(node) {
     if (url && url !== upstreamSeen) showBackground(url, "linked image");
     upstreamSeen = url;
     if (editor instanceof MaskArrowEditor) {
-      const count = node.widgets.find((w) => w.name === "points_per_object")?.value;
-      const seed = node.widgets.find((w) => w.name === "seed")?.value;
+      const widgetValue = (name) => node.widgets.find((w) => w.name === name)?.value;
+      // MaskArrowToTrajectories samples K·s points per object (TrackGo's notation); other hosts may say it directly.
+      const k = widgetValue("K");
+      const s = widgetValue("s");
+      const count = Number.isInteger(k) && Number.isInteger(s) ? k * s : widgetValue("points_per_object");
+      const seed = widgetValue("seed");
       if ((Number.isInteger(count) && count !== editor.pointCount) || (Number.isInteger(seed) && seed !== editor.seed)) {
         editor.setPreviewPoints(count, seed);
       }
