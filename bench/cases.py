@@ -17,7 +17,7 @@ import torch
 @dataclass(frozen=True)
 class Case:
     name: str
-    build: Callable  # (pack, model_patcher, objects: int, frames: int) -> patched ModelPatcher
+    build: Callable  # (pack, model_patcher, objects, frames, width, height) -> patched ModelPatcher
     method: str = "hooks"  # which scaling table it belongs to
     max_objects: int | None = None
 
@@ -40,7 +40,7 @@ def on_meta(model) -> bool:
     return next(model.model.diffusion_model.parameters()).is_meta
 
 
-def identity(pack, model, objects=4, frames=14):
+def identity(pack, model, objects=4, frames=14, width=1024, height=576):
     """The hook machinery alone: call-context wrapper, 16 temporal markers, and a middle patch that returns x."""
     hooks = pack_module(pack, "nodes.svd_hooks")
     patched = hooks.prepare_model(model)
@@ -102,7 +102,7 @@ def trackdiffusion_weights(pack, model, enhancer: bool):
 
 
 def trackdiffusion(enhancer: bool):
-    def build(pack, model, objects=4, frames=14):
+    def build(pack, model, objects=4, frames=14, width=1024, height=576):
         patch = pack_module(pack, "nodes.trackdiffusion_patch")
         weights = trackdiffusion_weights(pack, model, enhancer)
         return patch.apply_trackdiffusion(model, weights, synthetic_tracklets(pack, objects, frames))
@@ -110,8 +110,66 @@ def trackdiffusion(enhancer: bool):
     return build
 
 
+# -- TrackGo -----------------------------------------------------------------------------------------------------------
+def synthetic_tracks(pack, objects: int, frames: int, width: int, height: int, seed: int = 0):
+    """Core TRACKS as ``MaskArrowToTrajectories`` makes them: a rectangle mask per object moved by an arrow, K·s = 32
+    points each (the default K = 8, s = 4)."""
+    document_mod = pack_module(pack, "trackdiff_core.mask_arrow_document")
+    masks_mod = pack_module(pack, "trackdiff_core.masks")
+    inputs = pack_module(pack, "trackdiff_core.trackgo.inputs")
+    rng = np.random.default_rng(seed)
+    objs = []
+    for index in range(objects):
+        mask = np.zeros((36, 64), bool)
+        x, y = int(rng.integers(0, 52)), int(rng.integers(0, 28))
+        mask[y:y + 8, x:x + 12] = True
+        start = [(x + 6) / 64, (y + 4) / 36]
+        end = [float(np.clip(start[0] + rng.uniform(-0.3, 0.3), 0, 1)), float(np.clip(start[1] + rng.uniform(-0.3, 0.3), 0, 1))]
+        objs.append(document_mod.MaskArrowObject(index, "", "#1f77b4", (tuple(start), tuple(end)),
+                                                 masks_mod.rle_encode(mask)))
+    document = document_mod.MaskArrowDocument(frames, tuple(objs))
+    return inputs.build_objects(document, frame_count=frames, width=width, height=height).to_tracks()
+
+
+def trackgo_adapter(pack, model):
+    """A TrackAdapter for ``model``'s 16 temporal sites with the default config (on ``meta`` for the meta model)."""
+    patch = pack_module(pack, "nodes.trackgo_patch")
+    adapter_mod = pack_module(pack, "trackdiff_core.trackgo.adapter")
+    config = pack_module(pack, "trackdiff_core.trackgo.config").TrackGoConfig()
+    with torch.device("meta" if on_meta(model) else "cpu"):
+        adapter = adapter_mod.TrackAdapter(patch.site_specs(model), config)
+    if not on_meta(model):  # a trained adapter's output projection is not zero: give it weights so the branch counts
+        for parameter in adapter.parameters():
+            torch.nn.init.normal_(parameter, std=0.02)
+    return adapter
+
+
+def apply_track_adapter(pack, model, objects, frames, width, height, adapter=True):
+    """What the ``ApplyTrackAdapter`` node runs (its own ``execute``), with or without an adapter."""
+    nodes = pack_module(pack, "nodes.trackgo_nodes")
+    tracks = synthetic_tracks(pack, objects, frames, width, height)
+    output = nodes.ApplyTrackAdapter.execute(model, tracks, 1.0, -1.0, 0.0, 1.0,
+                                             trackgo_adapter(pack, model) if adapter else None)
+    return output.args[0]
+
+
+def trackgo(adapter: bool):
+    def build(pack, model, objects=4, frames=14, width=1024, height=576):
+        return apply_track_adapter(pack, model, objects, frames, width, height, adapter)
+
+    return build
+
+
+def both(pack, model, objects=4, frames=14, width=1024, height=576):
+    return trackgo(True)(pack, trackdiffusion(False)(pack, model, objects, frames, width, height), objects, frames,
+                         width, height)
+
+
 CASES = [
     Case("identity patch (hooks only)", identity),
     Case("InstanceEnhancer: fusers (released weights)", trackdiffusion(False), "trackdiffusion", 20),
     Case("InstanceEnhancer: fusers + Instance Enhancer", trackdiffusion(True), "trackdiffusion", 20),
+    Case("ApplyTrackAdapter (adapter)", trackgo(True), "trackgo"),
+    Case("ApplyTrackAdapter, zero-weight (τ only)", trackgo(False), "trackgo"),
+    Case("InstanceEnhancer + ApplyTrackAdapter", both, "both", 20),
 ]

@@ -61,6 +61,6 @@ class ExactBench:
         return self._stock[shape]
 
     def ratio(self, case: Case, shape: Shape, objects: int = 4) -> Ratio:
-        patched = case.build(self.pack, self.model, objects)
+        patched = case.build(self.pack, self.model, objects, shape.frames, shape.width, shape.height)
         result = measure(patched, shape.frames, shape.height, shape.width, shape.chunks)
         return Ratio(case.name, shape, objects, self.stock(shape), result, self.parameters)

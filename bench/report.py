@@ -60,7 +60,7 @@ def wallclock_section(pack, quick: bool) -> list[str]:
         return lambda: sample(model, positive, negative, latent, steps=1)
 
     for case in CASES:
-        patched = case.build(pack, tiny.model, 4)
+        patched = case.build(pack, tiny.model, 4, 14, 128, 128)
         median, lo, hi = paired_ratio(step(tiny.model), step(patched), pairs=5 if quick else 15)
         lines.append(f"| {case.name} | {median:.3f} | {lo:.3f} – {hi:.3f} |")
     return lines

@@ -55,7 +55,7 @@ def test_an_attention_that_bypasses_the_dispatcher_is_caught(exact, shape, pack)
         scores = torch.softmax(q @ q.transpose(-1, -2), dim=-1)  # [B, H, N, N]: what a fused kernel avoids
         return x + (scores @ q).transpose(1, 2).reshape(b, n, c) * 0
 
-    def bypassing(pack_, model, objects):
+    def bypassing(pack_, model, *shape_args):
         patched = hooks.prepare_model(model)
         patched.set_model_patch(eager_self_attention, "middle_patch")
         return patched
@@ -80,3 +80,21 @@ def test_instance_enhancer_cost_is_flat_in_objects(exact, shape):
     case = Case("trackdiffusion", trackdiffusion(False))
     flops = [exact.ratio(case, shape, objects).flops for objects in (1, 4, 16)]
     assert max(flops) - min(flops) < 1e-3  # every object takes a slot; the slots are always all there
+
+
+def test_track_adapter_within_budget(exact, shape):
+    from bench.cases import Case, trackgo
+
+    r = exact.ratio(Case("trackgo", trackgo(True)), shape)
+    assert r.flops <= 1.03, f"FLOPs {r.flops:.4f}x stock"
+    assert r.peak <= 1.05, f"peak memory {r.peak:.4f}x stock"
+    assert r.parameter_share <= 0.05, f"adapter is {100 * r.parameter_share:.2f} % of the UNet"
+    assert r.patched.attention_calls == r.stock.attention_calls + 16  # one branch attention per temporal layer
+
+
+def test_track_adapter_cost_is_flat_in_tracks(exact, shape):
+    from bench.cases import Case, trackgo
+
+    case = Case("trackgo", trackgo(True))
+    flops = [exact.ratio(case, shape, objects).flops for objects in (1, 4, 16, 64)]
+    assert max(flops) - min(flops) < 1e-3

@@ -92,16 +92,19 @@ class TrackGoRuntime:
         trajectories = self.guide.resolve(call.latent_width * self.latent_scale, call.latent_height * self.latent_scale)
         if trajectories.num_frames != call.frames:
             trajectories = trajectories.resample(call.frames)
-        points = torch.from_numpy(np.array(trajectories.points)).to(device)
-        visible = torch.from_numpy(np.array(trajectories.visible)).to(device)
-        groups = torch.from_numpy(np.array(trajectories.groups)).to(device)
+        # The data-dependent part (splatting, regions) runs on the CPU, once per run: small tensors, no device syncs,
+        # and it also works when the model is only being measured on the meta device. The encoder runs on ``device``.
+        points = torch.from_numpy(np.array(trajectories.points))
+        visible = torch.from_numpy(np.array(trajectories.visible))
+        groups = torch.from_numpy(np.array(trajectories.groups))
         masks = self.guide.masks
-        masks = torch.from_numpy(np.array(masks)).to(device) if masks is not None else None
+        masks = torch.from_numpy(np.array(masks)) if masks is not None else None
         sizes = level_sizes(call.latent_height, call.latent_width, self._levels())
         region = motion_region(points, visible, groups, call.latent_height, call.latent_width, masks,
                                self.config.mask_dilation)
-        regions = [r.reshape(-1) for r in pool_region(region, sizes)]
-        merge_masks = [torch.where(r, 1.0, self.tau).to(device=device, dtype=dtype) for r in regions]
+        cpu_regions = [r.reshape(-1) for r in pool_region(region, sizes)]
+        merge_masks = [torch.where(r, 1.0, self.tau).to(device=device, dtype=dtype) for r in cpu_regions]
+        regions = [r.to(device) for r in cpu_regions]
         features = None
         if self.adapter is not None:
             adapter_dtype = next(self.adapter.parameters()).dtype
