@@ -73,7 +73,8 @@ class TrackDiffusionPatch:
         self.strength = float(strength)
         self.window = window
         self.boxes_for_uncond = bool(boxes_for_uncond)
-        self.cache_key = f"trackdiffusion_tokens_{id(self)}"
+        self._inputs: dict[tuple, tuple] = {}  # per (frames, cond/uncond layout, device, dtype): built once per run
+        self.token_builds = 0  # how often object tokens were computed (once per sampling run, not per step)
 
     def __deepcopy__(self, memo):  # ModelPatcher.clone deep-copies model_options: share, never copy, the modules
         return self
@@ -83,8 +84,12 @@ class TrackDiffusionPatch:
         return torch.ones_like(kinds, dtype=torch.bool) if self.boxes_for_uncond else kinds == 0
 
     def call_inputs(self, ctx, x: torch.Tensor):
-        """``(tokens [R, S, D], boxes [R, S, 4], present [R, S])`` for this model call (built once, then cached)."""
-        cached = ctx.cache.get(self.cache_key)
+        """``(tokens [R, S, D], boxes [R, S, 4], present [R, S])`` for a model call.
+
+        They depend only on the tracklets, the frame count and the cond/uncond layout of the batch, so they are built
+        once per sampling run (the first call of each layout) and reused by every step and all 16 sites."""
+        key = (ctx.frames, tuple(ctx.cond_or_uncond), x.device, x.dtype)
+        cached = self._inputs.get(key)
         if cached is None:
             slots = self.source.for_frames(ctx.frames)
             rows = self.rows_with_boxes(ctx)
@@ -93,7 +98,10 @@ class TrackDiffusionPatch:
             chunks = ctx.chunks
             boxes = slots.boxes.repeat(chunks, 1, 1).to(x.device)
             present = slots.present.repeat(chunks, 1).to(x.device) & rows.to(x.device)[:, None]
-            cached = ctx.cache[self.cache_key] = (tokens, boxes, present)
+            if len(self._inputs) > 8:  # another device or layout: keep the cache small
+                self._inputs.clear()
+            cached = self._inputs[key] = (tokens, boxes, present)
+            self.token_builds += 1
         return cached
 
     def __call__(self, x: torch.Tensor, extra_options: dict) -> torch.Tensor:

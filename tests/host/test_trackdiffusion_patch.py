@@ -362,3 +362,14 @@ def test_bad_inputs_are_clear_errors(td, tiny_svd, weights, tmp_path):
     strict = apply(tiny_svd.model, weights, tracklets(td, frames=14), frame_policy="error")
     with pytest.raises(Error, match="tracklets: does not match the video's 6 frames \\(got '14 frames'\\).*frame_mismatch = resample"):
         tiny_svd.run(strict, frames=FRAMES, steps=1)
+
+
+def test_object_tokens_are_built_once_per_sampling_run(td, tiny_svd, weights):
+    """Tokens depend only on the tracklets, the frame count and the batch layout: one build for a 3-step run."""
+    model = td.patch.apply_trackdiffusion(tiny_svd.model, weights, tracklets(td))
+    patch, _ = fusers_of(model, td)
+    tiny_svd.run(model, frames=FRAMES, steps=3)
+    assert patch.token_builds == 1
+    again = tiny_svd.run(model, frames=FRAMES, steps=3)  # a second run reuses them, with the same result
+    assert patch.token_builds == 1
+    assert torch.equal(again, tiny_svd.run(model, frames=FRAMES, steps=3))
