@@ -81,7 +81,7 @@ def trackdiffusion_weights(pack, model, enhancer: bool):
                     heads=tuple(sites[k].n_heads for k in ("input_1", "input_4", "input_7", "middle_0")),
                     context_dim=sites["input_1"].context_dim)
     meta = on_meta(model)
-    shapes = support.trackdiffusion_shapes(dims, hidden=512 if meta else 64)
+    shapes = support.trackdiffusion_shapes(dims, hidden=512 if dims.channels[0] >= 320 else 64)  # 512: as released
     position, fusers = {}, {}
     for name, shape in shapes.items():
         tensor = _tensor(shape, meta, name)

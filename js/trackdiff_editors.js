@@ -125,7 +125,7 @@ function attach(node) {
       const k = widgetValue("K");
       const s = widgetValue("s");
       const count = Number.isInteger(k) && Number.isInteger(s) ? k * s : widgetValue("points_per_object");
-      const seed = widgetValue("seed");
+      const seed = widgetValue("point_seed") ?? widgetValue("seed");
       if ((Number.isInteger(count) && count !== editor.pointCount) || (Number.isInteger(seed) && seed !== editor.seed)) {
         editor.setPreviewPoints(count, seed);
       }

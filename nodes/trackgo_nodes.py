@@ -74,7 +74,7 @@ class MaskArrowToTrajectories(io.ComfyNode):
                 io.Int.Input("s", default=DEFAULTS.points_s, min=1, max=64,
                              tooltip="TrackGo's s, the density multiplier: each mask gets K·s points. Match the "
                              "adapter's K and s (shown when it loads)."),
-                io.Int.Input("seed", default=0, min=0, max=0xFFFFFFFF,
+                io.Int.Input("point_seed", default=0, min=0, max=0xFFFFFFFF,
                              tooltip="Seed of the point sampling (each object has its own stream, so adding an "
                              "object does not move the others' points)."),
                 io.Combo.Input("timing", options=list(TIMINGS), default="linear",
@@ -118,10 +118,10 @@ class MaskArrowToTrajectories(io.ComfyNode):
         return True
 
     @classmethod
-    def execute(cls, mask_arrows_json, frame_count, K, s, seed, timing, width, height, mask_layout, image=None,
+    def execute(cls, mask_arrows_json, frame_count, K, s, point_seed, timing, width, height, mask_layout, image=None,
                 masks=None, arrows=None, tracks=None) -> io.NodeOutput:
         document = MaskArrowDocument.parse(mask_arrows_json, "mask_arrows_json")
-        objects = build_objects(document, masks, mask_layout, arrows, tracks, K, s, seed, frame_count, timing, width,
+        objects = build_objects(document, masks, mask_layout, arrows, tracks, K, s, point_seed, frame_count, timing, width,
                                 height)
         preview = _preview(objects, image)
         return io.NodeOutput(objects.to_tracks(), preview, ui=editor_ui(preview[:1], image, cls))

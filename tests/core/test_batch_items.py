@@ -88,3 +88,10 @@ def test_mask_arrow_labels_move_the_mask_box_along_the_path():
         {"id": 0, "color": "#00ff00", "mask": None, "path": [[0.3, 0.3]]}]})
     with pytest.raises(TrackDiffError, match="comes from a MASK input"):
         item_tracklets(external, 5)
+
+
+def test_unreadable_image_stops_before_anything_runs(tmp_path):
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    (tmp_path / "bad.json").write_text(json.dumps(box_document()))
+    with pytest.raises(TrackDiffError, match="cannot be read as an image.*bad.png"):
+        load_items(tmp_path)

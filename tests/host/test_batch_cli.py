@@ -15,18 +15,17 @@ import numpy as np
 import pytest
 
 import comfy_host
-from test_host_smoke import stock_svd_prompt
+from workflow_setup import FRAMES, HEIGHT, WIDTH, for_the_tiny_model, install_test_models
 
-FRAMES = 6
+SHIPPED = comfy_host.REPO_ROOT / "workflows" / "trackdiffusion_boxes.json"
 
 
-def batch_workflow() -> dict:
-    """The stock SVD prompt plus a TrackletEditor fed by the first frame and a SaveImage for the video."""
-    prompt = stock_svd_prompt(frames=FRAMES)
-    prompt.pop("7")  # test stats node
-    prompt["8"] = {"class_type": "SaveImage", "inputs": {"images": ["6", 0], "filename_prefix": "video"}}
-    prompt["9"] = {"class_type": "TrackletEditor", "inputs": {"tracklets_json": "{}", "image": ["2", 0]}}
-    return prompt
+def batch_workflow(server) -> dict:
+    """The shipped TrackDiffusion workflow (boxes from the Tracklet Editor drive InstanceEnhancer), read by the CLI's
+    converter with the server's object_info, on the tiny test setup."""
+    from trackdiff_core.batch.workflow import ui_to_api
+
+    return for_the_tiny_model(ui_to_api(json.loads(SHIPPED.read_text()), server.get("/object_info")))
 
 
 def document(shift: float) -> dict:
@@ -36,8 +35,14 @@ def document(shift: float) -> dict:
 
 
 @pytest.fixture(scope="module")
-def second_server(tiny_svd_path, tmp_path_factory):
+def models(comfy_server, tiny_svd, pack):
+    install_test_models(comfy_server.base, tiny_svd.model, pack)
+
+
+@pytest.fixture(scope="module")
+def second_server(tiny_svd_path, tiny_svd, pack, tmp_path_factory):
     base = comfy_host.make_base_directory(tmp_path_factory.mktemp("comfy_base_2"), tiny_svd_path)
+    install_test_models(base, tiny_svd.model, pack)
     server = comfy_host.ComfyServer(base).start()
     yield server
     server.stop()
@@ -46,11 +51,13 @@ def second_server(tiny_svd_path, tmp_path_factory):
 def make_items(folder: Path, broken: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for index in range(3):
-        comfy_host.write_test_image(folder / f"clip{index}.png", 64 + 16 * index, 64)
+        comfy_host.write_test_image(folder / f"clip{index}.png", 96 + 16 * index, 64)
         (folder / f"clip{index}.json").write_text(json.dumps(document(0.05 * index)))
-    if broken:
-        (folder / "broken.png").write_bytes(b"not an image at all")
-        (folder / "broken.json").write_text(json.dumps(document(0.0)))
+    if broken:  # 21 objects: valid tracks, but more than the 20 slots of TrackDiffusion's weights (a server error)
+        comfy_host.write_test_image(folder / "broken.png", 96, 64)
+        many = document(0.0)
+        many["objects"] = [{**many["objects"][0], "id": i} for i in range(21)]
+        (folder / "broken.json").write_text(json.dumps(many))
     return folder
 
 
@@ -65,10 +72,10 @@ def finished(out: Path) -> list[Path]:
     return sorted(p for p in items.iterdir() if (p / "meta.json").exists()) if items.exists() else []
 
 
-def test_dataset_interrupted_and_resumed(comfy_server, second_server, tmp_path):
+def test_dataset_interrupted_and_resumed(comfy_server, second_server, models, tmp_path):
     items = make_items(tmp_path / "items")
     workflow = tmp_path / "workflow.json"
-    workflow.write_text(json.dumps(batch_workflow()))
+    workflow.write_text(json.dumps(batch_workflow(comfy_server)))
     out = tmp_path / "dataset"
     args = ["--workflow", str(workflow), "--items", str(items), "--out", str(out), "--server", comfy_server.url]
 
@@ -92,27 +99,33 @@ def test_dataset_interrupted_and_resumed(comfy_server, second_server, tmp_path):
     assert [p.name for p in done] == ["clip0", "clip1", "clip2"]
     assert {p.name: (p / "meta.json").stat().st_mtime_ns for p in done if p.name in stamps} == stamps  # not redone
 
+    from trackdiff_core.crop import center_crop_box, crop_tracklets
     from trackdiff_core.formats.coco_vid import read_coco_vid
     from trackdiff_core.formats.mot import read_mot
     from trackdiff_core.tracklet_document import TrackletDocument
 
     for index, folder in enumerate(done):
         meta = json.loads((folder / "meta.json").read_text())
-        assert meta["frames"] == FRAMES and (meta["width"], meta["height"]) == (64, 64)
+        assert meta["frames"] == FRAMES and (meta["width"], meta["height"]) == (WIDTH, HEIGHT)
         labels = read_mot((folder / "gt.txt").read_text(), meta["width"], meta["height"], num_frames=FRAMES)
-        expected = TrackletDocument.parse(json.dumps(document(0.05 * index))).to_tracklets(FRAMES)
+        # Tracks are given on the whole item image; ComfyUI centre-crops it to the video's 96×64, and so do the labels.
+        whole = TrackletDocument.parse(json.dumps(document(0.05 * index))).to_tracklets(FRAMES)
+        expected = crop_tracklets(whole, center_crop_box(96 + 16 * index, 64, WIDTH, HEIGHT))
         assert labels.ids == expected.ids and labels.labels == ("car",)
-        np.testing.assert_allclose(labels.boxes, expected.boxes, atol=1e-4)
+        np.testing.assert_array_equal(labels.visible, expected.visible)
+        np.testing.assert_allclose(labels.boxes[expected.visible], expected.boxes[expected.visible], atol=1e-4)
+        if index:
+            assert not np.allclose(expected.boxes, whole.boxes)  # the crop really moved them
     videos = read_coco_vid((out / "annotations" / "coco_vid.json").read_text())
     assert [v.name for v in videos] == ["clip0", "clip1", "clip2"]
     assert all(v.tracklets.num_frames == FRAMES and v.file_names[0] == f"{v.name}/frames/00000.png" for v in videos)
     assert (out / "annotations" / "youtube_vis.json").exists()
 
 
-def test_two_servers_share_the_work_and_failures_carry_the_server_error(comfy_server, second_server, tmp_path):
+def test_two_servers_share_the_work_and_failures_carry_the_server_error(comfy_server, second_server, models, tmp_path):
     items = make_items(tmp_path / "items", broken=True)
     workflow = tmp_path / "workflow.json"
-    workflow.write_text(json.dumps(batch_workflow()))
+    workflow.write_text(json.dumps(batch_workflow(comfy_server)))
     out = tmp_path / "dataset"
     run = cli(["--workflow", str(workflow), "--items", str(items), "--out", str(out), "--retries", "1",
                "--server", comfy_server.url, "--server", second_server.url])
@@ -120,7 +133,8 @@ def test_two_servers_share_the_work_and_failures_carry_the_server_error(comfy_se
     assert run.returncode == 1, log
     assert [p.name for p in finished(out)] == ["clip0", "clip1", "clip2"]
     failures = json.loads((out / "failures.json").read_text())
-    assert list(failures) == ["broken"] and "LoadImage" in failures["broken"], failures
+    assert list(failures) == ["broken"] and "more objects than the weights' 20 slots" in failures["broken"], failures
+    assert "InstanceEnhancer" in failures["broken"]  # the server's own error names the node
     assert log.count("broken failed on") == 1 and "broken failed after 2 attempt(s)" in log  # 1 retry, then give up
     servers = {json.loads((p / "meta.json").read_text())["server"] for p in finished(out)}
     assert servers == {comfy_server.url, second_server.url}

@@ -28,7 +28,7 @@ def square_document(pack, frame_count=6) -> str:
 
 def mask_arrows(document: str, **inputs) -> dict:
     return {"class_type": "MaskArrowToTrajectories", "inputs": {
-        "mask_arrows_json": document, "frame_count": 6, "K": 4, "s": 4, "seed": 0, "timing": "linear", "width": W,
+        "mask_arrows_json": document, "frame_count": 6, "K": 4, "s": 4, "point_seed": 0, "timing": "linear", "width": W,
         "height": H, "mask_layout": "one_per_object", **inputs}}
 
 

@@ -97,7 +97,7 @@ def workflow(document: str, adapter: str | None, tau: float = -1.0) -> dict:
         "1": {"class_type": "ImageOnlyCheckpointLoader", "inputs": {"ckpt_name": comfy_host.TINY_CHECKPOINT}},
         "2": {"class_type": "LoadImage", "inputs": {"image": comfy_host.TEST_IMAGE}},
         "3": {"class_type": "MaskArrowToTrajectories", "inputs": {
-            "mask_arrows_json": document, "frame_count": 6, "K": 8, "s": 4, "seed": 0, "timing": "linear",
+            "mask_arrows_json": document, "frame_count": 6, "K": 8, "s": 4, "point_seed": 0, "timing": "linear",
             "width": 64, "height": 64, "mask_layout": "one_per_object", "image": ["2", 0]}},
         "6": {"class_type": "SVD_img2vid_Conditioning", "inputs": {
             "clip_vision": ["1", 1], "init_image": ["2", 0], "vae": ["1", 2], "width": 64, "height": 64,

@@ -33,7 +33,8 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 class BatchItem:
     name: str  # unique and safe as a folder name
     image_path: Path
-    document: TrackletDocument | MaskArrowDocument  # what the editor node of the workflow receives
+    document: TrackletDocument | MaskArrowDocument  # the tracks, normalised to the whole image
+    size: tuple[int, int] = (0, 0)  # the image's width × height (read when the items are loaded)
 
     @property
     def kind(self) -> str:
@@ -123,6 +124,8 @@ def load_items(source: Path, images_root: Path | None = None) -> list[BatchItem]
         items = items_from_coco(source, Path(images_root) if images_root else source.parent)
     else:
         raise TrackDiffError("items", str(source), "is not a folder or a .json annotation file", "see --help")
+    # Every image is read once now, so an unreadable one stops the batch before anything is generated.
+    items = [BatchItem(i.name, i.image_path, i.document, image_size(i.image_path)) for i in items]
     names = [i.name for i in items]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:

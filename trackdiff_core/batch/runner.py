@@ -29,6 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..crop import center_crop_box, crop_document
 from ..formats.coco_vid import VideoTracks, write_coco_vid, write_youtube_vis
 from ..formats.mot import write_mot
 from ..tracklet_document import TrackletDocument
@@ -140,7 +141,8 @@ class BatchRunner:
         (partial / "frames").mkdir(parents=True)
         image = client.upload_image(item.image_path, f"{item.name}{item.image_path.suffix.lower()}")
         seed = self.seed + index
-        prompt = self.template.instantiate(image, item.kind, item.document.dumps(), seed, f"trackdiff_batch/{item.name}")
+        document = self.generated_frame_document(item)
+        prompt = self.template.instantiate(image, item.kind, document.dumps(), seed, f"trackdiff_batch/{item.name}")
         prompt_id = client.queue(prompt)
         outputs = client.wait(prompt_id, self.timeout)
         images = (outputs.get(self.template.output_node) or {}).get("images") or []
@@ -155,7 +157,7 @@ class BatchRunner:
                     raise ServerError(f"{client.url}: frame 0 of {item.name} is not an image")
                 height, width = decoded.shape[:2]
             (partial / "frames" / f"{frame:05d}.png").write_bytes(data)
-        tracklets = item_tracklets(item.document, len(images))
+        tracklets = item_tracklets(document, len(images))
         (partial / "gt.txt").write_text(write_mot(tracklets, width, height))
         (partial / "tracklets.json").write_text(TrackletDocument.from_tracklets(tracklets, simplify=False).dumps())
         meta = {"item": item.name, "image": str(item.image_path), "seed": seed, "server": client.url,
@@ -169,6 +171,14 @@ class BatchRunner:
             return final
         partial.rename(final)
         return final
+
+    def generated_frame_document(self, item: BatchItem):
+        """The item's tracks in the frame SVD generates: ComfyUI centre-crops the image to the video's aspect, so
+        tracks made on the whole image are moved into that crop (a no-op when the aspects match)."""
+        size = self.template.generation_size
+        if size is None:
+            return item.document
+        return crop_document(item.document, center_crop_box(*item.size, *size))
 
     # -- dataset-wide labels -------------------------------------------------------------------------------------------
     def write_annotations(self) -> None:

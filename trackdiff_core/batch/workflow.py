@@ -2,8 +2,9 @@
 
 The converter follows what the frontend's "Export (API)" does for the constructs TrackDiff's workflows use: widget values
 are taken in the order of the node's widget inputs (``input_order`` from ``/object_info``), an ``INT`` input with
-``control_after_generate`` and an image input with ``image_upload`` carry one extra (frontend-only) value, links become
-``[node_id, slot]``, Reroute nodes are followed, PrimitiveNode values are inlined, and note / muted nodes are dropped.
+``control_after_generate`` (or named ``seed`` / ``noise_seed``) and an image input with ``image_upload`` carry one extra
+(frontend-only) value, links become ``[node_id, slot]``, Reroute nodes are followed, PrimitiveNode values are inlined,
+and note / muted nodes are dropped.
 Bypassed nodes are refused with a clear message (export such a workflow in API format instead).
 """
 
@@ -32,9 +33,12 @@ def _is_widget(spec: list) -> bool:
     return (isinstance(kind, list) or kind in WIDGET_TYPES) and not options.get("forceInput")
 
 
-def _extra_values(spec: list) -> int:
+def _extra_values(name: str, spec: list) -> int:
+    """Frontend-only values stored after a widget's own: the control of a seed (the frontend adds one to INT inputs
+    that ask for it and to any INT named seed / noise_seed) and an image input's upload button."""
     options = spec[1] if len(spec) > 1 and isinstance(spec[1], dict) else {}
-    return int(bool(options.get("control_after_generate"))) + int(bool(options.get("image_upload")))
+    control = bool(options.get("control_after_generate")) or (spec[0] == "INT" and name in ("seed", "noise_seed"))
+    return int(control) + int(bool(options.get("image_upload")))
 
 
 def ui_to_api(workflow: dict, object_info: dict) -> dict:
@@ -81,7 +85,7 @@ def ui_to_api(workflow: dict, object_info: dict) -> dict:
                         value = values.get(name)
                     else:
                         value = values[position] if position < len(values) else None
-                        position += 1 + _extra_values(spec)
+                        position += 1 + _extra_values(name, spec)
                     if value is not None:
                         inputs[name] = value
                 if linked.get(name) is not None:
@@ -124,6 +128,15 @@ class PromptTemplate:
             raise TrackDiffError("output_node", output_node, "is not a node of the workflow", "give a node id")
         self.output_node = output_node
         self.seed_nodes = nodes_of(prompt, SEED_INPUTS)
+
+    @property
+    def generation_size(self) -> tuple[int, int] | None:
+        """The video's width × height, from SVD's conditioning node (its crop decides what of the image is seen)."""
+        for node in nodes_of(self.prompt, "SVD_img2vid_Conditioning"):
+            inputs = self.prompt[node]["inputs"]
+            if isinstance(inputs.get("width"), int) and isinstance(inputs.get("height"), int):
+                return inputs["width"], inputs["height"]
+        return None
 
     def instantiate(self, image: str, document_kind: str, document_json: str, seed: int, prefix: str) -> dict:
         prompt = copy.deepcopy(self.prompt)

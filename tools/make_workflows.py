@@ -1,0 +1,365 @@
+"""Build the example workflows (``workflows/*.json``, ComfyUI's UI format) in the real ComfyUI frontend, and their
+thumbnails (``workflows/*.jpg``).
+
+The graphs are described below as data; the frontend creates the nodes, sets the widgets, connects the sockets and
+serialises the graph, so the files are exactly what this frontend saves and loads. Run it after changing a spec or a
+node's schema (the core tests check the files against the nodes' schemas, the host tests run them)::
+
+    COMFYUI_PATH=$HOME/comfyui-host $HOME/comfyui-host/.venv/bin/python tools/make_workflows.py
+
+Needs a ComfyUI checkout (``COMFYUI_PATH``), Debian's Chromium and the Python package playwright, as the host tests.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+for extra in (ROOT, ROOT / "tests" / "host", ROOT / "tests" / "browser", ROOT / "tests" / "core"):
+    sys.path.insert(0, str(extra))
+
+from trackdiff_core.colors import palette_color  # noqa: E402
+from trackdiff_core.mask_arrow_document import MaskArrowDocument, MaskArrowObject  # noqa: E402
+from trackdiff_core.masks import rle_encode  # noqa: E402
+from trackdiff_core.render import draw_masks, draw_paths, draw_tracklets, draw_trajectories  # noqa: E402
+from trackdiff_core.tracklet_document import BoxKeyframe, BoxObject, TrackletDocument  # noqa: E402
+from trackdiff_core.trackgo_points import document_to_trajectories  # noqa: E402
+from workflow_schema import normalise  # noqa: E402
+
+OUT = ROOT / "workflows"
+# The schemas of the nodes the workflows use, as this ComfyUI reports them: the core tests check the workflows against
+# them without a ComfyUI, and a host test checks that they are still what the live server reports.
+SCHEMAS = ROOT / "tests" / "core" / "data" / "workflow_node_schemas.json"
+WIDTH, HEIGHT, FRAMES = 1024, 576, 14
+SVD_CHECKPOINT = "svd.safetensors"
+TRACKDIFFUSION_WEIGHTS = "trackdiffusion_stage2.fp16.safetensors"
+TRACKGO_ADAPTER = "trackgo_adapter.safetensors"
+EXAMPLE_TRACKS = "trackdiff_example_tracks.txt"
+
+# -- example motion --------------------------------------------------------------------------------------------------
+BOX_DOCUMENT = TrackletDocument(FRAMES, (
+    BoxObject(0, "car", palette_color(0), (
+        BoxKeyframe(0, (0.08, 0.55, 0.30, 0.80)), BoxKeyframe(FRAMES - 1, (0.55, 0.50, 0.80, 0.78))),
+        interpolation="ease_in_out"),
+    BoxObject(1, "person", palette_color(1), (
+        BoxKeyframe(0, (0.62, 0.30, 0.72, 0.70)), BoxKeyframe(7, (0.70, 0.28, 0.80, 0.68)),
+        BoxKeyframe(FRAMES - 1, (0.82, 0.30, 0.92, 0.72))), visibility=((0, 11),)),
+))
+
+
+def _ellipse_mask(cx: float, cy: float, rx: float, ry: float, width: int = 128, height: int = 72) -> dict:
+    y, x = np.mgrid[0:height, 0:width]
+    mask = ((x + 0.5) / width - cx) ** 2 / rx ** 2 + ((y + 0.5) / height - cy) ** 2 / ry ** 2 <= 1.0
+    return rle_encode(mask)
+
+
+MASK_ARROW_DOCUMENT = MaskArrowDocument(FRAMES, (
+    MaskArrowObject(0, "ball", palette_color(0), ((0.25, 0.62), (0.45, 0.40), (0.70, 0.55)),
+                    _ellipse_mask(0.25, 0.62, 0.07, 0.11), timing="ease_in_out"),
+    MaskArrowObject(1, "tree", palette_color(2), ((0.85, 0.45),), _ellipse_mask(0.85, 0.45, 0.06, 0.25)),
+))
+
+MOT_EXAMPLE = "\n".join(
+    f"{t + 1},{obj},{x:.1f},{y:.1f},{w:.1f},{h:.1f},1,{cls},1"
+    for t in range(FRAMES)
+    for obj, cls, (x, y, w, h) in (
+        (1, 3, (80 + 30 * t, 320 - 2 * t, 230, 140)),
+        (2, 1, (700 - 12 * t, 170 + 3 * t, 70, 220)),
+    )
+) + "\n"
+
+
+# -- graph specs -----------------------------------------------------------------------------------------------------
+def svd_core(prefix: str, model_from: tuple[str, int], latent_from=None, denoise: float = 1.0) -> tuple:
+    """Conditioning, guidance, sampler, decode and save, shared by every workflow."""
+    nodes = [
+        ("cfg", "VideoLinearCFGGuidance", 2, {"min_cfg": 1.0}),
+        ("cond", "SVD_img2vid_Conditioning", 2, {"width": WIDTH, "height": HEIGHT, "video_frames": FRAMES,
+                                                "motion_bucket_id": 127, "fps": 6, "augmentation_level": 0.0}),
+        ("sampler", "KSampler", 3, {"seed": 42, "control_after_generate": "fixed", "steps": 20, "cfg": 2.5,
+                                               "sampler_name": "euler", "scheduler": "karras", "denoise": denoise}),
+        ("decode", "VAEDecode", 4, {}),
+        ("save", "SaveImage", 4, {"filename_prefix": f"trackdiff/{prefix}"}),
+    ]
+    links = [
+        (model_from, ("cfg", "model")),
+        (("checkpoint", 1), ("cond", "clip_vision")), (("scale", 0), ("cond", "init_image")),
+        (("checkpoint", 2), ("cond", "vae")),
+        (("cfg", 0), ("sampler", "model")), (("cond", 0), ("sampler", "positive")), (("cond", 1), ("sampler", "negative")),
+        (latent_from or ("cond", 2), ("sampler", "latent_image")),
+        (("sampler", 0), ("decode", "samples")), (("checkpoint", 2), ("decode", "vae")),
+        (("decode", 0), ("save", "images")),
+    ]
+    return nodes, links
+
+
+def image_input() -> tuple:
+    nodes = [
+        ("image", "LoadImage", 0, {"image": "example.png"}),
+        ("scale", "ImageScale", 0, {"upscale_method": "lanczos", "width": WIDTH, "height": HEIGHT,
+                                            "crop": "center"}),
+        ("checkpoint", "ImageOnlyCheckpointLoader", 0, {"ckpt_name": SVD_CHECKPOINT}),
+    ]
+    return nodes, [(("image", 0), ("scale", "image"))]
+
+
+CROP_NOTE = (
+    "**Why the Image Scale node:** SVD's conditioning centre-crops the image to the video's aspect. Feeding the editor "
+    "the same 1024×576 crop makes what you draw land exactly where the video is."
+)
+SAMPLER_NOTE = (
+    "**Defaults:** SVD (`svd.safetensors`, 14 frames) at 1024×576, 20 steps, CFG 2.5 with Video Linear CFG Guidance. "
+    "For SVD-XT load `svd_xt.safetensors` and set `video_frames` to 25 (the tracks are resampled to it)."
+)
+
+
+def trackdiffusion_spec(from_file: bool = False) -> dict:
+    nodes, links = image_input()
+    if from_file:
+        nodes.append(("tracks", "LoadTracklets", 1, {"file": EXAMPLE_TRACKS, "format": "auto", "width": WIDTH,
+                                                             "height": HEIGHT, "video": 0, "box_size": 0.1}))
+        source = ("tracks", 0)
+    else:
+        nodes.append(("tracks", "TrackletEditor", 1, {"tracklets_json": BOX_DOCUMENT.dumps()}))
+        links.append((("scale", 0), ("tracks", "image")))
+        source = ("tracks", 0)
+    nodes += [
+        ("weights", "TrackDiffusionLoader", 0, {"weights_name": TRACKDIFFUSION_WEIGHTS}),
+        ("enhancer", "InstanceEnhancer", 1, {"strength": 1.0, "start_percent": 0.0, "end_percent": 1.0,
+                                                      "boxes_for_uncond": False, "consistency": 0.0,
+                                                      "frame_mismatch": "resample"}),
+    ]
+    outputs = [
+        ("overlay", "VisualizeTracklets", 4, {"line_width": 0, "show_labels": True}),
+        ("animation", "SaveAnimatedWEBP", 4, {"filename_prefix": "trackdiff/trackdiffusion_boxes", "fps": 6.0,
+                                              "lossless": False, "quality": 85, "method": "default"}),
+    ]
+    links += [
+        (("checkpoint", 0), ("enhancer", "model")), (source, ("enhancer", "tracklets")),
+        (("weights", 0), ("enhancer", "weights")),
+        (("decode", 0), ("overlay", "images")), (source, ("overlay", "tracklets")),
+        (("overlay", 0), ("animation", "images")),
+    ]
+    core_nodes, core_links = svd_core("trackdiffusion_tracks" if from_file else "trackdiffusion", ("enhancer", 0))
+    nodes += core_nodes + outputs
+    links += core_links
+    if from_file:
+        nodes.append(("labels", "SaveTrackletLabels", 4, {"filename_prefix": "trackdiff/labels"}))
+        links += [(source, ("labels", "tracklets")), (("decode", 0), ("labels", "images"))]
+    what = ("Tracks come from a file in `ComfyUI/input/`: copy `workflows/trackdiff_example_tracks.txt` there, or "
+            "upload a MOT `gt.txt`, a COCO-VID / YouTube-VIS JSON, a TrackDiff box document or coordinate JSON with "
+            "Load Tracklets' upload button (MOT and coordinates are read as pixels of width × height). Save Tracklet "
+            "Labels writes MOT / COCO-VID labels aligned with the generated frames.") if from_file else (
+            "Draw a box per object in the **Tracklet Editor** (drag on the image; scrub the timeline and drag again "
+            "to set keyframes; Ctrl+Z undoes). The example boxes are a starting point.")
+    notes = [(1, (560, 330), "\n\n".join([
+        "# TrackDiffusion: box tracklets drive SVD",
+        what,
+        f"**Weights:** `{SVD_CHECKPOINT}` in `ComfyUI/models/checkpoints/`. TrackDiffusion: download "
+        "`svd_stage2/unet/diffusion_pytorch_model.safetensors` from the Hugging Face repository "
+        "`pengxiang/trackdiffusion_ytvis` into `ComfyUI/models/trackdiff/`, then convert it once with the "
+        f"*TrackDiffusion Convert* node (it writes `{TRACKDIFFUSION_WEIGHTS}`), or pick the downloaded file directly "
+        "in the loader.",
+        CROP_NOTE, SAMPLER_NOTE])), ]
+    return {"nodes": nodes, "links": links, "notes": notes}
+
+
+def trackgo_spec() -> dict:
+    nodes, links = image_input()
+    nodes += [
+        ("tracks", "MaskArrowToTrajectories", 1, {
+            "mask_arrows_json": MASK_ARROW_DOCUMENT.dumps(), "frame_count": FRAMES, "K": 8, "s": 4, "point_seed": 0,
+            "timing": "linear", "width": WIDTH, "height": HEIGHT, "mask_layout": "one_per_object"}),
+        ("adapter", "TrackAdapterLoader", 0, {"adapter_name": TRACKGO_ADAPTER}),
+        ("apply", "ApplyTrackAdapter", 1, {"strength": 1.0, "tau": -1.0, "start_percent": 0.0,
+                                                    "end_percent": 1.0}),
+    ]
+    outputs = [
+        ("overlay", "VisualizeTrackPoints", 4, {"width": WIDTH, "height": HEIGHT, "tail": 8, "point_radius": 0}),
+        ("animation", "SaveAnimatedWEBP", 4, {"filename_prefix": "trackdiff/trackgo_points", "fps": 6.0,
+                                              "lossless": False, "quality": 85, "method": "default"}),
+    ]
+    links += [
+        (("scale", 0), ("tracks", "image")),
+        (("checkpoint", 0), ("apply", "model")), (("tracks", 0), ("apply", "tracks")),
+        (("adapter", 0), ("apply", "adapter")),
+        (("decode", 0), ("overlay", "images")), (("tracks", 0), ("overlay", "tracks")),
+        (("overlay", 0), ("animation", "images")),
+    ]
+    core_nodes, core_links = svd_core("trackgo", ("apply", 0))
+    notes = [(1, (560, 360), "\n\n".join([
+        "# TrackGo: masks + arrows drive SVD",
+        "In **Mask Arrow To Trajectories**, paint a mask per object and draw an arrow (or a path, or one point for a "
+        "static anchor); K·s points are sampled in each mask and moved along its arrow.",
+        f"**Weights:** `{SVD_CHECKPOINT}` in `ComfyUI/models/checkpoints/`. TrackGo has no public weights: train an "
+        f"adapter with `python -m trackdiff_core.training trackgo` (docs/training.md) and put `{TRACKGO_ADAPTER}` in "
+        "`ComfyUI/models/trackdiff/`. Without one, disconnect the adapter (the τ suppression alone is experimental) "
+        "or use the zero-weight cut-and-drag workflow.",
+        CROP_NOTE, SAMPLER_NOTE]))]
+    return {"nodes": nodes + core_nodes + outputs, "links": links + core_links, "notes": notes}
+
+
+def zero_weight_spec() -> dict:
+    nodes, links = image_input()
+    nodes += [
+        ("tracks", "MaskArrowToTrajectories", 1, {
+            "mask_arrows_json": MASK_ARROW_DOCUMENT.dumps(), "frame_count": FRAMES, "K": 8, "s": 4, "point_seed": 0,
+            "timing": "linear", "width": WIDTH, "height": HEIGHT, "mask_layout": "one_per_object"}),
+        ("guide", "TrackGoCutAndDrag", 1, {"fill": "inpaint", "feather": 2.0}),
+        ("encode", "VAEEncode", 1, {}),
+    ]
+    outputs = [
+        ("guide_preview", "SaveAnimatedWEBP", 4, {"filename_prefix": "trackdiff/cut_and_drag_guide", "fps": 6.0,
+                                                  "lossless": False, "quality": 85, "method": "default"}),
+    ]
+    links += [
+        (("scale", 0), ("tracks", "image")),
+        (("scale", 0), ("guide", "image")), (("tracks", 0), ("guide", "tracks")),
+        (("guide", 0), ("encode", "pixels")), (("checkpoint", 2), ("encode", "vae")),
+        (("guide", 0), ("guide_preview", "images")),
+    ]
+    core_nodes, core_links = svd_core("cut_and_drag", ("checkpoint", 0), latent_from=("encode", 0), denoise=0.65)
+    notes = [(1, (560, 330), "\n\n".join([
+        "# Zero-weight motion (experimental): cut and drag + stock SVD",
+        "No TrackGo weights needed. **TrackGo Cut And Drag** moves the masked regions of the first frame along their "
+        "arrows into a rough guide video; stock SVD then re-samples it at `denoise` 0.65 (lower keeps more of the "
+        "guide, higher lets SVD repaint more). It is a heuristic (SDEdit-style), not the TrackGo method.",
+        f"**Weights:** only `{SVD_CHECKPOINT}` in `ComfyUI/models/checkpoints/`.",
+        CROP_NOTE, SAMPLER_NOTE]))]
+    return {"nodes": nodes + core_nodes + outputs, "links": links + core_links, "notes": notes}
+
+
+SPECS = {
+    "trackdiffusion_boxes": trackdiffusion_spec,
+    "trackdiffusion_tracks_from_file": lambda: trackdiffusion_spec(from_file=True),
+    "trackgo_mask_arrows": trackgo_spec,
+    "trackgo_zero_weight_cut_and_drag": zero_weight_spec,
+}
+
+BUILD_JS = """async (spec) => {
+    const app = window.app;
+    app.graph.clear();
+    const made = {};
+    const columns = [];
+    const place = (node, column) => { (columns[column] ||= []).push(node); };
+    for (const [key, type, column, widgets] of spec.nodes) {
+        const node = window.LiteGraph.createNode(type);
+        if (!node) throw new Error(`unknown node type ${type}`);
+        app.graph.add(node);
+        for (const [name, value] of Object.entries(widgets)) {
+            const widget = node.widgets?.find((w) => w.name === name);
+            if (!widget) throw new Error(`${type} has no widget ${name}`);
+            widget.value = value;
+        }
+        if (type === "LoadImage") node.setSize([Math.max(node.size[0], 320), Math.max(node.size[1], 380)]);  // room for the preview
+        made[key] = node;
+        place(node, column);
+    }
+    for (const [[fromKey, slot], [toKey, input]] of spec.links) {
+        const from = made[fromKey], to = made[toKey];
+        const index = to.findInputSlot(input);
+        if (index < 0) throw new Error(`${to.type} has no input ${input}`);
+        if (!from.connect(slot, to, index)) throw new Error(`cannot connect ${from.type}[${slot}] -> ${to.type}.${input}`);
+    }
+    for (const [column, size, text] of spec.notes) {
+        const note = window.LiteGraph.createNode("MarkdownNote");
+        app.graph.add(note);
+        note.widgets[0].value = text;
+        note.setSize(size);
+        place(note, column);
+    }
+    await new Promise(requestAnimationFrame);
+    // Lay the columns out left to right, each node under the previous one, with room for titles.
+    const gap = 50, title = window.LiteGraph.NODE_TITLE_HEIGHT || 30;
+    let x = 40;
+    for (const nodes of columns) {
+        if (!nodes) continue;
+        let y = 40 + title;
+        for (const node of nodes) {
+            node.pos = [x, y];
+            y += node.size[1] + title + gap;
+        }
+        x += Math.max(...nodes.map((n) => n.size[0])) + gap;
+    }
+    app.graph.setDirtyCanvas(true, true);
+    await new Promise(requestAnimationFrame);
+    return JSON.stringify(app.graph.serialize());
+}"""
+
+
+def build_workflows() -> dict[str, dict]:
+    import comfy_host
+    from editor_page import ComfyPage, launch
+    from playwright.sync_api import sync_playwright
+
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        base = comfy_host.make_base_directory(Path(folder), Path(folder) / "no_checkpoint.safetensors")
+        server = comfy_host.ComfyServer(base).start()
+        try:
+            with sync_playwright() as playwright:
+                browser = launch(playwright)
+                page = ComfyPage(browser, server, vue=False)
+                for name, spec in SPECS.items():
+                    results[name] = json.loads(page.js(BUILD_JS, spec()))
+                info = server.get("/object_info")
+                used = sorted({n["type"] for w in results.values() for n in w["nodes"]} & set(info))
+                SCHEMAS.write_text(json.dumps(normalise({t: info[t] for t in used}), indent=1, sort_keys=True) + "\n")
+                assert not page.errors, page.errors
+                page.close()
+                browser.close()
+        finally:
+            server.stop()
+    return results
+
+
+# -- thumbnails ------------------------------------------------------------------------------------------------------
+def scene(width: int = 512, height: int = 288) -> np.ndarray:
+    """A simple outdoor-looking frame: sky, ground, a road."""
+    y = np.linspace(0, 1, height)[:, None, None]
+    sky = np.array([0.45, 0.62, 0.85]) * (1 - 0.4 * y) + 0.25 * y
+    ground = np.array([0.33, 0.45, 0.25]) + 0.05 * np.sin(np.linspace(0, 20, width))[None, :, None]
+    image = np.where(y < 0.5, sky, ground).astype(np.float32)
+    image = np.broadcast_to(image, (height, width, 3)).copy()
+    image[int(0.62 * height):int(0.8 * height)] = (0.35, 0.35, 0.38)
+    return image[None]
+
+
+def thumbnails() -> dict[str, np.ndarray]:
+    base = scene()
+    boxes = BOX_DOCUMENT.to_tracklets(FRAMES)
+    trajectories = document_to_trajectories(MASK_ARROW_DOCUMENT, FRAMES, 24, width=512, height=288)
+    paths = [obj.path for obj in MASK_ARROW_DOCUMENT.objects]
+    masks = np.stack([o.decoded_mask() for o in MASK_ARROW_DOCUMENT.objects])
+    colors = [o.color for o in MASK_ARROW_DOCUMENT.objects]
+    boxes_frame = draw_tracklets(np.repeat(base, FRAMES, 0), boxes)[FRAMES // 2]
+    arrows = draw_paths(draw_masks(base, masks, colors), paths, colors)[0]
+    points = draw_trajectories(base, trajectories, tail=FRAMES, colors=colors)[-1]
+    return {
+        "trackdiffusion_boxes": boxes_frame,
+        "trackdiffusion_tracks_from_file": draw_tracklets(base, boxes.resample(1))[0],
+        "trackgo_mask_arrows": points,
+        "trackgo_zero_weight_cut_and_drag": arrows,
+    }
+
+
+def main() -> None:
+    import cv2
+
+    OUT.mkdir(exist_ok=True)
+    SCHEMAS.parent.mkdir(parents=True, exist_ok=True)
+    (OUT / EXAMPLE_TRACKS).write_text(MOT_EXAMPLE)
+    for name, image in thumbnails().items():
+        cv2.imwrite(str(OUT / f"{name}.jpg"), cv2.cvtColor((image * 255).astype(np.uint8), cv2.COLOR_RGB2BGR),
+                    [cv2.IMWRITE_JPEG_QUALITY, 88])
+    for name, workflow in build_workflows().items():
+        (OUT / f"{name}.json").write_text(json.dumps(workflow, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
