@@ -214,7 +214,7 @@ def test_background_from_linked_image_and_last_run(ui, tmp_path_factory):
 
 def test_mask_arrow_editor_stroke_arrow_save_reload(ui, documents, comfy_server):
     _, MaskArrowDocument = documents
-    node = ui.add_node("TrackDiffTestMaskArrows")
+    node = ui.add_node("MaskArrowToTrajectories")
     ui.drag(node, (0.3, 0.4), (0.4, 0.5))  # brush stroke: a new object with a mask
     ui.js("(id) => window.app.graph.getNodeById(id).trackdiffEditor.setTool('arrow')", node)
     ui.drag(node, (0.35, 0.45), (0.8, 0.3))
@@ -229,14 +229,23 @@ def test_mask_arrow_editor_stroke_arrow_save_reload(ui, documents, comfy_server)
     assert obj.path[0] == pytest.approx((0.35, 0.45), abs=0.01)
     assert obj.path[-1] == pytest.approx((0.8, 0.3), abs=0.01)
 
-    outputs = comfy_server.run({"1": {"class_type": "TrackDiffTestMaskArrows", "inputs": {"mask_arrows_json": value}}})
-    assert outputs["1"]["trackdiff_stats"] == [{"objects": 1}]
+    # The preview shows K·s points per object, as the node samples them.
+    ui.set_widget_value(node, "K", 2)
+    ui.set_widget_value(node, "s", 3)
+    ui.page.wait_for_function("(id) => window.app.graph.getNodeById(id).trackdiffEditor.pointCount === 6", arg=node)
+
+    prompt = {"1": {"class_type": "MaskArrowToTrajectories", "inputs": {
+        "mask_arrows_json": value, "frame_count": 6, "K": 2, "s": 3, "point_seed": 0, "timing": "linear", "width": 96,
+        "height": 64, "mask_layout": "one_per_object"}},
+        "2": {"class_type": "TrackDiffTestImageStats", "inputs": {"images": ["1", 1]}}}
+    outputs = comfy_server.run(prompt)
+    assert outputs["2"]["trackdiff_stats"][0]["shape"] == [6, 341, 512, 3]  # the preview: a frame per output frame, 96:64
 
     workflow = ui.serialize_workflow()
     ui.open()
     ui.clear()
     ui.load_workflow(workflow)
-    (reloaded,) = ui.node_ids("TrackDiffTestMaskArrows")
+    (reloaded,) = ui.node_ids("MaskArrowToTrajectories")
     ui.wait_for_editor(reloaded)
     assert ui.widget_value(reloaded, "mask_arrows_json") == value
     assert ui.editor_state(reloaded)["error"] is None

@@ -38,39 +38,3 @@ class TrackDiffTestImageStats:
 NODE_CLASS_MAPPINGS = {"TrackDiffTestImageStats": TrackDiffTestImageStats}
 NODE_DISPLAY_NAME_MAPPINGS = {"TrackDiffTestImageStats": "TrackDiff Test Image Stats"}
 
-
-EMPTY_MASK_ARROWS = '{"version":1,"kind":"mask_arrows","frame_count":14,"objects":[]}'
-
-
-class TrackDiffTestMaskArrows:
-    """Output node with a ``mask_arrows_json`` STRING input, so the mask/arrow editor can be tested in the real frontend
-    (the editor attaches by widget name). Reports the document's object count; sends the image back as the pack's
-    editor nodes do (``trackdiff_frame``)."""
-
-    CATEGORY = "TrackDiff/testing"
-    FUNCTION = "run"
-    OUTPUT_NODE = True
-    RETURN_TYPES = ()
-
-    @classmethod
-    def INPUT_TYPES(cls):
-        return {
-            "required": {"mask_arrows_json": ("STRING", {"multiline": True, "default": EMPTY_MASK_ARROWS,
-                                                         "tooltip": "A mask/arrow editor document."})},
-            "optional": {"image": ("IMAGE", {"tooltip": "The first frame."})},
-        }
-
-    def run(self, mask_arrows_json, image=None):
-        import json
-
-        from nodes import PreviewImage
-
-        objects = len(json.loads(mask_arrows_json).get("objects", []))
-        ui = {"trackdiff_stats": [{"objects": objects}]}
-        if image is not None:
-            ui["trackdiff_frame"] = PreviewImage().save_images(image[:1], filename_prefix="trackdiff_test")["ui"]["images"]
-        return {"ui": ui}
-
-
-NODE_CLASS_MAPPINGS["TrackDiffTestMaskArrows"] = TrackDiffTestMaskArrows
-NODE_DISPLAY_NAME_MAPPINGS["TrackDiffTestMaskArrows"] = "TrackDiff Test Mask Arrows"
