@@ -17,9 +17,8 @@ from trackdiff_core.trackdiffusion import TrackDiffusionModules, load_weights, s
 from trackdiff_core.trackdiffusion.object_slots import SlotBoxes
 from trackdiff_core.training import Clip, SyntheticClips, Trainer
 from trackdiff_core.training.cli import main
-from trackdiff_core.training.instance_enhancer_task import InstanceEnhancerTask, center_crop_slots
+from trackdiff_core.training.instance_enhancer_task import InstanceEnhancerTask, center_crop_slots, clip_from_boxes
 from trackdiff_core.training.loop import step_generator
-from trackdiff_core.trajectories import PointTrajectories
 
 from training_toy_box_backend import ENHANCER_SITES, SITES, ToyBoxBackend, toy_weights
 
@@ -53,11 +52,7 @@ def heads():
 
 def box_clip(boxes, visible, width=32, height=32) -> Clip:
     boxes = np.asarray(boxes, np.float32)
-    frames, count = boxes.shape[:2]
-    trajectories = PointTrajectories(np.zeros((frames, 0, 2), np.float32), np.zeros((frames, 0), bool),
-                                     np.zeros(0, np.int64))
-    return Clip(np.zeros((frames, height, width, 3), np.uint8), trajectories, np.zeros((count, height, width), bool),
-                Tracklets(boxes, visible))
+    return clip_from_boxes(np.zeros((boxes.shape[0], height, width, 3), np.uint8), Tracklets(boxes, visible))
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +150,19 @@ def test_an_unconditional_step_drops_the_boxes_and_the_image(tmp_path):
         else:
             assert torch.equal(present[:, :clip.tracklets.num_objects], torch.tensor(clip.tracklets.visible))
             assert backend.conditionings[-1].abs().sum() > 0
+
+
+def test_a_box_only_clip_trains(tmp_path):
+    """Clips made from box annotations alone (no point tracks, no masks), as from YouTube-VIS."""
+    source = data().clip(7)
+    clip = clip_from_boxes(source.frames, source.tracklets)
+    assert clip.trajectories.num_points == 0 and not clip.masks.any()
+    the_task, backend = task(condition_dropout=0.0), ToyBoxBackend()
+    modules = the_task.build(backend)
+    the_task.attach(backend, modules)
+    loss, values = the_task.loss(modules, clip, backend, step_generator(0, 0))
+    reference, _ = the_task.loss(modules, source, backend, step_generator(0, 0))
+    assert torch.equal(loss, reference) and values["objects"] == source.tracklets.num_objects
 
 
 def test_boxes_follow_the_backends_centre_crop():

@@ -28,14 +28,17 @@ from __future__ import annotations
 import argparse
 import logging
 
+import numpy as np
 import torch
 
 from ..errors import TrackDiffError
+from ..tracklets import Tracklets
 from ..trackdiffusion.instance_enhancer import DECODER_SITES
 from ..trackdiffusion.modules import TrackDiffusionModules
 from ..trackdiffusion.object_slots import SlotBoxes, slot_boxes
 from ..trackdiffusion.weights import TrackDiffusionWeights, load_weights
 from ..trackdiffusion.weights_format import save_weights
+from ..trajectories import PointTrajectories
 from .backend import ModelBackend
 from .clips import Clip
 from .edm import edm_loss, sample_sigma
@@ -74,6 +77,18 @@ class BoxTrackletRuntime:
             raise TrackDiffError("clip", f"{self.slots.frames} frames of boxes",
                                  f"do not match the model call's {frames} frames", "give one box per frame")
         return self.slots
+
+
+def clip_from_boxes(frames: np.ndarray, tracklets: Tracklets) -> Clip:
+    """A training clip from frames and box tracklets only (e.g. a YouTube-VIS video read with
+    ``trackdiff_core.formats.coco_vid.read_coco_vid``): no point tracks and empty frame-0 masks, which this task does
+    not read (TrackGo's task needs them)."""
+    frames = np.asarray(frames)
+    if frames.ndim != 4:
+        raise TrackDiffError("frames", frames.shape, "must be uint8 [T, H, W, 3]", "give RGB frames as bytes")
+    t, h, w = frames.shape[:3]
+    no_points = PointTrajectories(np.zeros((t, 0, 2), np.float32), np.zeros((t, 0), bool), np.zeros(0, np.int64))
+    return Clip(frames, no_points, np.zeros((tracklets.num_objects, h, w), bool), tracklets)
 
 
 def center_crop_slots(slots: SlotBoxes, source: tuple[int, int], target: tuple[int, int]) -> SlotBoxes:
