@@ -257,7 +257,16 @@ def _install(clone, patch: TrackDiffusionPatch, weights: TrackDiffusionWeights, 
 
 class TrainingPatch(TrackDiffusionPatch):
     """The same patch for a trainer: the modules stay in float32 (whatever the UNet's dtype; the activations are cast
-    at the boundary) and the tracklet source is the trainer's, which changes with every clip."""
+    at the boundary) and the tracklet source is the trainer's, whose boxes change with every clip — so the object
+    tokens are built once per model call (and shared by its 16 sites), not once per sampling run."""
+
+    def call_inputs(self, ctx, x: torch.Tensor):
+        key = ("trackdiffusion_training_inputs", id(self))
+        cached = ctx.cache.get(key)
+        if cached is None:
+            self._inputs.clear()
+            cached = ctx.cache[key] = super().call_inputs(ctx, x)
+        return cached
 
     def __call__(self, x: torch.Tensor, extra_options: dict) -> torch.Tensor:
         dtype = next(self.modules.parameters()).dtype

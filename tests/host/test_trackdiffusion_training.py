@@ -100,6 +100,29 @@ def test_the_unet_the_fusers_and_the_box_encoder_stay_frozen(m, trained, tiny_sv
     assert m.patch.attached_modules(result.backend.patched) is modules  # the model ran the trained modules
 
 
+def test_every_clip_brings_its_own_boxes(m, trained):
+    """The training patch builds object tokens from the current clip's boxes at every model call (the node's patch
+    keeps them for a whole sampling run)."""
+    import comfy.model_management
+
+    backend = trained.result.backend
+    comfy.model_management.load_models_gpu([backend.patched])  # as trained, whatever ran since
+    (patch,) = [p for p in backend.patched.model_options["transformer_options"]["patches"]["middle_patch"]
+                if isinstance(p, m.patch.TrainingPatch)]
+    clip = m.clips.load_clip(sorted(str(p) for p in (trained.base / "clips").glob("*.safetensors"))[0])
+    x0, conditioning = backend.encode_frames(clip.frames), backend.conditioning(clip)
+    noisy = x0 + torch.randn(x0.shape, generator=torch.Generator().manual_seed(0))
+    first, second = m.core.slot_boxes(tracklets(m), 20, FRAMES), m.core.slot_boxes(clip.tracklets, 20, FRAMES)
+
+    def denoise(slots):
+        patch.source.set_slots(slots)
+        with torch.no_grad():
+            return backend.denoise(noisy, torch.tensor([1.0]), conditioning)
+
+    a, b, again = denoise(first), denoise(second), denoise(first)
+    assert torch.equal(a, again) and not torch.equal(a, b)
+
+
 def test_the_saved_file_loads_and_the_node_reproduces_the_trained_model(m, trained, tiny_svd):
     result = trained.result
     loaded = m.core.load_weights(str(result.output), field_name="weights_name")  # what TrackDiffusionLoader does
