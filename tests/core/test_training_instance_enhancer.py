@@ -13,7 +13,7 @@ from safetensors import safe_open
 
 from trackdiff_core.errors import TrackDiffError
 from trackdiff_core.tracklets import Tracklets
-from trackdiff_core.trackdiffusion import TrackDiffusionModules, load_weights, save_weights
+from trackdiff_core.trackdiffusion import InstanceEnhancer, TrackDiffusionModules, load_weights, save_weights
 from trackdiff_core.trackdiffusion.object_slots import SlotBoxes
 from trackdiff_core.training import Clip, SyntheticClips, Trainer
 from trackdiff_core.training.cli import main
@@ -132,8 +132,13 @@ def test_init_continues_from_a_trained_file_and_refuses_one_without_an_enhancer(
     after = tensors(continued.output)
     assert all(torch.allclose(after[k], saved[k], atol=1e-6) for k in saved if k.startswith("instance_enhancer."))
     plain = save_weights(str(tmp_path / "plain.safetensors"), toy_weights(), dtype=None)
-    with pytest.raises(TrackDiffError, match="--init: .*carries no Instance Enhancer"):
+    with pytest.raises(TrackDiffError, match=r"--init \(or checkpoint\): carries no Instance Enhancer"):
         trainer(tmp_path / "d", 1, init=plain).run()
+    other = load_weights(str(result.output))
+    other.instance_enhancer["output_3"] = InstanceEnhancer(64, 2, 32).state_dict()  # made for a wider block
+    other = save_weights(str(tmp_path / "other.safetensors"), other, dtype=None)
+    with pytest.raises(TrackDiffError, match=r"instance_enhancer.output_3: does not fit the model's 32-channel block"):
+        trainer(tmp_path / "e", 1, init=other).run()
 
 
 def test_an_unconditional_step_drops_the_boxes_and_the_image(tmp_path):

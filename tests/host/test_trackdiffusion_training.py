@@ -219,6 +219,14 @@ def test_bad_inputs_fail_with_a_clear_message(m, trained, tiny_svd_path, tmp_pat
     assert "clip.boxes: has no box tracklet to train the Instance Enhancer on" in caplog.text
 
 
+def test_the_node_refuses_an_enhancer_made_for_another_model(m, trained, tiny_svd):
+    weights = m.core.load_weights(str(trained.result.output))
+    weights.instance_enhancer["output_3"] = m.core.InstanceEnhancer(256, 16, 16).state_dict()  # the block is 128 wide
+    with pytest.raises(ValueError, match=r"weights.instance_enhancer.output_3: does not fit the model's block "
+                                         r"\(128 channels\) \(got \(256,\)\)"):
+        m.patch.apply_trackdiffusion(tiny_svd.model, weights, tracklets(m))
+
+
 def test_a_half_precision_unet_trains_a_float32_enhancer(m, trained, tiny_svd_path, tmp_path):
     """As on a GPU: the UNet in float16, the enhancer (and the fusers it sits behind) in float32; the patch casts the
     activations at the boundary and gradients still reach the gates."""

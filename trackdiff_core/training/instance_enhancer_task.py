@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 DEFAULT_BINS = 2
 DEFAULT_SAMPLING_RATIO = 2
 DEFAULT_DROPOUT = 0.1
+ENHANCER_FILE = "--init (or checkpoint)"  # where load() reads a trained enhancer from
 FIX_WEIGHTS = ("pass --weights with TrackDiffusion weights for this SVD: the released svd_stage2 "
                "diffusion_pytorch_model.safetensors or a file converted from it (docs/trackdiffusion.md)")
 
@@ -219,12 +220,12 @@ class InstanceEnhancerTask(TrainingTask):
 
     def load(self, path: str, backend: ModelBackend) -> TrackDiffusionModules:
         """The Instance Enhancer of ``path`` (a checkpoint, or ``--init``) on this run's frozen ``--weights``."""
-        saved = load_weights(path, field_name="--init")
+        saved = load_weights(path, field_name=ENHANCER_FILE)
         if not saved.instance_enhancer:
-            raise TrackDiffError("--init", path, "carries no Instance Enhancer",
+            raise TrackDiffError(ENHANCER_FILE, path, "carries no Instance Enhancer",
                                  "start from a file this task wrote, or leave --init out to start fresh")
         heads = self._heads(backend)
-        self._check_enhancer_fits(saved, heads, path)
+        self._check_enhancer_fits(saved, heads)
         if not self._same_fusers(saved):
             log.warning("%s: its Instance Enhancer was trained with other fusers than --weights %s; training goes on "
                         "with --weights' fusers", path, self.weights_path)
@@ -238,15 +239,16 @@ class InstanceEnhancerTask(TrainingTask):
         modules.instance_enhancer.to(torch.float32).requires_grad_(True)
         return modules
 
-    def _check_enhancer_fits(self, saved: TrackDiffusionWeights, heads, path: str) -> None:
+    @staticmethod
+    def _check_enhancer_fits(saved: TrackDiffusionWeights, heads) -> None:
         for site, state in saved.instance_enhancer.items():
             if site not in heads:
-                raise TrackDiffError("--init", f"instance_enhancer.{site}", "is not a transformer site of this model",
-                                     "start from a file trained for this SVD")
+                raise TrackDiffError(ENHANCER_FILE, f"instance_enhancer.{site}", "is not a transformer site of this "
+                                     "model", "start from a file trained for this SVD")
             width = tuple(state["norm_in.weight"].shape) if "norm_in.weight" in state else None
             n, d = heads[site]
             if width != (n * d,):
-                raise TrackDiffError(f"--init.instance_enhancer.{site}", width,
+                raise TrackDiffError(f"{ENHANCER_FILE}.instance_enhancer.{site}", width,
                                      f"does not fit the model's {n * d}-channel block",
                                      "start from a file trained for this SVD")
 
