@@ -20,6 +20,10 @@ What :func:`apply_trackdiffusion` does to a **clone** of the MODEL (the given on
 Strength 0, or tracklets in which no object is ever visible, return the model unpatched (stock SVD, bit for bit).
 Classifier-free guidance: by default, as the authors' pipeline, the unconditional rows get all-null object tokens (every
 presence mask 0); ``boxes_for_uncond`` sends the boxes to both halves.
+
+:func:`apply_trackdiffusion_training` installs the same patch for the ``instance_enhancer`` training task
+(``nodes/training_backend.py``): a trainer's float32 modules and its per-clip boxes, so the enhancer trains in exactly
+the computation the node later runs.
 """
 
 from __future__ import annotations
@@ -222,6 +226,7 @@ def apply_trackdiffusion(model, weights: TrackDiffusionWeights, tracklets, stren
     sites = svd_sites(model)  # raises for a non-SVD model
     tracklets = check_tracklets(tracklets, weights.slots)
     check_fit(model, weights, sites)
+    check_enhancer_fit(weights, sites)
     window = SigmaWindow(model, start_percent, end_percent)
     if strength == 0.0 or not any_visible(tracklets):
         log.info("TrackDiffusion: %s, the model is returned unpatched",
@@ -232,6 +237,11 @@ def apply_trackdiffusion(model, weights: TrackDiffusionWeights, tracklets, stren
     attach_module(clone, f"trackdiffusion_{id(modules):x}", modules, root)
     patch = TrackDiffusionPatch(modules, TrackletSource(tracklets, weights.slots, frame_policy), strength, window,
                                 boxes_for_uncond)
+    return _install(clone, patch, weights, sites, consistency)
+
+
+def _install(clone, patch: TrackDiffusionPatch, weights: TrackDiffusionWeights, sites, consistency: float = 0.0):
+    """Put ``patch`` (and the consistency replaces, and the re-trained UNet tensors) on the prepared ``clone``."""
     clone.set_model_patch(patch, "middle_patch")
     if consistency > 0.0:
         replaces = clone.model_options["transformer_options"].get("patches_replace", {}).get("attn1", {})
@@ -239,10 +249,56 @@ def apply_trackdiffusion(model, weights: TrackDiffusionWeights, tracklets, stren
             previous = replaces.get((*site.block, 0)) or replaces.get(site.block)
             clone.set_model_attn1_replace(InstanceConsistencyPatch(patch, consistency, previous), *site.block, 0)
     if weights.unet:
-        blend = min(float(strength), 1.0)
+        blend = min(float(patch.strength), 1.0)
         clone.add_patches({UNET_PREFIX + k: (v,) for k, v in weights.unet.items()}, strength_patch=blend,
                           strength_model=1.0 - blend)
     return clone
 
 
-__all__ = ["STATE_KEY", "apply_trackdiffusion", "attached_modules", "TrackDiffusionPatch", "InstanceConsistencyPatch"]
+class TrainingPatch(TrackDiffusionPatch):
+    """The same patch for a trainer: the modules stay in float32 (whatever the UNet's dtype; the activations are cast
+    at the boundary) and the tracklet source is the trainer's, whose boxes change with every clip — so the object
+    tokens are built once per model call (and shared by its 16 sites), not once per sampling run."""
+
+    def call_inputs(self, ctx, x: torch.Tensor):
+        key = ("trackdiffusion_training_inputs", id(self))
+        cached = ctx.cache.get(key)
+        if cached is None:
+            self._inputs.clear()
+            cached = ctx.cache[key] = super().call_inputs(ctx, x)
+        return cached
+
+    def __call__(self, x: torch.Tensor, extra_options: dict) -> torch.Tensor:
+        dtype = next(self.modules.parameters()).dtype
+        if x.dtype == dtype:
+            return super().__call__(x, extra_options)
+        return super().__call__(x.to(dtype), extra_options).to(x.dtype)
+
+
+def check_enhancer_fit(weights: TrackDiffusionWeights, sites) -> None:
+    """A carried Instance Enhancer sits at sites of this model, as wide as their blocks (a clear error otherwise)."""
+    by_key = {s.key: s for s in sites}
+    for site, state in weights.instance_enhancer.items():
+        block = by_key.get(site)
+        width = tuple(state["norm_in.weight"].shape) if "norm_in.weight" in state else None
+        if block is None or width != (block.channels,):
+            raise TrackDiffError(
+                f"weights.instance_enhancer.{site}", width,
+                f"does not fit the model's block ({f'{block.channels} channels' if block else 'no such site'})",
+                "use an Instance Enhancer trained for this SVD")
+
+
+def apply_trackdiffusion_training(model, runtime):
+    """A clone of ``model`` that runs a trainer's TrackDiffusion modules (``runtime.modules``, its trainable Instance
+    Enhancer included) exactly as :func:`apply_trackdiffusion` runs loaded ones, at strength 1 for every step, with the
+    boxes of ``runtime.for_frames`` (the current clip's). The modules are not memory-managed: the trainer keeps them
+    on its device (the optimizer holds their parameters)."""
+    sites = svd_sites(model)
+    check_fit(model, runtime.weights, sites)
+    window = SigmaWindow(model, 0.0, 1.0)
+    patch = TrainingPatch(runtime.modules, runtime, runtime.strength, window, boxes_for_uncond=False)
+    return _install(prepare_model(model), patch, runtime.weights, sites)
+
+
+__all__ = ["STATE_KEY", "apply_trackdiffusion", "apply_trackdiffusion_training", "attached_modules",
+           "TrackDiffusionPatch", "TrainingPatch", "InstanceConsistencyPatch"]

@@ -3,9 +3,10 @@
 ``trackdiff_core.training`` selects it by name at run time (it never imports ComfyUI itself). It loads the checkpoint
 with ComfyUI's own loader (so every SVD ComfyUI reads works), conditions a clip exactly like ``SVD_img2vid_Conditioning``
 (CLIP-vision embedding of the first frame, its VAE latent as the concat image, fps / motion bucket / augmentation),
-installs a method's runtime with the **same patch function the nodes use** (``trackgo_patch.apply_trackgo``) and calls
-the model through ``comfy.samplers.calc_cond_batch``, as KSampler does, but with gradients on. So the adapter trains in
-exactly the computation it later runs in.
+installs a method's runtime with the **same patch function the nodes use** (``trackgo_patch.apply_trackgo``;
+``trackdiffusion_patch.apply_trackdiffusion_training``, the Instance Enhancer node's patch with a trainer's modules) and
+calls the model through ``comfy.samplers.calc_cond_batch``, as KSampler does, but with gradients on. So what trains
+runs in exactly the computation it later runs in.
 """
 
 from __future__ import annotations
@@ -24,11 +25,19 @@ import comfy.sd
 import comfy.utils
 
 from ..trackdiff_core.errors import TrackDiffError
+from .trackdiffusion_patch import apply_trackdiffusion_training
 from .trackgo_patch import apply_trackgo, site_specs
 
 log = logging.getLogger(__name__)
 
+CONCAT = "concat_latent_image"
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+# A training method -> (the patch function its node uses, the runtime's trainable modules). Trainers keep their modules
+# on their own device (the optimizer holds the parameters), so they are not memory-managed by ComfyUI.
+ATTACH = {
+    "trackgo": (lambda model, runtime: apply_trackgo(model, runtime, manage_memory=False), lambda r: r.adapter),
+    "trackdiffusion": (apply_trackdiffusion_training, lambda r: r.modules),
+}
 
 
 class ComfySVDBackend:
@@ -93,11 +102,19 @@ class ComfySVDBackend:
         return [[pooled, {"motion_bucket_id": self.motion_bucket_id, "fps": self.fps,
                           "augmentation_level": self.augmentation_level, "concat_latent_image": concat}]]
 
+    def unconditional(self, conditioning):
+        """The negative ``SVD_img2vid_Conditioning`` makes next to ``conditioning``: the CLIP-vision embedding and the
+        concat image zeroed (what the unconditional half of classifier-free guidance sees)."""
+        return [[torch.zeros_like(pooled), {**options, "concat_latent_image": torch.zeros_like(options[CONCAT])}]
+                for pooled, options in conditioning]
+
     def attach(self, method: str, runtime) -> None:
-        if method != "trackgo":
-            raise TrackDiffError("task", method, "has no ComfyUI glue in this backend", "add it to ATTACH")
-        self.patched = apply_trackgo(self.model, runtime, manage_memory=False)
-        runtime.adapter.to(self.device)
+        if method not in ATTACH:
+            raise TrackDiffError("task", method, "has no ComfyUI glue in this backend",
+                                 f"use one of {', '.join(sorted(ATTACH))}, or add it to ATTACH")
+        patch, trainable = ATTACH[method]
+        self.patched = patch(self.model, runtime)
+        trainable(runtime).to(self.device)
         self.model_options = comfy.model_patcher.create_model_options_clone(self.patched.model_options)
         comfy.sampler_helpers.prepare_model_patcher(self.patched, {}, self.model_options)
         comfy.model_management.load_models_gpu([self.patched])

@@ -1,7 +1,7 @@
 """Training TrackDiff's modules with the video model frozen (``python -m trackdiff_core.training``).
 
-* :mod:`.tasks` — the task interface (what to build, train, save) and the registry (``trackgo``; TrackDiffusion's
-  ``instance_enhancer`` plugs in the same way);
+* :mod:`.tasks` — the task interface (what to build, train, save) and the registry: ``trackgo``
+  (:mod:`.trackgo_task`) and TrackDiffusion's ``instance_enhancer`` (:mod:`.instance_enhancer_task`);
 * :mod:`.loop` — the trainer: AdamW, checkpoints, exact resume, ``log.jsonl``, evaluation on held-out clips;
 * :mod:`.backend` — where the frozen model comes from (ComfyUI as a library, through ``nodes/training_backend.py``);
 * :mod:`.clips`, :mod:`.synthetic` — training clips, their file format, and a synthetic generator;

@@ -42,8 +42,12 @@ class ModelBackend(Protocol):
     def conditioning(self, clip: Clip) -> Any:
         """Whatever :meth:`denoise` needs besides the noisy latents (for SVD: the first frame's image conditioning)."""
 
+    def unconditional(self, conditioning: Any) -> Any:
+        """Optional: the conditioning of classifier-free guidance's negative half (for SVD: the image conditioning
+        zeroed, as ``SVD_img2vid_Conditioning``'s negative), for tasks that drop the condition on some steps."""
+
     def attach(self, method: str, runtime: Any) -> None:
-        """Install a method's runtime (e.g. ``"trackgo"``) into the model, as the nodes would."""
+        """Install a method's runtime (``"trackgo"``, ``"trackdiffusion"``) into the model, as the nodes would."""
 
     def denoise(self, noisy: torch.Tensor, sigma: torch.Tensor, conditioning: Any) -> torch.Tensor:
         """The denoiser ``D(x; σ)`` with the attached runtimes active, differentiable w.r.t. their parameters."""
