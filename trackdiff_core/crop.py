@@ -16,6 +16,7 @@ from .mask_arrow_document import MaskArrowDocument, MaskArrowObject
 from .masks import rle_decode, rle_encode
 from .tracklet_document import TrackletDocument
 from .tracklets import Tracklets, hold_hidden_boxes
+from .trajectories import PointTrajectories
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,24 @@ def crop_tracklets(tracklets: Tracklets, box) -> Tracklets:
     if lost:
         log.info("cropping to the video's frame hides %d box(es) that lie outside it", lost)
     return Tracklets(hold_hidden_boxes(clipped, visible), visible, tracklets.ids, tracklets.labels, tracklets.colors)
+
+
+def crop_trajectories(trajectories: PointTrajectories, box) -> PointTrajectories:
+    """Points mapped into the crop; a point outside it is hidden there (it keeps its path)."""
+    if is_whole(box):
+        return trajectories
+    points = _map(trajectories.points.astype(np.float64), box)
+    inside = ((points >= 0.0) & (points <= 1.0)).all(axis=-1)
+    return PointTrajectories(points, trajectories.visible & inside, trajectories.groups)
+
+
+def crop_masks(masks: np.ndarray, box) -> np.ndarray:
+    """``bool[N, H, W]`` masks cut to the crop (at their own resolution)."""
+    if is_whole(box):
+        return masks
+    x1, y1, x2, y2 = box
+    h, w = masks.shape[1:]
+    return masks[:, int(round(y1 * h)):int(round(y2 * h)), int(round(x1 * w)):int(round(x2 * w))]
 
 
 def crop_tracklet_document(document: TrackletDocument, box) -> TrackletDocument:

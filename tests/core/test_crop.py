@@ -40,3 +40,17 @@ def test_documents_of_both_kinds():
     assert [o.id for o in cropped.objects] == [0]  # the second object is outside the crop
     assert cropped.objects[0].decoded_mask().shape == (10, 10)
     assert cropped.objects[0].path == ((0.5, 0.3), (1.0, 0.3))  # clamped to the frame
+
+
+def test_points_and_masks_follow_the_crop():
+    from trackdiff_core import PointTrajectories
+    from trackdiff_core.crop import crop_masks, crop_trajectories
+
+    box = center_crop_box(200, 100, 100, 100)  # keep x 0.25 .. 0.75
+    traj = PointTrajectories([[[0.5, 0.5], [0.1, 0.5]]])
+    cropped = crop_trajectories(traj, box)
+    np.testing.assert_allclose(cropped.points[0, 0], [0.5, 0.5], atol=1e-6)
+    assert cropped.visible.tolist() == [[True, False]]  # the second point is left of the crop: hidden
+    masks = np.zeros((1, 10, 20), bool)
+    masks[0, :, 5:15] = True
+    assert crop_masks(masks, box).shape == (1, 10, 10) and crop_masks(masks, box).all()

@@ -31,6 +31,7 @@ import logging
 import numpy as np
 import torch
 
+from ..crop import center_crop_box, is_whole
 from ..errors import TrackDiffError
 from ..tracklets import Tracklets
 from ..trackdiffusion.instance_enhancer import DECODER_SITES
@@ -96,20 +97,13 @@ def center_crop_slots(slots: SlotBoxes, source: tuple[int, int], target: tuple[i
     """The boxes as they land in a ``source`` (w, h) frame centre-cropped to ``target``'s aspect ratio (the backend's
     ``common_upscale(..., "center")`` rule): re-normalised to the crop and clipped to it; a box left with no area is
     absent."""
-    old_w, old_h = source
-    new_w, new_h = target
-    old_aspect, new_aspect = old_w / old_h, new_w / new_h
-    x = y = 0
-    if old_aspect > new_aspect:
-        x = round((old_w - old_w * (new_aspect / old_aspect)) / 2)
-    elif old_aspect < new_aspect:
-        y = round((old_h - old_h * (old_aspect / new_aspect)) / 2)
-    if x == 0 and y == 0:
+    box = center_crop_box(*source, *target)
+    if is_whole(box):
         return slots
-    scale = torch.tensor([old_w, old_h, old_w, old_h], dtype=torch.float32)
-    offset = torch.tensor([x, y, x, y], dtype=torch.float32)
-    kept = torch.tensor([old_w - 2 * x, old_h - 2 * y] * 2, dtype=torch.float32)
-    boxes = ((slots.boxes * scale - offset) / kept).clamp(0.0, 1.0)
+    x1, y1, x2, y2 = box
+    offset = torch.tensor([x1, y1, x1, y1], dtype=torch.float32)
+    kept = torch.tensor([x2 - x1, y2 - y1] * 2, dtype=torch.float32)
+    boxes = ((slots.boxes - offset) / kept).clamp(0.0, 1.0)
     has_area = (boxes[..., 2] > boxes[..., 0]) & (boxes[..., 3] > boxes[..., 1])
     return SlotBoxes(boxes, slots.colors, slots.present & has_area)
 

@@ -14,6 +14,7 @@ import argparse
 import numpy as np
 import torch
 
+from ..crop import center_crop_box, crop_masks, crop_trajectories
 from ..trackgo.adapter import TrackAdapter
 from ..trackgo.config import TrackGoConfig
 from ..trackgo.guide import TrackGoGuide
@@ -107,8 +108,11 @@ class TrackGoTask(TrainingTask):
         conditioning = backend.conditioning(clip)
         sigma = sample_sigma(generator, backend.sigma_min, backend.sigma_max)
         noise = torch.randn(x0.shape, generator=generator, dtype=torch.float32).to(x0.device, x0.dtype)
-        points = choose_points(clip.trajectories, module.config.points_per_object, generator)
-        runtime.set_guide(TrackGoGuide(points, masks=clip.masks))
+        # The backend centre-crops the frames to the training size; the tracks and masks are cut the same way.
+        height, width = clip.frames.shape[1:3]
+        crop = center_crop_box(width, height, self.config.width, self.config.height)
+        points = choose_points(crop_trajectories(clip.trajectories, crop), module.config.points_per_object, generator)
+        runtime.set_guide(TrackGoGuide(points, masks=crop_masks(clip.masks, crop)))
         runtime.attention_terms.clear()
         denoised = backend.denoise(x0 + sigma.to(x0.device, x0.dtype) * noise, sigma, conditioning)
         edm = edm_loss(denoised, x0, sigma, backend.sigma_data)
