@@ -125,8 +125,9 @@ def build_report(pack, quick: bool = False) -> str:
 
     bench = ExactBench(pack)
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
-    lines = [f"## Benchmark ({when}; torch {torch.__version__}; {platform.machine()}, {torch.get_num_threads()} "
-             f"threads; command `python -m bench`)", ""]
+    threads = torch.get_num_threads()
+    lines = [f"## Benchmark ({when}; torch {torch.__version__}; {platform.machine()}, {threads} "
+             f"thread{'' if threads == 1 else 's'}; command `python -m bench`)", ""]
     lines += exact_section(bench) + [""]
     lines += scaling_section(bench) + [""]
     with tempfile.TemporaryDirectory() as folder:

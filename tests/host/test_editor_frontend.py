@@ -13,20 +13,9 @@ import json
 
 import pytest
 
-from editor_page import ComfyPage, launch, require_browser
+from editor_page import ComfyPage
 
 MODES = {"canvas": False, "vue": True}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(params=list(MODES))

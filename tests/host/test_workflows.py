@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import comfy_host
-from editor_page import ComfyPage, launch, require_browser
+from editor_page import ComfyPage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 from workflow_schema import normalise  # noqa: E402
@@ -19,17 +19,6 @@ from workflow_setup import FRAMES, HEIGHT, WIDTH, for_the_tiny_model, install_te
 
 WORKFLOWS = sorted((comfy_host.REPO_ROOT / "workflows").glob("*.json"))
 SNAPSHOT = comfy_host.REPO_ROOT / "tests" / "core" / "data" / "workflow_node_schemas.json"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
