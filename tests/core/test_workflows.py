@@ -2,7 +2,7 @@
 schemas declare) or core nodes from a checked list, consistent links, readable editor documents, notes and thumbnails.
 
 The node schemas come from ``tests/core/data/workflow_node_schemas.json``, written by ``tools/make_workflows.py`` from a
-live ComfyUI; ``tests/host/test_workflows.py`` checks that it still matches what the server reports.
+live ComfyUI; ``tests/host/test_workflows_in_comfyui.py`` checks that it still matches what the server reports.
 """
 
 from __future__ import annotations
