@@ -129,6 +129,18 @@ def read_frame(value: Any, field: str, frame_count: int) -> int:
     )
 
 
+def read_document(value: Any, kind: str, field: str, read_object) -> tuple[int, list]:
+    """``(frame_count, objects)`` of a document of ``kind``; ``read_object(obj, field, frame_count, seen_ids)`` reads
+    and validates one object."""
+    data = load_json_object(value, field)
+    reject_unknown(data, {"version", "kind", "frame_count", "objects"}, field)
+    frame_count = read_header(data, kind, field)
+    seen: set[int] = set()
+    objects = [read_object(obj, f"{field}.objects[{i}]", frame_count, seen)
+               for i, obj in enumerate(read_objects(data, field))]
+    return frame_count, objects
+
+
 def dumps(document: dict) -> str:
     """Compact, stable JSON text for a document (what the widget stores)."""
     return json.dumps(document, separators=(",", ":"), sort_keys=False)

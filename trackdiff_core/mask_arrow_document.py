@@ -23,11 +23,9 @@ import numpy as np
 from .document import (
     DOCUMENT_VERSION,
     dumps,
-    load_json_object,
+    read_document,
     read_frame,
-    read_header,
     read_identity,
-    read_objects,
     read_point,
     reject_unknown,
     require,
@@ -65,13 +63,7 @@ class MaskArrowDocument:
 
     @classmethod
     def parse(cls, value: Any, field: str = "mask_arrows_json") -> "MaskArrowDocument":
-        data = load_json_object(value, field)
-        reject_unknown(data, {"version", "kind", "frame_count", "objects"}, field)
-        frame_count = read_header(data, KIND, field)
-        seen: set[int] = set()
-        objects = [
-            _read_object(obj, f"{field}.objects[{i}]", frame_count, seen) for i, obj in enumerate(read_objects(data, field))
-        ]
+        frame_count, objects = read_document(value, KIND, field, _read_object)
         return cls(frame_count, tuple(objects))
 
     def to_json(self) -> dict:

@@ -22,17 +22,7 @@ from typing import Any
 import numpy as np
 
 from .colors import hex_to_rgb, palette_color, rgb_to_hex
-from .document import (
-    DOCUMENT_VERSION,
-    dumps,
-    load_json_object,
-    read_frame,
-    read_header,
-    read_identity,
-    read_objects,
-    reject_unknown,
-    require,
-)
+from .document import DOCUMENT_VERSION, dumps, read_document, read_frame, read_identity, reject_unknown, require
 from .errors import TrackDiffError, join_field
 from .timing import check_timing, ease, frame_positions, nearest_frame
 from .tracklets import Tracklets
@@ -92,13 +82,7 @@ class TrackletDocument:
     @classmethod
     def parse(cls, value: Any, field: str = "tracklets_json") -> "TrackletDocument":
         """Parse and validate a document (JSON text or a decoded dict)."""
-        data = load_json_object(value, field)
-        reject_unknown(data, {"version", "kind", "frame_count", "objects"}, field)
-        frame_count = read_header(data, KIND, field)
-        seen: set[int] = set()
-        objects = []
-        for index, obj in enumerate(read_objects(data, field)):
-            objects.append(_read_object(obj, f"{field}.objects[{index}]", frame_count, seen))
+        frame_count, objects = read_document(value, KIND, field, _read_object)
         return cls(frame_count, tuple(objects))
 
     def to_json(self) -> dict:

@@ -156,3 +156,15 @@ export function nextId(objects) {
 }
 
 export const clone = (value) => JSON.parse(JSON.stringify(value));
+
+/** Parse a document of `kind`: the header, then each object through `readObject(obj, field, frameCount, seenIds)`. */
+export function parseDocument(value, kind, field, readObject) {
+  const data = loadJsonObject(value, field);
+  rejectUnknown(data, ["version", "kind", "frame_count", "objects"], field);
+  const frameCount = readHeader(data, kind, field);
+  const seen = new Set();
+  const objects = readObjects(data, field).map((obj, i) => readObject(obj, `${field}.objects[${i}]`, frameCount, seen));
+  const doc = { version: DOCUMENT_VERSION, kind, frame_count: frameCount, objects };
+  if (data.ui !== undefined) doc.ui = clone(data.ui);
+  return doc;
+}

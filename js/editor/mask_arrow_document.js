@@ -2,8 +2,8 @@
 // Mirrors trackdiff_core/mask_arrow_document.py and the path maths of trackdiff_core/trackgo_points.py.
 
 import {
-  DocumentError, clone, integer, join, loadJsonObject, nextId, paletteColor, readFrame, readHeader, readIdentity,
-  readObjects, readPoint, rejectUnknown, require,
+  DocumentError, clone, integer, join, nextId, paletteColor, parseDocument, readFrame, readIdentity, readPoint,
+  rejectUnknown, require,
 } from "./document.js";
 import { TIMINGS, ease, framePositions } from "./timing.js";
 
@@ -62,14 +62,7 @@ const maskArea = (data) => data.reduce((s, v) => s + v, 0);
 // -- parsing ------------------------------------------------------------------------------------------------------------
 
 export function parseMaskArrows(value, field = "mask_arrows_json") {
-  const data = loadJsonObject(value, field);
-  rejectUnknown(data, ["version", "kind", "frame_count", "objects"], field);
-  const frameCount = readHeader(data, KIND, field);
-  const seen = new Set();
-  const objects = readObjects(data, field).map((obj, i) => readObject(obj, `${field}.objects[${i}]`, frameCount, seen));
-  const doc = { version: 1, kind: KIND, frame_count: frameCount, objects };
-  if (data.ui !== undefined) doc.ui = clone(data.ui);
-  return doc;
+  return parseDocument(value, KIND, field, readObject);
 }
 
 function readObject(obj, field, frameCount, seen) {

@@ -3,8 +3,8 @@
 // Edits are pure functions: each returns a new document, so the undo stack can keep snapshots.
 
 import {
-  DocumentError, clone, finiteNumber, join, loadJsonObject, nextId, paletteColor, readFrame, readHeader, readIdentity,
-  readObjects, rejectUnknown, require,
+  DocumentError, clone, finiteNumber, join, nextId, paletteColor, parseDocument, readFrame, readIdentity,
+  rejectUnknown, require,
 } from "./document.js";
 import { TIMINGS, ease, framePositions, nearestFrame } from "./timing.js";
 
@@ -22,14 +22,7 @@ function checkTiming(name, field) {
 
 /** Parse and validate a document (JSON text or a decoded object) into the editor's normalised form. */
 export function parseTracklets(value, field = "tracklets_json") {
-  const data = loadJsonObject(value, field);
-  rejectUnknown(data, ["version", "kind", "frame_count", "objects"], field);
-  const frameCount = readHeader(data, KIND, field);
-  const seen = new Set();
-  const objects = readObjects(data, field).map((obj, i) => readObject(obj, `${field}.objects[${i}]`, frameCount, seen));
-  const doc = { version: 1, kind: KIND, frame_count: frameCount, objects };
-  if (data.ui !== undefined) doc.ui = clone(data.ui);
-  return doc;
+  return parseDocument(value, KIND, field, readObject);
 }
 
 function readObject(obj, field, frameCount, seen) {

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import box_document, random_tracklets
+from core_builders import box_document, random_tracklets
 from trackdiff_core import MaskArrowDocument, TrackDiffError, TrackletDocument
 from trackdiff_core.batch.items import load_items
 from trackdiff_core.batch.labels import item_tracklets

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import box_document, random_tracklets
+from core_builders import box_document, random_tracklets
 from trackdiff_core import PointTrajectories, TrackDiffError, TrackletDocument, Tracklets
 from trackdiff_core.formats.coco_vid import VideoTracks, read_coco_vid, write_coco_vid, write_youtube_vis
 from trackdiff_core.formats.coords_json import parse_coords, trajectories_from_coords, trajectories_to_coords

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import box_document, random_tracklets
+from core_builders import box_document, random_tracklets
 from trackdiff_core import TrackDiffError, TrackletDocument
 from trackdiff_core.formats.coco_vid import VideoTracks, write_coco_vid
 from trackdiff_core.formats.mot import write_mot

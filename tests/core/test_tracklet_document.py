@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import box_document, random_tracklets
+from core_builders import box_document, random_tracklets
 from trackdiff_core import TrackDiffError, TrackletDocument
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import random_tracklets
+from core_builders import random_tracklets
 from trackdiff_core import TrackDiffError, Tracklets
 
 
