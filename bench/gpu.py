@@ -22,12 +22,13 @@ def device_peak(name: str) -> float | None:
     return next((v for k, v in DEVICE_PEAK_TFLOPS.items() if k in name), None)
 
 
-def random_svd(device, dtype=torch.float16):
-    """ComfyUI's SVD model at full size on ``device`` with random weights, in a ModelPatcher that ComfyUI loads."""
+def random_svd(device, dtype=torch.float16, config_class=None, unet_config=None):
+    """ComfyUI's SVD model (full size unless another config is given) on ``device`` with random weights, in a
+    ModelPatcher that ComfyUI loads and samples as usual."""
     import comfy.model_patcher
     import comfy.supported_models
 
-    config = comfy.supported_models.SVD_img2vid(dict(SVD_UNET_CONFIG))
+    config = (config_class or comfy.supported_models.SVD_img2vid)(dict(unet_config or SVD_UNET_CONFIG))
     config.set_inference_dtype(dtype, None)
     model = config.get_model({}, device=torch.device(device))
     gen = torch.Generator(device=device).manual_seed(0)
@@ -37,10 +38,10 @@ def random_svd(device, dtype=torch.float16):
     return comfy.model_patcher.ModelPatcher(model, load_device=torch.device(device), offload_device=torch.device("cpu"))
 
 
-def random_conditioning(frames: int, height: int, width: int, device):
+def random_conditioning(frames: int, height: int, width: int, context_dim: int = 1024):
     """What SVD_img2vid_Conditioning produces, with random image embeddings and latents."""
     gen = torch.Generator().manual_seed(1)
-    pooled = torch.randn((1, 1, 1024), generator=gen)
+    pooled = torch.randn((1, 1, context_dim), generator=gen)
     concat = torch.randn((1, 4, height // 8, width // 8), generator=gen)
     extra = {"motion_bucket_id": 127, "fps": 6, "augmentation_level": 0.0}
     positive = [[pooled, {**extra, "concat_latent_image": concat}]]
@@ -66,7 +67,7 @@ def gpu_section(pack, exact_bench, quick: bool) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     for frames in (14, 25):
-        positive, negative, latent = random_conditioning(frames, 576, 1024, device)
+        positive, negative, latent = random_conditioning(frames, 576, 1024)
         floor = None
         if peak:
             floor = exact_bench.stock(Shape(frames, 576, 1024)).flops / (peak * 1e12)

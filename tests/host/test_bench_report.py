@@ -21,3 +21,18 @@ def test_bench_quick_writes_the_table(tmp_path, comfy_lib):
     assert "| ApplyTrackAdapter (adapter) | 14×576×1024, batch 2 | 1.00" in text
     assert text == run.stdout
 
+
+
+def test_gpu_section_helpers_sample_a_random_svd(comfy_lib):
+    """The GPU section's model and conditioning (run on CPU at tiny width here; the GPU run only adds CUDA timing and
+    memory statistics): ComfyUI loads the random-weight model and samples it."""
+    import torch
+    from svd_runner import sample
+    from trackdiff_test_support.tiny_model import CONTEXT_DIM, FULL_UNET_CONFIG, TinySVD
+
+    from bench.gpu import random_conditioning, random_svd
+
+    model = random_svd("cpu", torch.float32, TinySVD, FULL_UNET_CONFIG)
+    positive, negative, latent = random_conditioning(4, 64, 64, CONTEXT_DIM)
+    out = sample(model, positive, negative, latent, steps=1)
+    assert out.shape == (4, 4, 8, 8) and bool(torch.isfinite(out).all())
