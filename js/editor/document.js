@@ -168,3 +168,16 @@ export function parseDocument(value, kind, field, readObject) {
   if (data.ui !== undefined) doc.ui = clone(data.ui);
   return doc;
 }
+
+// -- edits (pure: each returns a new document, so the undo stack can keep snapshots) --------------------------------
+
+export const findObject = (doc, id) => doc.objects.find((o) => o.id === id);
+
+/** A copy of `doc` with `fn(object, copy)` applied to the object `id` (the same `doc` when there is no such object). */
+export function editObject(doc, id, fn) {
+  const next = clone(doc);
+  const obj = findObject(next, id);
+  if (!obj) return doc;
+  fn(obj, next);
+  return next;
+}

@@ -2,8 +2,8 @@
 // Mirrors trackdiff_core/mask_arrow_document.py and the path maths of trackdiff_core/trackgo_points.py.
 
 import {
-  DocumentError, clone, integer, join, nextId, paletteColor, parseDocument, readFrame, readIdentity, readPoint,
-  rejectUnknown, require,
+  DocumentError, clone, editObject, findObject, integer, join, nextId, paletteColor, parseDocument, readFrame,
+  readIdentity, readPoint, rejectUnknown, require,
 } from "./document.js";
 import { TIMINGS, ease, framePositions } from "./timing.js";
 
@@ -201,15 +201,9 @@ export function samplePreviewPoints(mask, count, seed = 0, stream = 0, maxCandid
 
 // -- edits (pure) ------------------------------------------------------------------------------------------------------
 
-export const findObject = (doc, id) => doc.objects.find((o) => o.id === id);
+export { findObject };
 
-function edit(doc, id, fn) {
-  const next = clone(doc);
-  const obj = findObject(next, id);
-  if (!obj) return doc;
-  fn(obj, next);
-  return next;
-}
+const edit = editObject;
 
 export function addObject(doc, anchor, props = {}) {
   const next = clone(doc);

@@ -3,8 +3,8 @@
 // Edits are pure functions: each returns a new document, so the undo stack can keep snapshots.
 
 import {
-  DocumentError, clone, finiteNumber, join, nextId, paletteColor, parseDocument, readFrame, readIdentity,
-  rejectUnknown, require,
+  DocumentError, clone, editObject, findObject, finiteNumber, join, nextId, paletteColor, parseDocument, readFrame,
+  readIdentity, rejectUnknown, require,
 } from "./document.js";
 import { TIMINGS, ease, framePositions, nearestFrame } from "./timing.js";
 
@@ -150,16 +150,10 @@ export function toTracklets(doc, numFrames = doc.frame_count) {
 
 // -- edits (pure) ------------------------------------------------------------------------------------------------------
 
-export const findObject = (doc, id) => doc.objects.find((o) => o.id === id);
+export { findObject };
 export const keyframeAt = (obj, frame) => obj.keyframes.find((k) => k.frame === frame);
 
-function edit(doc, id, fn) {
-  const next = clone(doc);
-  const obj = findObject(next, id);
-  if (!obj) return doc;
-  fn(obj, next);
-  return next;
-}
+const edit = editObject;
 
 /** Clamp a box into the frame (keeping its size where possible) and to a minimum size; says whether it had to. */
 export function clampBox(box, mode = "move") {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 
@@ -37,3 +38,17 @@ def require_browser():
 
 def launch(playwright):
     return playwright.chromium.launch(executable_path=chromium_path(), args=ARGS)
+
+
+@contextlib.contextmanager
+def browser_session():
+    """A launched Chromium for a test session (requires it and playwright, as :func:`require_browser` says)."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()

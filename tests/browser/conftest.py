@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chromium import launch, require_browser  # noqa: E402
+from chromium import browser_session  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,13 +38,8 @@ def page_server():
 
 @pytest.fixture(scope="session")
 def chromium():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
+    with browser_session() as browser:
         yield browser
-        browser.close()
 
 
 class EditorPage:

@@ -79,12 +79,8 @@ def pack(comfy_lib):
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright (skipped, or failed on CI, when either is missing)."""
-    from editor_page import launch, require_browser
+    import editor_page  # noqa: F401  (puts tests/browser on sys.path)
+    from chromium import browser_session
 
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
+    with browser_session() as chromium:
         yield chromium
-        chromium.close()
