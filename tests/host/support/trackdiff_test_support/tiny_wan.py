@@ -153,7 +153,30 @@ class TrackDiffTestTinyClipVisionLoader:
         return (model,)
 
 
+class TrackDiffTestConcatLatents:
+    """Output node: reports the ``concat_latent_image`` of two Wan conditionings (batch 0) and the first one's
+    ``concat_mask``, so a test can see where the tracks changed the image condition."""
+
+    CATEGORY = "TrackDiff/testing"
+    FUNCTION = "report"
+    OUTPUT_NODE = True
+    RETURN_TYPES = ()
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"tracked": ("CONDITIONING", {"tooltip": "Conditioning from a Wan track node."}),
+                             "plain": ("CONDITIONING", {"tooltip": "The same without tracks (WanImageToVideo)."})}}
+
+    def report(self, tracked, plain):
+        def latent(cond):
+            return cond[0][1]["concat_latent_image"][0].float().cpu().tolist()  # [C, T, H, W]
+
+        mask = tracked[0][1]["concat_mask"][0, 0].float().cpu().tolist()  # [T, H, W], 1 = generate, 0 = keep
+        return {"ui": {"trackdiff_concat": [{"tracked": latent(tracked), "plain": latent(plain), "mask": mask}]}}
+
+
 NODE_CLASS_MAPPINGS = {
     "TrackDiffTestTinyUMT5Loader": TrackDiffTestTinyUMT5Loader,
     "TrackDiffTestTinyClipVisionLoader": TrackDiffTestTinyClipVisionLoader,
+    "TrackDiffTestConcatLatents": TrackDiffTestConcatLatents,
 }
