@@ -17,6 +17,7 @@ from ..trackdiff_core.wan_tracks import (
     gather_trajectories,
     wan_move_tracks,
 )
+from ..trackdiff_core.errors import TrackDiffError
 from .types import Tracklets, Tracks
 
 CATEGORY = "TrackDiff/wan"
@@ -47,6 +48,17 @@ def _inputs(target: str) -> list:
     ]
 
 
+def _check_length_early(length) -> bool | str:
+    """Refuse a frame count Wan cannot make when the prompt is queued (a linked value is checked when it runs)."""
+    if not isinstance(length, int):
+        return True
+    try:
+        check_length(length)
+    except TrackDiffError as exc:
+        return str(exc)
+    return True
+
+
 def _size_outputs() -> list:
     return [
         io.Int.Output(display_name="width", tooltip="The width the tracks are in."),
@@ -71,6 +83,10 @@ class TracksForWanMove(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, length=None, **kwargs):
+        return _check_length_early(length)
+
+    @classmethod
     def execute(cls, width, height, length, points_per_box, tracklets=None, tracks=None) -> io.NodeOutput:
         length = check_length(length)
         trajectories = gather_trajectories(tracklets, tracks, points_per_box, width, height, length)
@@ -91,6 +107,10 @@ class TracksForATI(io.ComfyNode):
             outputs=[io.String.Output(display_name="tracks", tooltip="For WanTrackToVideo's tracks input.")]
             + _size_outputs(),
         )
+
+    @classmethod
+    def validate_inputs(cls, length=None, **kwargs):
+        return _check_length_early(length)
 
     @classmethod
     def execute(cls, width, height, length, points_per_box, tracklets=None, tracks=None) -> io.NodeOutput:

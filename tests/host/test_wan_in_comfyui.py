@@ -186,3 +186,26 @@ def test_ati_json_keeps_its_motion_through_cores_resampling(comfy_lib):
     wan_move = wan_move_tracks(trajectories, w, h, length)["track_path"].numpy()
     step = np.abs(np.diff(wan_move, axis=0)).max()  # one frame's motion: core picks the nearest of ATI's 121 samples
     assert np.abs(pixels - wan_move).max() <= step + 1e-3
+
+
+@pytest.mark.parametrize("converter", ["TracksForWanMove", "TracksForATI"])
+def test_a_frame_count_wan_cannot_make_is_refused_when_queued(comfy_server, converter):
+    from comfy_host import PromptRejected
+
+    prompt = _editor_and_converter(converter)
+    prompt["tracks"]["inputs"]["length"] = 80
+    prompt["show"] = {"class_type": "PreviewAny", "inputs": {"source": ["tracks", 3]}}
+    with pytest.raises(PromptRejected) as err:
+        comfy_server.queue_prompt(prompt)
+    assert "not a Wan frame count" in err.value.body and "use 77 or 81" in err.value.body
+
+
+def test_nothing_connected_says_what_to_connect(comfy_server):
+    from comfy_host import PromptFailed
+
+    prompt = {"tracks": {"class_type": "TracksForWanMove", "inputs": {"width": W, "height": H, "length": LENGTH,
+                                                                      "points_per_box": 1}},
+              "show": {"class_type": "PreviewAny", "inputs": {"source": ["tracks", 3]}}}
+    with pytest.raises(PromptFailed) as err:
+        comfy_server.run(prompt)
+    assert "connect boxes (a Tracklet Editor) or point tracks" in err.value.error.get("exception_message", "")
