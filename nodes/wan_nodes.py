@@ -43,8 +43,9 @@ def _inputs(target: str) -> list:
         Tracklets.Input("tracklets", optional=True,
                         tooltip="Boxes per object per frame (e.g. from the Tracklet Editor or Load Tracklets)."),
         Tracks.Input("tracks", optional=True,
-                     tooltip="Point tracks (e.g. Mask Arrow To Trajectories, or core TRACKS), read in pixels of the "
-                     "size they were made at when they carry it (TrackDiff's nodes do), else of width × height."),
+                     tooltip="Point tracks (e.g. Mask Arrow To Trajectories, or core TRACKS). Tracks from Mask Arrow "
+                     "To Trajectories carry the size they were made at and are rescaled; other TRACKS are read in "
+                     "pixels of width × height. For Load Tracklets, connect its tracklets output instead."),
     ]
 
 
