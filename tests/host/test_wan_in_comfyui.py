@@ -209,3 +209,24 @@ def test_nothing_connected_says_what_to_connect(comfy_server):
     with pytest.raises(PromptFailed) as err:
         comfy_server.run(prompt)
     assert "connect boxes (a Tracklet Editor) or point tracks" in err.value.error.get("exception_message", "")
+
+
+def test_ati_hidden_samples_get_no_weight_in_cores_splat(comfy_lib):
+    import torch
+    from comfy_extras.nodes_wan import pad_pts, parse_json_tracks, patch_motion, process_tracks
+
+    from trackdiff_core.tracklets import Tracklets
+    from trackdiff_core.wan_tracks import ati_tracks_json, gather_trajectories
+
+    # A box that is there for the first half of the clip and gone for the second.
+    boxes = np.array([[[0.4, 0.4, 0.6, 0.6]]] * 2, dtype=np.float32)
+    gone = Tracklets(boxes, np.array([[True], [False]]))
+    length, w, h = 81, 832, 480
+    tracks = parse_json_tracks(ati_tracks_json(gather_trajectories(tracklets=gone, points_per_box=1, frames=length),
+                                               w, h))
+    processed = process_tracks(np.stack([pad_pts(t) for t in tracks]), (w, h), length - 1)
+    latent = torch.randn(1, 16, (length - 1) // 4 + 1, h // 8, w // 8)
+    mask, _ = patch_motion([processed.unsqueeze(0)], latent, temperature=220.0, topk=2, vae_divide=(4, 16))
+    weight = mask[0, 0]  # [T, H, W]: ATI's splat weight (before core inverts it into the mask)
+    assert weight[1:8].amax(dim=(1, 2)).min() > 0.5  # visible: the point splats where it is
+    assert weight[12:].max() < 1e-6  # hidden, written off the image: no weight at all
