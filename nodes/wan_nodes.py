@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
+from ..trackdiff_core.errors import TrackDiffError
 from ..trackdiff_core.wan_tracks import (
     ATI,
     DEFAULT_HEIGHT,
@@ -17,7 +18,6 @@ from ..trackdiff_core.wan_tracks import (
     gather_trajectories,
     wan_move_tracks,
 )
-from ..trackdiff_core.errors import TrackDiffError
 from .types import Tracklets, Tracks
 
 CATEGORY = "TrackDiff/wan"

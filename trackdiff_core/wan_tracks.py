@@ -46,6 +46,7 @@ DEFAULT_WIDTH, DEFAULT_HEIGHT, DEFAULT_LENGTH = 832, 480, 81  # Wan 2.1 480p, 5 
 # covers it; ATI splats each point over a Gaussian of about a latent cell's radius and was shown with a few points per
 # object in its editor.
 DEFAULT_POINTS_PER_BOX = {WAN_MOVE: 16, ATI: 4}
+SIZE_KEY = "trackdiff_size"  # trackgo.guide.SIZE_KEY (not imported: that package pulls in the adapter's torch modules)
 
 
 def check_length(length, field: str = "length") -> int:
@@ -97,7 +98,7 @@ def gather_trajectories(
     if tracklets is not None:
         parts.append(tracklets_to_trajectories(tracklets.resample(frames), points_per_box))
     if tracks is not None:
-        size = tracks.get("trackdiff_size") if isinstance(tracks, dict) else None
+        size = tracks.get(SIZE_KEY) if isinstance(tracks, dict) else None
         w, h = (int(size[0]), int(size[1])) if size is not None else (width, height)
         parts.append(trajectories_from_tracks(tracks, w, h, "tracks").resample(frames))
     if not parts:

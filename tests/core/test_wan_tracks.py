@@ -132,3 +132,10 @@ def test_ati_json_is_what_wan_track_to_video_parses():
     assert len(parsed) == 4 and all(len(t) == ATI_SAMPLES and set(t[0]) == {"x", "y"} for t in parsed)
     empty = PointTrajectories(np.zeros((3, 0, 2), np.float32), groups=np.zeros(0, np.int64))
     assert ati_tracks_json(empty, W, H) == "[]"
+
+
+def test_the_size_key_is_trackgos():
+    from trackdiff_core.trackgo.guide import SIZE_KEY
+    from trackdiff_core.wan_tracks import SIZE_KEY as ours
+
+    assert ours == SIZE_KEY
