@@ -12,6 +12,7 @@ from . import (
     trackgo_cut_and_drag_node,
     trackgo_nodes,
     visualize_nodes,
+    wan_nodes,
 )
 from .model_folder import register_model_folder
 
@@ -23,6 +24,7 @@ NODE_MODULES = (
     trackdiffusion_nodes,
     trackgo_nodes,
     trackgo_cut_and_drag_node,
+    wan_nodes,
 )
 
 

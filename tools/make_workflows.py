@@ -234,11 +234,177 @@ def zero_weight_spec() -> dict:
     return {"nodes": nodes + core_nodes + outputs, "links": links + core_links, "notes": notes}
 
 
+
+# -- Wan 2.1 (Wan-Move and ATI): core's Wan nodes, fed by TrackDiff's editors -----------------------------------------
+WAN_WIDTH, WAN_HEIGHT, WAN_LENGTH = 832, 480, 81
+WAN_MOVE_MODEL = "Wan21-WanMove_fp8_scaled_e4m3fn_KJ.safetensors"
+ATI_MODEL = "Wan2_1-I2V-ATI-14B_fp8_e4m3fn.safetensors"
+WAN_TEXT_ENCODER = "umt5_xxl_fp8_e4m3fn_scaled.safetensors"
+WAN_VAE = "wan_2.1_vae.safetensors"
+WAN_CLIP_VISION = "clip_vision_h.safetensors"
+WAN_PROMPT = "a ball rolls across the road, a car drives to the right, natural motion, sharp details"
+WAN_NEGATIVE = "static, blurry, distorted, low quality, jpeg artifacts, watermark, text"
+WAN_TEMPLATES = {  # template browser: title and description (the frontend shows a custom node's template by file name)
+    "wan_move_boxes": ("Wan-Move: boxes", "Draw a box per object; Wan-Move 14B moves what is in each box along it."),
+    "wan_move_mask_arrows": ("Wan-Move: masks + arrows", "Paint a mask and draw an arrow per object; Wan-Move 14B "
+                             "moves the masked points along the arrows."),
+    "wan_ati_mask_arrows": ("Wan ATI: masks + arrows", "Paint a mask and draw an arrow (or a static point) per object; "
+                            "ATI 14B follows the trajectories."),
+}
+
+
+def wan_inputs(model: str) -> tuple:
+    """Loaders, the start image at Wan's size, prompts and CLIP vision: shared by the Wan workflows."""
+    nodes = [
+        ("image", "LoadImage", 0, {"image": "example.png"}),
+        ("unet", "UNETLoader", 0, {"unet_name": model, "weight_dtype": "default"}),
+        ("text_encoder", "CLIPLoader", 0, {"clip_name": WAN_TEXT_ENCODER, "type": "wan", "device": "default"}),
+        ("vae", "VAELoader", 0, {"vae_name": WAN_VAE}),
+        ("clip_vision", "CLIPVisionLoader", 0, {"clip_name": WAN_CLIP_VISION}),
+        ("scale", "ImageScale", 1, {"upscale_method": "lanczos", "width": WAN_WIDTH, "height": WAN_HEIGHT,
+                                    "crop": "center"}),
+        ("positive", "CLIPTextEncode", 1, {"text": WAN_PROMPT}),
+        ("negative", "CLIPTextEncode", 1, {"text": WAN_NEGATIVE}),
+        ("vision", "CLIPVisionEncode", 1, {"crop": "none"}),
+    ]
+    links = [
+        (("image", 0), ("scale", "image")),
+        (("text_encoder", 0), ("positive", "clip")), (("text_encoder", 0), ("negative", "clip")),
+        (("clip_vision", 0), ("vision", "clip_vision")), (("scale", 0), ("vision", "image")),
+    ]
+    return nodes, links
+
+
+def wan_sampling(prefix: str, conditioning: str, tracks_from: tuple[str, int] | None) -> tuple:
+    """Sampler, decode, the video and (for Wan-Move) the tracks drawn over it."""
+    nodes = [
+        ("sampler", "KSampler", 3, {"seed": 42, "control_after_generate": "fixed", "steps": 20, "cfg": 6.0,
+                                    "sampler_name": "uni_pc", "scheduler": "simple", "denoise": 1.0}),
+        ("decode", "VAEDecode", 3, {}),
+        ("frames", "SaveImage", 4, {"filename_prefix": f"trackdiff/{prefix}"}),
+        ("video", "SaveAnimatedWEBP", 4, {"filename_prefix": f"trackdiff/{prefix}", "fps": 16.0, "lossless": False,
+                                          "quality": 85, "method": "default"}),
+    ]
+    links = [
+        (("unet", 0), ("sampler", "model")), ((conditioning, 0), ("sampler", "positive")),
+        ((conditioning, 1), ("sampler", "negative")), ((conditioning, 2), ("sampler", "latent_image")),
+        (("sampler", 0), ("decode", "samples")), (("vae", 0), ("decode", "vae")), (("decode", 0), ("video", "images")),
+        (("decode", 0), ("frames", "images")),
+    ]
+    if tracks_from is not None:
+        nodes += [
+            ("overlay", "WanMoveVisualizeTracks", 4, {"line_resolution": 24, "circle_size": 6, "opacity": 0.75,
+                                                     "line_width": 6}),
+            ("overlay_video", "SaveAnimatedWEBP", 4, {"filename_prefix": f"trackdiff/{prefix}_tracks", "fps": 16.0,
+                                                      "lossless": False, "quality": 85, "method": "default"}),
+        ]
+        links += [(("decode", 0), ("overlay", "images")), (tracks_from, ("overlay", "tracks")),
+                  (("overlay", 0), ("overlay_video", "images"))]
+    return nodes, links
+
+
+def wan_conditioning(kind: str, converter: str) -> tuple:
+    """The Wan conditioning node, with width, height and length taken from the track converter (so they cannot
+    disagree) and the tracks from it."""
+    node = "WanMoveTrackToVideo" if kind == "wan_move" else "WanTrackToVideo"
+    widgets = {"width": WAN_WIDTH, "height": WAN_HEIGHT, "length": WAN_LENGTH, "batch_size": 1}
+    widgets.update({"strength": 1.0} if kind == "wan_move" else {"tracks": "[]", "temperature": 220.0, "topk": 2})
+    nodes = [("conditioning", node, 2, widgets)]
+    links = [
+        (("positive", 0), ("conditioning", "positive")), (("negative", 0), ("conditioning", "negative")),
+        (("vae", 0), ("conditioning", "vae")), (("scale", 0), ("conditioning", "start_image")),
+        (("vision", 0), ("conditioning", "clip_vision_output")),
+        ((converter, 0), ("conditioning", "tracks")), ((converter, 1), ("conditioning", "width")),
+        ((converter, 2), ("conditioning", "height")), ((converter, 3), ("conditioning", "length")),
+    ]
+    return nodes, links
+
+
+def wan_notes(title: str, what: str, model_line: str) -> list:
+    return [(1, (560, 420), "\n\n".join([
+        f"# {title}",
+        what,
+        "**Weights** (Wan 2.1 image-to-video, 480p): " + model_line + f" into `ComfyUI/models/diffusion_models/`; "
+        f"`{WAN_TEXT_ENCODER}` (or `umt5_xxl_fp16.safetensors`) into `ComfyUI/models/text_encoders/`; `{WAN_VAE}` into "
+        f"`ComfyUI/models/vae/`; `{WAN_CLIP_VISION}` into `ComfyUI/models/clip_vision/` (all but the model from the "
+        "Hugging Face repository `Comfy-Org/Wan_2.1_ComfyUI_repackaged`, `split_files/`).",
+        "**Why the Image Scale node:** Wan's conditioning centre-crops the start image to width × height. Feeding the "
+        f"editor the same {WAN_WIDTH}×{WAN_HEIGHT} crop makes what you draw land where the video is. The track node's "
+        "width, height and length feed the conditioning node, so tracks and video always agree.",
+        f"**Defaults:** {WAN_WIDTH}×{WAN_HEIGHT}, {WAN_LENGTH} frames (4n + 1; 5 s at 16 fps), 20 steps, CFG 6, uni_pc. "
+        "The editor's timeline is resampled to the frame count. More in `docs/wan.md`.",
+    ]))]
+
+
+def wan_move_boxes_spec() -> dict:
+    nodes, links = wan_inputs(WAN_MOVE_MODEL)
+    nodes += [
+        ("editor", "TrackletEditor", 1, {"tracklets_json": BOX_DOCUMENT.dumps()}),
+        ("tracks", "TracksForWanMove", 2, {"width": WAN_WIDTH, "height": WAN_HEIGHT, "length": WAN_LENGTH,
+                                           "points_per_box": 16}),
+    ]
+    links += [(("scale", 0), ("editor", "image")), (("editor", 0), ("tracks", "tracklets"))]
+    for part in (wan_conditioning("wan_move", "tracks"), wan_sampling("wan_move_boxes", "conditioning", ("tracks", 0))):
+        nodes, links = nodes + part[0], links + part[1]
+    notes = wan_notes(
+        "Wan-Move: boxes drive Wan 2.1",
+        "Draw a box per object in the **Tracklet Editor** (drag on the image; scrub the timeline and drag again to set "
+        "keyframes). **Tracks For Wan-Move** puts a 4×4 grid of points in each box that moves and scales with it; "
+        "Wan-Move copies the first frame's features along each point.",
+        "the Wan-Move 14B model (`ali-vilab/Wan-Move`; a ComfyUI file is in `Kijai/WanVideo_comfy`, folder `WanMove/`, "
+        f"e.g. `{WAN_MOVE_MODEL}`)")
+    return {"nodes": nodes, "links": links, "notes": notes}
+
+
+def wan_mask_arrows_spec(kind: str) -> dict:
+    model = WAN_MOVE_MODEL if kind == "wan_move" else ATI_MODEL
+    converter = "TracksForWanMove" if kind == "wan_move" else "TracksForATI"
+    k, s_ = (8, 4) if kind == "wan_move" else (2, 2)
+    nodes, links = wan_inputs(model)
+    nodes += [
+        ("points", "MaskArrowToTrajectories", 1, {
+            "mask_arrows_json": MASK_ARROW_DOCUMENT.dumps(), "frame_count": WAN_LENGTH, "K": k, "s": s_,
+            "point_seed": 0, "timing": "linear", "width": WAN_WIDTH, "height": WAN_HEIGHT,
+            "mask_layout": "one_per_object"}),
+        ("tracks", converter, 2, {"width": WAN_WIDTH, "height": WAN_HEIGHT, "length": WAN_LENGTH,
+                                  "points_per_box": 16 if kind == "wan_move" else 4}),
+    ]
+    links += [(("scale", 0), ("points", "image")), (("points", 0), ("tracks", "tracks"))]
+    prefix = "wan_move_mask_arrows" if kind == "wan_move" else "wan_ati_mask_arrows"
+    for part in (wan_conditioning(kind, "tracks"),
+                 wan_sampling(prefix, "conditioning", ("tracks", 0) if kind == "wan_move" else None)):
+        nodes, links = nodes + part[0], links + part[1]
+    if kind == "wan_move":
+        notes = wan_notes(
+            "Wan-Move: masks + arrows drive Wan 2.1",
+            "In **Mask Arrow To Trajectories**, paint a mask per object and draw an arrow (or a path, or one point for a "
+            "static anchor). K·s = 32 points are sampled in each mask (Wan-Move moves one 8×8-pixel cell per point); "
+            "**Tracks For Wan-Move** hands them to Wan-Move at the video's size and frame count.",
+            "the Wan-Move 14B model (`ali-vilab/Wan-Move`; a ComfyUI file is in `Kijai/WanVideo_comfy`, folder "
+            f"`WanMove/`, e.g. `{WAN_MOVE_MODEL}`)")
+    else:
+        notes = wan_notes(
+            "ATI: masks + arrows drive Wan 2.1",
+            "In **Mask Arrow To Trajectories**, paint a mask per object and draw an arrow (or a path, or one point to "
+            "hold it still). K·s = 4 points per mask are enough for ATI, which spreads each point over its "
+            "neighbourhood. **Tracks For ATI** writes them as the JSON Wan Track To Video reads, each track with the "
+            "121 samples ATI expects (shorter tracks are silently padded with invisible points by ComfyUI).",
+            f"the ATI 14B model (`bytedance/ATI`; ComfyUI file `{ATI_MODEL}` from `Kijai/WanVideo_comfy`)")
+    return {"nodes": nodes, "links": links, "notes": notes}
+
+
+WAN_SPECS = {
+    "wan_move_boxes": wan_move_boxes_spec,
+    "wan_move_mask_arrows": lambda: wan_mask_arrows_spec("wan_move"),
+    "wan_ati_mask_arrows": lambda: wan_mask_arrows_spec("ati"),
+}
+
 SPECS = {
     "trackdiffusion_boxes": trackdiffusion_spec,
     "trackdiffusion_tracks_from_file": lambda: trackdiffusion_spec(from_file=True),
     "trackgo_mask_arrows": trackgo_spec,
     "trackgo_zero_weight_cut_and_drag": zero_weight_spec,
+    **WAN_SPECS,
 }
 
 BUILD_JS = """async (spec) => {
@@ -348,13 +514,32 @@ def thumbnails() -> dict[str, np.ndarray]:
     }
 
 
+def wan_thumbnails() -> dict[str, np.ndarray]:
+    """At Wan's aspect (832×480): the boxes' point grids, and the masks' points, over the example scene."""
+    from trackdiff_core.wan_tracks import gather_trajectories
+
+    base = scene(416, 240)
+    boxes = BOX_DOCUMENT.to_tracklets(FRAMES)
+    colors = [o.color for o in MASK_ARROW_DOCUMENT.objects]
+    grid = gather_trajectories(tracklets=boxes, points_per_box=16, frames=WAN_LENGTH)
+    masks32 = document_to_trajectories(MASK_ARROW_DOCUMENT, WAN_LENGTH, 32, width=416, height=240)
+    masks4 = document_to_trajectories(MASK_ARROW_DOCUMENT, WAN_LENGTH, 4, width=416, height=240)
+    box_colors = [o.color for o in BOX_DOCUMENT.objects]
+    return {
+        "wan_move_boxes": draw_trajectories(draw_tracklets(base, boxes.resample(1)), grid, tail=WAN_LENGTH,
+                                            colors=box_colors)[-1],
+        "wan_move_mask_arrows": draw_trajectories(base, masks32, tail=WAN_LENGTH, colors=colors)[-1],
+        "wan_ati_mask_arrows": draw_trajectories(base, masks4, tail=WAN_LENGTH, colors=colors)[-1],
+    }
+
+
 def main() -> None:
     import cv2
 
     OUT.mkdir(exist_ok=True)
     SCHEMAS.parent.mkdir(parents=True, exist_ok=True)
     (OUT / EXAMPLE_TRACKS).write_text(MOT_EXAMPLE)
-    for name, image in thumbnails().items():
+    for name, image in {**thumbnails(), **wan_thumbnails()}.items():
         cv2.imwrite(str(OUT / f"{name}.jpg"), cv2.cvtColor((image * 255).astype(np.uint8), cv2.COLOR_RGB2BGR),
                     [cv2.IMWRITE_JPEG_QUALITY, 88])
     for name, workflow in build_workflows().items():

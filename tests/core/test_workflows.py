@@ -27,10 +27,14 @@ OUR_NODES = {
     "TrackletEditor", "LoadTracklets", "SaveTrackletLabels", "TrackletsToTracks", "TracksToTracklets",
     "VisualizeTracklets", "VisualizeTrackPoints", "TrackDiffusionLoader", "TrackDiffusionConvert", "InstanceEnhancer",
     "MaskArrowToTrajectories", "TrackAdapterLoader", "ApplyTrackAdapter", "TrackGoCutAndDrag",
+    "TracksForWanMove", "TracksForATI",
 }
 CORE_NODES = {  # ComfyUI core nodes the workflows may use (all present in ComfyUI 0.8.0)
     "LoadImage", "ImageScale", "ImageOnlyCheckpointLoader", "SVD_img2vid_Conditioning", "VideoLinearCFGGuidance",
     "KSampler", "VAEDecode", "VAEEncode", "SaveImage", "SaveAnimatedWEBP", "PreviewImage",
+    # Wan 2.1 (tests/core/test_wan_workflows.py checks these workflows' Wan defaults)
+    "UNETLoader", "CLIPLoader", "VAELoader", "CLIPVisionLoader", "CLIPTextEncode", "CLIPVisionEncode",
+    "WanMoveTrackToVideo", "WanTrackToVideo", "WanMoveVisualizeTracks",
 }
 FRONTEND_ONLY = {"MarkdownNote", "Note"}
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO", "FILES"}
@@ -120,7 +124,7 @@ def test_documents_in_editors_parse_and_defaults_are_svd(workflow):
             assert TrackletDocument.parse(inputs["tracklets_json"]).objects
         if node["class_type"] == "MaskArrowToTrajectories":
             assert MaskArrowDocument.parse(inputs["mask_arrows_json"]).objects
-            assert (inputs["width"], inputs["height"], inputs["frame_count"]) == (1024, 576, 14)
+            assert (inputs["width"], inputs["height"], inputs["frame_count"]) in {(1024, 576, 14), (832, 480, 81)}
         if node["class_type"] == "SVD_img2vid_Conditioning":
             assert (inputs["width"], inputs["height"], inputs["video_frames"]) in {(1024, 576, 14), (1024, 576, 25)}
         if node["class_type"] == "ImageOnlyCheckpointLoader":
@@ -130,5 +134,6 @@ def test_documents_in_editors_parse_and_defaults_are_svd(workflow):
 def test_notes_say_which_weights_go_where_and_thumbnails_exist(workflow):
     path, data = workflow
     notes = [n["widgets_values"][0] for n in data["nodes"] if n["type"] in FRONTEND_ONLY]
-    assert notes and "models/checkpoints" in notes[0] and "Weights" in notes[0]
+    assert notes and "Weights" in notes[0]
+    assert "models/checkpoints" in notes[0] or "models/diffusion_models" in notes[0]
     assert path.with_suffix(".jpg").exists(), f"{path.name} has no thumbnail"

@@ -6,6 +6,7 @@ Loaded by ``tests/host`` next to the pack in a throw-away ComfyUI base directory
 import math
 
 from .tiny_model import register
+from .tiny_wan import NODE_CLASS_MAPPINGS as TINY_WAN_NODES
 
 register()
 
@@ -35,6 +36,6 @@ class TrackDiffTestImageStats:
         return {"ui": {"trackdiff_stats": [stats]}}
 
 
-NODE_CLASS_MAPPINGS = {"TrackDiffTestImageStats": TrackDiffTestImageStats}
+NODE_CLASS_MAPPINGS = {"TrackDiffTestImageStats": TrackDiffTestImageStats, **TINY_WAN_NODES}
 NODE_DISPLAY_NAME_MAPPINGS = {"TrackDiffTestImageStats": "TrackDiff Test Image Stats"}
 
