@@ -31,6 +31,7 @@ from .trackgo_patch import apply_trackgo, site_specs
 log = logging.getLogger(__name__)
 
 CONCAT = "concat_latent_image"
+UNET_PREFIX = "model.diffusion_model."  # where an SVD checkpoint keeps the UNet
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 # A training method -> (the patch function its node uses, the runtime's trainable modules). Trainers keep their modules
 # on their own device (the optimizer holds the parameters), so they are not memory-managed by ComfyUI.
@@ -72,6 +73,7 @@ class ComfySVDBackend:
         self.checkpoint = checkpoint
         self.patched = self.model
         self.model_options: dict = {}
+        self.prepared = False
 
     def describe(self) -> dict:
         return {"checkpoint": os.path.basename(self.checkpoint), "size": f"{self.width}x{self.height}",
@@ -87,8 +89,12 @@ class ComfySVDBackend:
 
     def encode_frames(self, frames: np.ndarray) -> torch.Tensor:
         with torch.no_grad():
-            latent = self.vae.encode(self._pixels(frames))
+            latent = self.vae_encode(self._pixels(frames))
             return self.model.model.process_latent_in(latent).to(self.device)
+
+    def vae_encode(self, pixels: torch.Tensor) -> torch.Tensor:
+        """``[T, H, W, 3]`` pixels in [0, 1] -> the VAE's latents (as ``VAEEncode`` gives them)."""
+        return self.vae.encode(pixels)
 
     def conditioning(self, clip):
         """``positive`` exactly as ``SVD_img2vid_Conditioning`` builds it from the clip's first frame."""
@@ -98,7 +104,7 @@ class ComfySVDBackend:
             encode = first
             if self.augmentation_level > 0:
                 encode = first + torch.randn_like(first) * self.augmentation_level
-            concat = self.vae.encode(encode)
+            concat = self.vae_encode(encode)
         return [[pooled, {"motion_bucket_id": self.motion_bucket_id, "fps": self.fps,
                           "augmentation_level": self.augmentation_level, "concat_latent_image": concat}]]
 
@@ -108,6 +114,41 @@ class ComfySVDBackend:
         return [[torch.zeros_like(pooled), {**options, "concat_latent_image": torch.zeros_like(options[CONCAT])}]
                 for pooled, options in conditioning]
 
+    # -- whole-model training (the ``backbone`` task) -------------------------------------------------------------------
+    def video_model(self) -> torch.nn.Module:
+        """The UNet itself (``requires_grad`` is the task's to switch on)."""
+        return self.model.model.diffusion_model
+
+    def load_video_model(self, path: str) -> None:
+        """The UNet weights of a checkpoint :meth:`save_video_model` wrote (or any SVD checkpoint of this model)."""
+        from safetensors import SafetensorError, safe_open
+
+        try:
+            with safe_open(path, framework="pt") as handle:
+                tensors = {k[len(UNET_PREFIX):]: handle.get_tensor(k) for k in handle.keys() if k.startswith(UNET_PREFIX)}
+        except (OSError, SafetensorError) as exc:
+            raise TrackDiffError("checkpoint", os.path.basename(path), f"cannot be read ({exc})",
+                                 "resume from a complete checkpoint, or start a new --out folder") from None
+        unet = self.video_model()
+        missing, unexpected = unet.load_state_dict(tensors, strict=False)
+        if missing or unexpected:
+            raise TrackDiffError("checkpoint", os.path.basename(path),
+                                 f"does not fit this model ({len(missing)} missing, {len(unexpected)} unexpected tensors)",
+                                 "use a checkpoint written for the model given as --checkpoint")
+
+    def save_video_model(self, path: str, metadata: dict) -> None:
+        """A full SVD checkpoint: this UNet, and every other tensor (CLIP vision, VAE) copied from ``--checkpoint``."""
+        from safetensors import safe_open
+        from safetensors.torch import save_file
+
+        tensors = {UNET_PREFIX + k: v.detach().to("cpu", torch.float32).contiguous()
+                   for k, v in self.video_model().state_dict().items()}
+        with safe_open(self.checkpoint, framework="pt") as handle:
+            tensors.update({k: handle.get_tensor(k) for k in handle.keys() if not k.startswith(UNET_PREFIX)})
+        tmp = path + ".tmp"
+        save_file(tensors, tmp, metadata={k: str(v) for k, v in metadata.items()})
+        os.replace(tmp, path)
+
     def attach(self, method: str, runtime) -> None:
         if method not in ATTACH:
             raise TrackDiffError("task", method, "has no ComfyUI glue in this backend",
@@ -115,12 +156,19 @@ class ComfySVDBackend:
         patch, trainable = ATTACH[method]
         self.patched = patch(self.model, runtime)
         trainable(runtime).to(self.device)
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Set the model up for calls as the sampler does (once per attach; the ``backbone`` task attaches nothing)."""
         self.model_options = comfy.model_patcher.create_model_options_clone(self.patched.model_options)
         comfy.sampler_helpers.prepare_model_patcher(self.patched, {}, self.model_options)
         comfy.model_management.load_models_gpu([self.patched])
         self.patched.pre_run()
+        self.prepared = True
 
     def denoise(self, noisy: torch.Tensor, sigma: torch.Tensor, conditioning) -> torch.Tensor:
+        if not self.prepared:
+            self._prepare()
         base = self.patched.model
         noisy = noisy.to(self.device)
         conds = comfy.samplers.encode_model_conds(base.extra_conds, comfy.sampler_helpers.convert_cond(conditioning),

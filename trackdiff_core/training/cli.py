@@ -37,7 +37,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
     group.add_argument("--init", default=None, help="start from these weights (our format) instead of fresh ones")
     group = parser.add_argument_group("data")
-    group.add_argument("--data", default="synthetic", help='"synthetic" (generated on the fly) or a folder of clips')
+    group.add_argument("--data", default="synthetic",
+                       help='"synthetic" or "toy" (generated on the fly: textured shapes, or the toy world of '
+                            'docs/toy-world.md), or a folder of clips')
     group.add_argument("--frames", type=int, default=14, help="frames per clip")
     group.add_argument("--width", type=int, default=256, help="training width in pixels (multiple of 8)")
     group.add_argument("--height", type=int, default=256, help="training height in pixels (multiple of 8)")
@@ -70,23 +72,34 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--max-objects", type=int, default=3)
     synth.add_argument("--points-per-object", type=int, default=64)
+    synth.add_argument("--world", choices=["synthetic", "toy"], default="synthetic",
+                       help="textured shapes, or the toy world of docs/toy-world.md")
     return parser
+
+
+def generated_clips(world: str, frames: int, width: int, height: int, seed: int, max_objects: int,
+                    points_per_object: int = 64):
+    """The endless clip source named ``world``: ``"synthetic"`` or ``"toy"``."""
+    from .synthetic import SyntheticClips
+    from .toy_world import ToyWorldClips
+
+    source = {"synthetic": SyntheticClips, "toy": ToyWorldClips}[world]
+    return source(frames, width, height, seed, max_objects, points_per_object)
 
 
 def _dataset(args):
     from .clips import ClipFolder
-    from .synthetic import SyntheticClips
 
-    if args.data == "synthetic":
-        return SyntheticClips(args.frames, args.width, args.height, args.seed, args.max_objects)
+    if args.data in ("synthetic", "toy"):
+        return generated_clips(args.data, args.frames, args.width, args.height, args.seed, args.max_objects)
     return ClipFolder(args.data)
 
 
 def write_synthetic(args) -> list[str]:
     from .clips import save_clip
-    from .synthetic import SyntheticClips
 
-    clips = SyntheticClips(args.frames, args.width, args.height, args.seed, args.max_objects, args.points_per_object)
+    clips = generated_clips(args.world, args.frames, args.width, args.height, args.seed, args.max_objects,
+                            args.points_per_object)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     return [save_clip(clips.clip(i), str(out / f"clip_{i:06d}.safetensors")) for i in range(args.count)]

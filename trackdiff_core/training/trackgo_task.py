@@ -103,11 +103,20 @@ class TrackGoTask(TrainingTask):
 
     def loss(self, module: TrackAdapter, clip: Clip, backend: ModelBackend,
              generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
-        runtime = self.runtime
         x0 = backend.encode_frames(clip.frames)
-        conditioning = backend.conditioning(clip)
         sigma = sample_sigma(generator, backend.sigma_min, backend.sigma_max)
         noise = torch.randn(x0.shape, generator=generator, dtype=torch.float32).to(x0.device, x0.dtype)
+        edm, attention, layers = self.denoising_terms(module, clip, backend, x0, sigma, noise, generator)
+        loss = edm + module.config.attention_loss_weight * attention
+        return loss, {"edm": float(edm.detach()), "attention": float(attention.detach()), "sigma": float(sigma),
+                      "layers": layers}
+
+    def denoising_terms(self, module: TrackAdapter, clip: Clip, backend: ModelBackend, x0: torch.Tensor,
+                        sigma: torch.Tensor, noise: torch.Tensor, generator: torch.Generator):
+        """``(EDM loss, attention loss, layers)`` of denoising ``x0 + σ·noise`` guided by ``clip``'s tracks and masks
+        (``K·s`` tracks per object chosen with ``generator``); also what evaluations call with fixed ``σ`` and noise."""
+        runtime = self.runtime
+        conditioning = backend.conditioning(clip)
         # The backend centre-crops the frames to the training size; the tracks and masks are cut the same way.
         height, width = clip.frames.shape[1:3]
         crop = center_crop_box(width, height, self.config.width, self.config.height)
@@ -118,7 +127,5 @@ class TrackGoTask(TrainingTask):
         edm = edm_loss(denoised, x0, sigma, backend.sigma_data)
         terms = runtime.attention_terms
         attention = torch.stack(terms).mean() if terms else edm.new_zeros(())
-        loss = edm + module.config.attention_loss_weight * attention
         runtime.attention_terms = []
-        return loss, {"edm": float(edm.detach()), "attention": float(attention.detach()), "sigma": float(sigma),
-                      "layers": len(terms)}
+        return edm, attention, len(terms)
