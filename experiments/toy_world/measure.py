@@ -1,0 +1,134 @@
+"""Measuring the toy world: drawn tracks (true, another clip's, reversed, still) and where generated shapes are.
+
+Nothing here imports ComfyUI. The shapes are flat colours from a fixed palette over a muted background, so in any
+picture a pixel's *colour fraction* of object ``k`` — ``α_k = ⟨x − B, c_k − B⟩ / ‖c_k − B‖²`` (clipped to [0, 1]),
+with ``B`` the clip's background and ``c_k`` the object's colour — is the share of that pixel the object covers. It
+survives the toy VAE's 8×8 block means (a half-covered block reads 0.5), so centroids are sub-block exact. A pixel
+counts for the object whose fraction is largest there, if that is at least ``MIN_FRACTION``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from trackdiff_core.training.clips import Clip
+
+MIN_FRACTION = 0.3  # a pixel counts for an object when at least this share of it has the object's colour
+MIN_PRESENCE = 0.3  # an object is "found" in a frame when its colour covers at least this share of its frame-0 area
+VARIANTS = ("true", "other", "reversed", "still")
+
+
+def object_motion(clip: Clip) -> np.ndarray:
+    """``float[N, T, 2]`` normalised displacement of each object from frame 0 (the toy world's motion is rigid)."""
+    trajectories = clip.trajectories
+    moves = []
+    for k in range(len(clip.masks)):
+        first = np.flatnonzero(trajectories.groups == k)[0]
+        moves.append(trajectories.points[:, first] - trajectories.points[:1, first])
+    return np.stack(moves).astype(np.float64)
+
+
+def drawn_motion(clip: Clip, variant: str, other: Clip | None = None) -> np.ndarray:
+    """The displacement a person draws for each object of ``clip`` (``float[N, T, 2]``, normalised)."""
+    motion = object_motion(clip)
+    if variant == "true":
+        return motion
+    if variant == "reversed":
+        return -motion
+    if variant == "still":
+        return np.zeros_like(motion)
+    if variant == "other":
+        if other is None:
+            raise ValueError("the 'other' variant needs another clip")
+        theirs = object_motion(other)
+        return np.stack([theirs[k % len(theirs)] for k in range(len(motion))])
+    raise ValueError(f"unknown variant {variant!r}; use one of {VARIANTS}")
+
+
+def colour_fractions(frames: np.ndarray, background: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """``float[N, T, H, W]``: each pixel's share of each object's colour (0 where another object's share is larger)."""
+    frames = np.asarray(frames, np.float64)
+    if frames.ndim == 3:
+        frames = frames[None]
+    bg = np.asarray(background, np.float64)
+    fractions = []
+    for colour in np.asarray(colours, np.float64):
+        direction = colour[None, None] - bg
+        fractions.append(((frames - bg[None]) * direction[None]).sum(-1) / (direction ** 2).sum(-1).clip(1e-6)[None])
+    fractions = np.clip(np.stack(fractions), 0.0, 1.0)
+    best = fractions.argmax(axis=0)
+    keep = (np.arange(len(fractions))[:, None, None, None] == best[None]) & (fractions >= MIN_FRACTION)
+    return np.where(keep, fractions, 0.0)
+
+
+@dataclass
+class Measured:
+    centroids: np.ndarray  # float[N, T, 2] pixels (x, y); NaN where the object is not found
+    presence: np.ndarray  # float[N, T]: colour-covered area / the object's frame-0 area
+
+
+def measure(frames: np.ndarray, background: np.ndarray, colours: np.ndarray, areas: np.ndarray) -> Measured:
+    """Centroids (pixels) and presence of each object in ``frames`` (``float[T, H, W, 3]`` in [0, 1])."""
+    fractions = colour_fractions(frames, background, colours)
+    _, _, height, width = fractions.shape
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64) + 0.5
+    mass = fractions.sum(axis=(2, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cx = (fractions * xs).sum(axis=(2, 3)) / mass
+        cy = (fractions * ys).sum(axis=(2, 3)) / mass
+    presence = mass / np.asarray(areas, np.float64)[:, None].clip(1.0)
+    centroids = np.stack([cx, cy], axis=-1)
+    centroids[presence < MIN_PRESENCE] = np.nan
+    return Measured(centroids, presence)
+
+
+def _shifted(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    height, width = mask.shape
+    out = np.zeros_like(mask)
+    src = mask[max(0, -dy):height - max(0, dy), max(0, -dx):width - max(0, dx)]
+    out[max(0, dy):max(0, dy) + src.shape[0], max(0, dx):max(0, dx) + src.shape[1]] = src
+    return out
+
+
+def targets(motion: np.ndarray, masks: np.ndarray, min_visible: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
+    """Where drawn motion puts each object and in which frames that can be measured.
+
+    Each frame-0 mask is moved by its drawn displacement (to the nearest pixel) and the moved masks are layered in
+    the clip's depth order (later objects in front, as the toy world draws them). The target is the centroid of what
+    stays visible (``float[N, T, 2]`` pixels); a frame is measurable when at least ``min_visible`` of the object's
+    frame-0 area stays visible there (not covered, not out of the frame)."""
+    count, frames = motion.shape[:2]
+    height, width = masks.shape[1:]
+    pixels = np.rint(motion * np.array([width, height])).astype(int)
+    areas = masks.reshape(count, -1).sum(axis=1)
+    where = np.full((count, frames, 2), np.nan)
+    measurable = np.zeros((count, frames), bool)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64) + 0.5
+    for t in range(frames):
+        labels = np.full((height, width), -1)
+        for k in range(count):
+            labels[_shifted(masks[k], pixels[k, t, 0], pixels[k, t, 1])] = k
+        for k in range(count):
+            visible = labels == k
+            if visible.any():
+                where[k, t] = xs[visible].mean(), ys[visible].mean()
+            measurable[k, t] = areas[k] > 0 and visible.sum() >= min_visible * areas[k]
+    return where, measurable
+
+
+def trajectory_error(measured: Measured, where: np.ndarray, measurable: np.ndarray, diagonal: float) -> dict:
+    """TrackGo's ObjMC analogue: the mean pixel distance between generated and drawn object positions over the frames
+    after the first that can be measured. A frame whose object is not found counts at ``diagonal`` (the frame's
+    diagonal: as far off as it can be) in ``error``; ``lost`` is the share of such frames, ``found_error`` the mean
+    over the others."""
+    use = measurable.copy()
+    use[:, 0] = False
+    distance = np.linalg.norm(measured.centroids - where, axis=-1)
+    found = np.isfinite(distance) & use
+    if not use.any():
+        return {"error": np.nan, "found_error": np.nan, "lost": np.nan, "frames": 0}
+    penalised = np.where(found, distance, diagonal)[use]
+    return {"error": float(penalised.mean()), "found_error": float(distance[found].mean()) if found.any() else np.nan,
+            "lost": float(1.0 - found.sum() / use.sum()), "frames": int(use.sum())}
