@@ -143,3 +143,17 @@ def box_denoising_loss(runtime: BoxTrackletRuntime, slots: SlotBoxes, clip: Clip
     runtime.set_slots(slots)
     denoised = backend.denoise(x0 + sigma.to(x0.device, x0.dtype) * noise, sigma, conditioning)
     return edm_loss(denoised, x0, sigma, backend.sigma_data), float(sigma), dropped
+
+
+def model_heads(backend, weights: TrackDiffusionWeights, field: str) -> dict[str, tuple[int, int]]:
+    """The model's ``{site: (n_heads, dim_head)}``, after checking that every fuser of ``weights`` fits its block
+    (``field`` names the weights in the error, e.g. ``"--weights"``)."""
+    specs = {s.key: s for s in backend.site_specs()}
+    for site, dims in weights.fuser_dims().items():
+        spec = specs.get(site)
+        if spec is None or spec.channels != dims.channels:
+            raise TrackDiffError(
+                f"{field}.fuser.{site}", f"{dims.channels} channels",
+                f"does not fit the model's block ({f'{spec.channels} channels' if spec else 'no such site'})",
+                "use TrackDiffusion weights made for this SVD (the released ones are for full-size SVD)")
+    return {key: (spec.n_heads, spec.d_head) for key, spec in specs.items()}

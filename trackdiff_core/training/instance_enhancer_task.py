@@ -38,7 +38,7 @@ from ..trackdiffusion.weights import TrackDiffusionWeights, load_weights
 from ..trackdiffusion.weights_format import save_weights
 from .backend import ModelBackend
 from .box_tracklets import (BoxTrackletRuntime, box_denoising_loss, center_crop_slots, clip_from_boxes, clip_slots,
-                            without_boxes)
+                            model_heads, without_boxes)
 from .clips import Clip
 from .tasks import TrainingTask, register_task
 
@@ -122,19 +122,12 @@ class InstanceEnhancerTask(TrainingTask):
     # -- modules -------------------------------------------------------------------------------------------------------
     def _heads(self, backend: ModelBackend) -> dict[str, tuple[int, int]]:
         """The model's heads per site, after checking that the weights and the sites fit the model."""
-        specs = {s.key: s for s in backend.site_specs()}
-        for site, dims in self.base.fuser_dims().items():
-            spec = specs.get(site)
-            if spec is None or spec.channels != dims.channels:
-                raise TrackDiffError(
-                    f"--weights.fuser.{site}", f"{dims.channels} channels",
-                    f"does not fit the model's block ({f'{spec.channels} channels' if spec else 'no such site'})",
-                    "use TrackDiffusion weights made for this SVD (the released ones are for full-size SVD)")
-        missing = [s for s in self.sites if s not in specs]
+        heads = model_heads(backend, self.base, "--weights")
+        missing = [s for s in self.sites if s not in heads]
         if missing:
             raise TrackDiffError("--sites", ",".join(missing), "are not transformer sites of this model",
-                                 f"choose among {','.join(specs)}")
-        return {key: (spec.n_heads, spec.d_head) for key, spec in specs.items()}
+                                 f"choose among {','.join(heads)}")
+        return heads
 
     @staticmethod
     def _modules(weights: TrackDiffusionWeights, heads) -> TrackDiffusionModules:
