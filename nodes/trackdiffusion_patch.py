@@ -312,8 +312,9 @@ def apply_trackdiffusion_training(model, runtime):
         for key, tensor in trained.items():
             own = model_tensors.get(UNET_PREFIX + key)
             if own is None or own.shape != tensor.shape or own.dtype != tensor.dtype:
+                theirs = f"{tuple(own.shape)} {own.dtype}" if own is not None else "missing tensor"
                 raise TrackDiffError(f"training.unet.{key}", f"{tuple(tensor.shape)} {tensor.dtype}",
-                                     f"does not match the model's {f'{tuple(own.shape)} {own.dtype}' if own is not None else 'missing tensor'}",
+                                     f"does not match the model's {theirs}",
                                      "train with the UNet in float32 (--unet-dtype fp32), or pass --no-unet-tensors")
             clone.add_object_patch(UNET_PREFIX + key, tensor)
     return clone

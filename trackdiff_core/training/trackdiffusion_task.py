@@ -184,8 +184,8 @@ class TrackDiffusionTask(TrainingTask):
         if model is not None:
             for key, tensor in weights.unet.items():
                 if key not in model or tuple(model[key].shape) != tuple(tensor.shape):
-                    raise TrackDiffError(f"{field}.unet.{key}", tuple(tensor.shape),
-                                         f"does not match the model's {tuple(model[key].shape) if key in model else 'missing tensor'}",
+                    theirs = tuple(model[key].shape) if key in model else "missing tensor"
+                    raise TrackDiffError(f"{field}.unet.{key}", tuple(tensor.shape), f"does not match the model's {theirs}",
                                          "start from TrackDiffusion weights made for this SVD")
             unet, self.frozen_unet = {**model, **weights.unet}, {}
         else:
