@@ -21,9 +21,10 @@ Strength 0, or tracklets in which no object is ever visible, return the model un
 Classifier-free guidance: by default, as the authors' pipeline, the unconditional rows get all-null object tokens (every
 presence mask 0); ``boxes_for_uncond`` sends the boxes to both halves.
 
-:func:`apply_trackdiffusion_training` installs the same patch for the ``instance_enhancer`` training task
-(``nodes/training_backend.py``): a trainer's float32 modules and its per-clip boxes, so the enhancer trains in exactly
-the computation the node later runs.
+:func:`apply_trackdiffusion_training` installs the same patch for the ``trackdiffusion`` and ``instance_enhancer``
+training tasks (``nodes/training_backend.py``): a trainer's float32 modules and its per-clip boxes, so they train in
+exactly the computation the node later runs; UNet tensors that train (``conv_in``, ``conv_out``, mix factors) are the
+trainer's parameters put in the model by object patches instead of weight patches.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class TrackDiffusionPatch:
         self._inputs: dict[tuple, tuple] = {}  # per (frames, cond/uncond layout, device, dtype): built once per run
         self.token_builds = 0  # how often object tokens were computed (once per sampling run, not per step)
 
+    token_grad = False  # object tokens without autograd (the trainer's patch builds them with it)
+
     def __deepcopy__(self, memo):  # ModelPatcher.clone deep-copies model_options: share, never copy, the modules
         return self
 
@@ -97,7 +100,7 @@ class TrackDiffusionPatch:
         if cached is None:
             slots = self.source.for_frames(ctx.frames)
             rows = self.rows_with_boxes(ctx)
-            with torch.no_grad():
+            with torch.set_grad_enabled(self.token_grad):
                 tokens = self.modules.object_tokens(slots, rows, device=x.device, dtype=x.dtype)
             chunks = ctx.chunks
             boxes = slots.boxes.repeat(chunks, 1, 1).to(x.device)
@@ -258,7 +261,10 @@ def _install(clone, patch: TrackDiffusionPatch, weights: TrackDiffusionWeights, 
 class TrainingPatch(TrackDiffusionPatch):
     """The same patch for a trainer: the modules stay in float32 (whatever the UNet's dtype; the activations are cast
     at the boundary) and the tracklet source is the trainer's, whose boxes change with every clip — so the object
-    tokens are built once per model call (and shared by its 16 sites), not once per sampling run."""
+    tokens are built once per model call (and shared by its 16 sites), not once per sampling run, with autograd on so
+    that a trainable box encoder gets its gradient (a frozen one records nothing)."""
+
+    token_grad = True
 
     def call_inputs(self, ctx, x: torch.Tensor):
         key = ("trackdiffusion_training_inputs", id(self))
@@ -297,7 +303,21 @@ def apply_trackdiffusion_training(model, runtime):
     check_fit(model, runtime.weights, sites)
     window = SigmaWindow(model, 0.0, 1.0)
     patch = TrainingPatch(runtime.modules, runtime, runtime.strength, window, boxes_for_uncond=False)
-    return _install(prepare_model(model), patch, runtime.weights, sites)
+    clone = _install(prepare_model(model), patch, runtime.weights, sites)
+    trained = getattr(runtime, "unet_parameters", {})
+    if trained:
+        # UNet tensors that train (the trackdiffusion task's conv_in, conv_out, mix factors): object patches put the
+        # trainer's parameters in the model while it is patched; unpatching restores the model's own.
+        model_tensors = model.model_state_dict(UNET_PREFIX)
+        for key, tensor in trained.items():
+            own = model_tensors.get(UNET_PREFIX + key)
+            if own is None or own.shape != tensor.shape or own.dtype != tensor.dtype:
+                theirs = f"{tuple(own.shape)} {own.dtype}" if own is not None else "missing tensor"
+                raise TrackDiffError(f"training.unet.{key}", f"{tuple(tensor.shape)} {tensor.dtype}",
+                                     f"does not match the model's {theirs}",
+                                     "train with the UNet in float32 (--unet-dtype fp32), or pass --no-unet-tensors")
+            clone.add_object_patch(UNET_PREFIX + key, tensor)
+    return clone
 
 
 __all__ = ["STATE_KEY", "apply_trackdiffusion", "apply_trackdiffusion_training", "attached_modules",

@@ -4,7 +4,8 @@
 with ComfyUI's own loader (so every SVD ComfyUI reads works), conditions a clip exactly like ``SVD_img2vid_Conditioning``
 (CLIP-vision embedding of the first frame, its VAE latent as the concat image, fps / motion bucket / augmentation),
 installs a method's runtime with the **same patch function the nodes use** (``trackgo_patch.apply_trackgo``;
-``trackdiffusion_patch.apply_trackdiffusion_training``, the Instance Enhancer node's patch with a trainer's modules) and
+``trackdiffusion_patch.apply_trackdiffusion_training``, the Instance Enhancer node's patch with a trainer's modules and
+trainable UNet tensors) and
 calls the model through ``comfy.samplers.calc_cond_batch``, as KSampler does, but with gradients on. So what trains
 runs in exactly the computation it later runs in.
 """
@@ -81,6 +82,10 @@ class ComfySVDBackend:
 
     def site_specs(self):
         return self.sites
+
+    def context_dim(self) -> int:
+        """The UNet's cross-attention context width (TrackDiffusion's object-token width)."""
+        return int(self.model.model.model_config.unet_config["context_dim"])
 
     def _pixels(self, frames: np.ndarray) -> torch.Tensor:
         pixels = torch.from_numpy(np.ascontiguousarray(frames)).float() / 255.0

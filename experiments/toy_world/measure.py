@@ -132,3 +132,63 @@ def trajectory_error(measured: Measured, where: np.ndarray, measurable: np.ndarr
     penalised = np.where(found, distance, diagonal)[use]
     return {"error": float(penalised.mean()), "found_error": float(distance[found].mean()) if found.any() else np.nan,
             "lost": float(1.0 - found.sum() / use.sum()), "frames": int(use.sum())}
+
+
+def object_boxes(frames: np.ndarray, background: np.ndarray, colours: np.ndarray, areas: np.ndarray | None = None,
+                 threshold: float = MIN_FRACTION) -> np.ndarray:
+    """The box of each object in ``frames`` (``float[T, H, W, 3]`` in [0, 1]): ``float[N, T, 4]`` pixel edges
+    ``x1 y1 x2 y2`` of the pixels that count for the object (colour fraction at least ``threshold``); NaN where there is
+    none or, given the objects' frame-0 ``areas``, where they cover less than ``MIN_PRESENCE`` of it. Like the toy
+    world's own box tracklets it is the box of the *visible* part, so on a ground-truth clip it is the clip's box.
+
+    Through the toy VAE's 8×8 block means an edge snaps to a block boundary. At 64×64 (8×8 latents, shapes 10–20 px)
+    that caps the IoU of ground-truth frames passed through the blocks at about 0.57 (tests/core/test_toy_world_boxes.py):
+    compare generated videos with that ceiling, measured on the same clips' encoded-and-decoded frames."""
+    fractions = colour_fractions(frames, background, colours)
+    inside = fractions >= threshold
+    count, frames_count = inside.shape[:2]
+    boxes = np.full((count, frames_count, 4), np.nan)
+    for k in range(count):
+        for t in range(frames_count):
+            rows, cols = np.nonzero(inside[k, t])
+            if len(rows) == 0:
+                continue
+            if areas is not None and inside[k, t].sum() < MIN_PRESENCE * float(areas[k]):
+                continue
+            boxes[k, t] = cols.min(), rows.min(), cols.max() + 1, rows.max() + 1
+    return boxes
+
+
+def drawn_boxes(boxes: np.ndarray, visible: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Normalised box tracklets (``float[T, N, 4]``, ``bool[T, N]``, as ``Tracklets.boxes``/``visible``) as
+    ``float[N, T, 4]`` pixel edges, NaN where the object is hidden (nothing drawn to compare with)."""
+    pixels = np.asarray(boxes, np.float64) * np.array([width, height, width, height], np.float64)
+    pixels[~np.asarray(visible, bool)] = np.nan
+    return pixels.transpose(1, 0, 2)
+
+
+def box_iou(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Intersection over union of boxes ``[..., 4]`` (``x1 y1 x2 y2``); NaN where either box is NaN."""
+    first, second = np.asarray(first, np.float64), np.asarray(second, np.float64)
+    width = np.minimum(first[..., 2], second[..., 2]) - np.maximum(first[..., 0], second[..., 0])
+    height = np.minimum(first[..., 3], second[..., 3]) - np.maximum(first[..., 1], second[..., 1])
+    inter = np.clip(width, 0, None) * np.clip(height, 0, None)
+    area = lambda b: np.clip(b[..., 2] - b[..., 0], 0, None) * np.clip(b[..., 3] - b[..., 1], 0, None)  # noqa: E731
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return inter / (area(first) + area(second) - inter)
+
+
+def box_agreement(generated: np.ndarray, drawn: np.ndarray) -> dict:
+    """TrackDiffusion's box-following measure: per-frame IoU of the generated objects' boxes (:func:`object_boxes`)
+    against the drawn ones (:func:`drawn_boxes`), both ``float[N, T, 4]``, over the frames after the first where a box
+    was drawn. An object not found counts as IoU 0 in ``iou``; ``per_frame`` is the mean over objects at each frame
+    (NaN where nothing was drawn), ``lost`` the share of drawn boxes with no object found."""
+    use = np.isfinite(drawn).all(axis=-1)
+    use[:, 0] = False
+    iou = np.where(use, np.nan_to_num(box_iou(generated, drawn), nan=0.0), np.nan)
+    found = np.isfinite(generated).all(axis=-1) & use
+    if not use.any():
+        return {"iou": np.nan, "per_frame": np.full(drawn.shape[1], np.nan), "lost": np.nan, "boxes": 0}
+    per_frame = np.array([iou[use[:, t], t].mean() if use[:, t].any() else np.nan for t in range(drawn.shape[1])])
+    return {"iou": float(iou[use].mean()), "per_frame": per_frame, "lost": float(1.0 - found.sum() / use.sum()),
+            "boxes": int(use.sum())}

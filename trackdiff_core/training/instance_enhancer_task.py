@@ -28,21 +28,18 @@ from __future__ import annotations
 import argparse
 import logging
 
-import numpy as np
 import torch
 
-from ..crop import center_crop_box, is_whole
 from ..errors import TrackDiffError
-from ..tracklets import Tracklets
 from ..trackdiffusion.instance_enhancer import DECODER_SITES
 from ..trackdiffusion.modules import TrackDiffusionModules
-from ..trackdiffusion.object_slots import SlotBoxes, slot_boxes
+from ..trackdiffusion.object_slots import SlotBoxes
 from ..trackdiffusion.weights import TrackDiffusionWeights, load_weights
 from ..trackdiffusion.weights_format import save_weights
-from ..trajectories import PointTrajectories
 from .backend import ModelBackend
+from .box_tracklets import (BoxTrackletRuntime, box_denoising_loss, center_crop_slots, clip_from_boxes, clip_slots,
+                            model_heads, without_boxes)
 from .clips import Clip
-from .edm import edm_loss, sample_sigma
 from .tasks import TrainingTask, register_task
 
 log = logging.getLogger(__name__)
@@ -53,64 +50,6 @@ DEFAULT_DROPOUT = 0.1
 ENHANCER_FILE = "--init (or checkpoint)"  # where load() reads a trained enhancer from
 FIX_WEIGHTS = ("pass --weights with TrackDiffusion weights for this SVD: the released svd_stage2 "
                "diffusion_pytorch_model.safetensors or a file converted from it (docs/trackdiffusion.md)")
-
-
-class BoxTrackletRuntime:
-    """What the host's TrackDiffusion patch runs while training: the modules, the frozen weights they came from (for
-    the re-trained UNet tensors) and the current clip's slot boxes.
-
-    It is the patch's tracklet *source* (``for_frames``), set anew for every clip with :meth:`set_slots`."""
-
-    strength = 1.0
-
-    def __init__(self, weights: TrackDiffusionWeights, modules: TrackDiffusionModules):
-        self.weights = weights
-        self.modules = modules
-        self.slots: SlotBoxes | None = None
-
-    def set_slots(self, slots: SlotBoxes) -> None:
-        self.slots = slots
-
-    def for_frames(self, frames: int) -> SlotBoxes:
-        if self.slots is None:
-            raise TrackDiffError("training", "no clip", "the model was called before a clip's boxes were set",
-                                 "call set_slots before the model")
-        if self.slots.frames != frames:
-            raise TrackDiffError("clip", f"{self.slots.frames} frames of boxes",
-                                 f"do not match the model call's {frames} frames", "give one box per frame")
-        return self.slots
-
-
-def clip_from_boxes(frames: np.ndarray, tracklets: Tracklets) -> Clip:
-    """A training clip from frames and box tracklets only (e.g. a YouTube-VIS video read with
-    ``trackdiff_core.formats.coco_vid.read_coco_vid``): no point tracks and empty frame-0 masks, which this task does
-    not read (TrackGo's task needs them)."""
-    frames = np.asarray(frames)
-    if frames.ndim != 4:
-        raise TrackDiffError("frames", frames.shape, "must be uint8 [T, H, W, 3]", "give RGB frames as bytes")
-    t, h, w = frames.shape[:3]
-    no_points = PointTrajectories(np.zeros((t, 0, 2), np.float32), np.zeros((t, 0), bool), np.zeros(0, np.int64))
-    return Clip(frames, no_points, np.zeros((tracklets.num_objects, h, w), bool), tracklets)
-
-
-def center_crop_slots(slots: SlotBoxes, source: tuple[int, int], target: tuple[int, int]) -> SlotBoxes:
-    """The boxes as they land in a ``source`` (w, h) frame centre-cropped to ``target``'s aspect ratio (the backend's
-    ``common_upscale(..., "center")`` rule): re-normalised to the crop and clipped to it; a box left with no area is
-    absent."""
-    box = center_crop_box(*source, *target)
-    if is_whole(box):
-        return slots
-    x1, y1, x2, y2 = box
-    offset = torch.tensor([x1, y1, x1, y1], dtype=torch.float32)
-    kept = torch.tensor([x2 - x1, y2 - y1] * 2, dtype=torch.float32)
-    boxes = ((slots.boxes - offset) / kept).clamp(0.0, 1.0)
-    has_area = (boxes[..., 2] > boxes[..., 0]) & (boxes[..., 3] > boxes[..., 1])
-    return SlotBoxes(boxes, slots.colors, slots.present & has_area)
-
-
-def without_boxes(slots: SlotBoxes) -> SlotBoxes:
-    """The same slots with every presence 0 (what the unconditional half of guidance sees)."""
-    return SlotBoxes(slots.boxes, slots.colors, torch.zeros_like(slots.present))
 
 
 def _sites(value) -> tuple[str, ...]:
@@ -157,7 +96,6 @@ class InstanceEnhancerTask(TrainingTask):
         self.condition_dropout = float(condition_dropout)
         self.size = size
         self.runtime: BoxTrackletRuntime | None = None
-        self._warned_image_dropout = False
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -184,19 +122,12 @@ class InstanceEnhancerTask(TrainingTask):
     # -- modules -------------------------------------------------------------------------------------------------------
     def _heads(self, backend: ModelBackend) -> dict[str, tuple[int, int]]:
         """The model's heads per site, after checking that the weights and the sites fit the model."""
-        specs = {s.key: s for s in backend.site_specs()}
-        for site, dims in self.base.fuser_dims().items():
-            spec = specs.get(site)
-            if spec is None or spec.channels != dims.channels:
-                raise TrackDiffError(
-                    f"--weights.fuser.{site}", f"{dims.channels} channels",
-                    f"does not fit the model's block ({f'{spec.channels} channels' if spec else 'no such site'})",
-                    "use TrackDiffusion weights made for this SVD (the released ones are for full-size SVD)")
-        missing = [s for s in self.sites if s not in specs]
+        heads = model_heads(backend, self.base, "--weights")
+        missing = [s for s in self.sites if s not in heads]
         if missing:
             raise TrackDiffError("--sites", ",".join(missing), "are not transformer sites of this model",
-                                 f"choose among {','.join(specs)}")
-        return {key: (spec.n_heads, spec.d_head) for key, spec in specs.items()}
+                                 f"choose among {','.join(heads)}")
+        return heads
 
     @staticmethod
     def _modules(weights: TrackDiffusionWeights, heads) -> TrackDiffusionModules:
@@ -275,40 +206,17 @@ class InstanceEnhancerTask(TrainingTask):
     def clip_slots(self, clip: Clip) -> SlotBoxes:
         """The clip's boxes in the weights' slots, as they land in the training crop (a clip without any box is an
         error: it would teach the enhancer nothing)."""
-        tracklets = clip.tracklets
-        if tracklets.num_objects == 0 or not bool(tracklets.visible.any()):
-            raise TrackDiffError("clip.boxes", f"{tracklets.num_objects} objects, none visible" if tracklets.num_objects
-                                 else "no objects", "has no box tracklet to train the Instance Enhancer on",
-                                 "give every training clip at least one visible box (the synthetic clips have them)")
-        slots = slot_boxes(tracklets, self.base.slots, field="clip.boxes")
-        if self.size is not None:
-            slots = center_crop_slots(slots, clip.size, self.size)
-        return slots
+        return clip_slots(clip, self.base.slots, self.size, "the Instance Enhancer")
 
     def loss(self, module: TrackDiffusionModules, clip: Clip, backend: ModelBackend,
              generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
         slots = self.clip_slots(clip)
         objects = int(slots.present.any(dim=0).sum())
-        x0 = backend.encode_frames(clip.frames)
-        conditioning = backend.conditioning(clip)
-        sigma = sample_sigma(generator, backend.sigma_min, backend.sigma_max)
-        noise = torch.randn(x0.shape, generator=generator, dtype=torch.float32).to(x0.device, x0.dtype)
-        dropped = bool(torch.rand(1, generator=generator) < self.condition_dropout)
-        if dropped:
-            slots = without_boxes(slots)
-            conditioning = self._unconditional(backend, conditioning)
-        self.runtime.set_slots(slots)
-        denoised = backend.denoise(x0 + sigma.to(x0.device, x0.dtype) * noise, sigma, conditioning)
-        loss = edm_loss(denoised, x0, sigma, backend.sigma_data)
+        loss, sigma, dropped = box_denoising_loss(self.runtime, slots, clip, backend, generator,
+                                                  self.condition_dropout)
         gates = torch.stack([m.gate.detach().float() for m in module.instance_enhancer.values()])
-        return loss, {"edm": float(loss.detach()), "sigma": float(sigma), "dropped": int(dropped),
+        return loss, {"edm": float(loss.detach()), "sigma": sigma, "dropped": int(dropped),
                       "objects": objects, "gate": float(torch.tanh(gates).abs().mean())}
 
-    def _unconditional(self, backend: ModelBackend, conditioning):
-        unconditional = getattr(backend, "unconditional", None)
-        if unconditional is None:
-            if not self._warned_image_dropout:
-                log.warning("the backend has no unconditional(); dropped steps drop the boxes only")
-                self._warned_image_dropout = True
-            return conditioning
-        return unconditional(conditioning)
+
+__all__ = ["BoxTrackletRuntime", "InstanceEnhancerTask", "center_crop_slots", "clip_from_boxes", "without_boxes"]

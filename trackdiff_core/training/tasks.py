@@ -1,8 +1,9 @@
 """What the training loop trains: a *task*. The loop (:mod:`.loop`) knows nothing of TrackGo or TrackDiffusion.
 
 A task says what to build (its trainable modules, for the backend's model), which parameters train, how one clip turns
-into a loss, and how to save and load the result in TrackDiff's format. Three are built in: ``trackgo``
-(:mod:`.trackgo_task`), TrackDiffusion's ``instance_enhancer`` (:mod:`.instance_enhancer_task`) and ``backbone``
+into a loss, and how to save and load the result in TrackDiff's format. Four are built in: ``trackgo``
+(:mod:`.trackgo_task`), TrackDiffusion's box control from scratch ``trackdiffusion`` (:mod:`.trackdiffusion_task`) and
+its ``instance_enhancer`` (:mod:`.instance_enhancer_task`), and ``backbone``
 (:mod:`.backbone_task`: the video model itself, with no control, for the toy-world proof). To add a task,
 subclass :class:`TrainingTask`, decorate it with :func:`register_task` and import its module in
 :func:`load_builtin_tasks`; the CLI gets a sub-command with the task's own options.
@@ -29,7 +30,7 @@ def register_task(cls: type["TrainingTask"]) -> type["TrainingTask"]:
 
 
 def load_builtin_tasks() -> dict[str, type["TrainingTask"]]:
-    from . import backbone_task, instance_enhancer_task, trackgo_task  # noqa: F401  (register the built-in tasks)
+    from . import backbone_task, instance_enhancer_task, trackdiffusion_task, trackgo_task  # noqa: F401  (the built-ins)
 
     return TASKS
 
