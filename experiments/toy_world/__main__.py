@@ -2,6 +2,8 @@
 
     python -m experiments.toy_world init  --out runs/toy                  # the starting checkpoint (random UNet)
     python -m experiments.toy_world train backbone --out runs/toy/backbone ...   # the pack's training CLI, tiny SVD known
+    python -m experiments.toy_world loss-gap --backbone B --adapter A --out gap.json    # true vs wrong tracks: loss
+    python -m experiments.toy_world sample --backbone B --adapter A --out sample.json   # videos via /prompt, measured
 
 ``train`` passes everything after the task name to ``python -m trackdiff_core.training`` unchanged, in a process where
 ComfyUI knows the tiny SVD, so every training uses the pack's own entry point.
@@ -10,6 +12,7 @@ ComfyUI knows the tiny SVD, so every training uses the pack's own entry point.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -30,7 +33,31 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--seed", type=int, default=0)
     train = commands.add_parser("train", help="run the pack's training CLI with the tiny SVD known to ComfyUI")
     train.add_argument("args", nargs=argparse.REMAINDER)
+    gap = commands.add_parser("loss-gap", help="denoising loss with true vs wrong tracks on held-out clips")
+    sample = commands.add_parser("sample", help="sample videos through /prompt and measure the shapes' positions")
+    for sub in (gap, sample):
+        sub.add_argument("--backbone", required=True, help="the trained toy backbone (a full SVD checkpoint)")
+        sub.add_argument("--adapter", default=None, help="a TrackGo adapter trained on it")
+        sub.add_argument("--clips", type=int, default=16, help="held-out clips")
+        sub.add_argument("--data-seed", type=int, default=1, help="the toy world's seed (held-out indices from 2^30)")
+        sub.add_argument("--size", type=int, default=96)
+        sub.add_argument("--frames", type=int, default=8)
+        sub.add_argument("--out", required=True, help="a JSON file for the results")
+    sample.add_argument("--steps", type=int, default=12, help="KSampler steps")
+    sample.add_argument("--seeds", type=int, default=1, help="sampling seeds per clip and condition")
+    sample.add_argument("--K", type=int, default=8)
+    sample.add_argument("--s", type=int, default=4)
+    sample.add_argument("--keep-frames", default=None, help="a folder for the decoded frames (.npy), for pictures")
+    pictures = commands.add_parser("pictures", help="drawn tracks over sampled frames (from sample --keep-frames)")
+    pictures.add_argument("--frames-dir", required=True)
+    pictures.add_argument("--out", required=True, help="a folder for the PNG sheets")
+    pictures.add_argument("--clips", type=int, default=3)
+    pictures.add_argument("--data-seed", type=int, default=1)
+    pictures.add_argument("--size", type=int, default=96)
+    pictures.add_argument("--frames", type=int, default=8)
     args = parser.parse_args(argv)
+    if args.command == "pictures":
+        return run_pictures(args)
     use_comfyui(args.comfyui)
     if args.command == "init":
         from trackdiff_test_support.toy_vae import write_toy_svd
@@ -39,7 +66,76 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         log.info("wrote %s", write_toy_svd(str(out / "toy_init.safetensors"), args.seed))
         return 0
-    return training_cli().main(args.args)
+    if args.command == "train":
+        return training_cli().main(args.args)
+    results = run_loss_gap(args) if args.command == "loss-gap" else run_sampling(args)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=1, default=float))
+    log.info("wrote %s", args.out)
+    return 0
+
+
+def held_out(args) -> tuple:
+    from trackdiff_core.training.loop import EVAL_OFFSET
+    from trackdiff_core.training.toy_world import ToyWorldClips
+
+    dataset = ToyWorldClips(args.frames, args.size, args.size, seed=args.data_seed, max_objects=4)
+    return dataset, [EVAL_OFFSET + 1000 + i for i in range(args.clips)]
+
+
+def run_pictures(args) -> int:
+    from trackdiff_core.training.loop import EVAL_OFFSET
+    from trackdiff_core.training.toy_world import ToyWorldClips
+
+    from .pictures import write_sheets
+
+    dataset = ToyWorldClips(args.frames, args.size, args.size, seed=args.data_seed, max_objects=4)
+    conditions = ["none", "true", "other", "reversed", "zero_weight", "cut_and_drag"]
+    motion_of = {"other": "other", "reversed": "reversed"}
+    indices = [EVAL_OFFSET + 1000 + i for i in range(args.clips)]
+    for path in write_sheets(dataset, indices, Path(args.frames_dir), Path(args.out), conditions, motion_of):
+        log.info("wrote %s", path)
+    return 0
+
+
+def run_loss_gap(args) -> dict:
+    from trackdiff_core.training.trackgo_task import TrackGoTask
+
+    from .backend import ToyWorldBackend
+    from .loss_gap import loss_gap
+
+    if not args.adapter:
+        raise SystemExit("loss-gap needs --adapter")
+    backend = ToyWorldBackend(checkpoint=args.backbone, width=args.size, height=args.size, device="cpu")
+    task = TrackGoTask()
+    adapter = task.load(args.adapter, backend).eval()
+    task.attach(backend, adapter)
+    dataset, indices = held_out(args)
+    return loss_gap(task, adapter, backend, dataset, indices)
+
+
+def run_sampling(args) -> dict:
+    import tempfile
+
+    import comfy_host
+
+    from .sample_eval import ADAPTER, CHECKPOINT, evaluate, summarise
+
+    dataset, indices = held_out(args)
+    with tempfile.TemporaryDirectory(prefix="toy_world_comfy_") as folder:
+        base = comfy_host.make_base_directory(Path(folder), Path(args.backbone).resolve())
+        (base / "models" / "checkpoints" / CHECKPOINT).symlink_to(Path(args.backbone).resolve())
+        if args.adapter:
+            (base / "models" / "trackdiff").mkdir(parents=True, exist_ok=True)
+            (base / "models" / "trackdiff" / ADAPTER).symlink_to(Path(args.adapter).resolve())
+        server = comfy_host.ComfyServer(base).start()
+        try:
+            results = evaluate(server, dataset, indices, bool(args.adapter), args.steps, args.K, args.s,
+                               tuple(range(args.seeds)), Path(args.keep_frames) if args.keep_frames else None)
+        finally:
+            server.stop()
+    results["summary"] = summarise(results["records"])
+    return results
 
 
 if __name__ == "__main__":

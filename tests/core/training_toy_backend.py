@@ -89,6 +89,23 @@ class ToyBackend:
         assert method == "trackgo"
         self.runtime = runtime
 
+    def unconditional(self, conditioning):
+        return torch.zeros_like(conditioning)
+
+    # -- whole-model training (the ``backbone`` task): this network itself trains --------------------------------------
+    def video_model(self):
+        return self.net
+
+    def save_video_model(self, path, metadata):
+        from safetensors.torch import save_file
+
+        save_file({k: v.detach().contiguous() for k, v in self.net.state_dict().items()}, path, metadata=metadata)
+
+    def load_video_model(self, path):
+        from safetensors.torch import load_file
+
+        self.net.load_state_dict(load_file(path))
+
     def denoise(self, noisy, sigma, conditioning):
         s = float(sigma.reshape(-1)[0])
         d = self.sigma_data

@@ -84,13 +84,32 @@ def toy_vae_state_dict() -> dict[str, torch.Tensor]:
     return {VAE_PREFIX + k: v.detach().clone().float().contiguous() for k, v in toy_taesd().state_dict().items()}
 
 
+# The layers Stable Diffusion's UNet zero-initialises (``zero_module``): every residual branch's last convolution, every
+# transformer's output projection, and the final convolution. The toy backbone starts from them at zero, so it starts
+# as ``D(x; σ) = c_skip(σ)·x`` and trains like a fresh diffusion UNet rather than from random residual outputs.
+ZERO_INIT = (".out_layers.3.", ".proj_out.")
+FINAL_CONV = "out.2."
+
+
+def toy_unet_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
+    from .tiny_svd import UNET_PREFIX, unet_state_dict
+
+    tensors = unet_state_dict(seed)
+    for key, value in tensors.items():
+        local = key[len(UNET_PREFIX):]
+        if local.startswith(FINAL_CONV) or any(part in local for part in ZERO_INIT):
+            tensors[key] = torch.zeros_like(value)
+    return tensors
+
+
 def write_toy_svd(path: str, seed: int = 0) -> str:
-    """The toy world's starting checkpoint: the tiny SVD's random UNet and CLIP vision with this VAE."""
+    """The toy world's starting checkpoint: the tiny SVD UNet (random, SD's zero-initialised layers at zero), its CLIP
+    vision and this VAE."""
     from safetensors.torch import save_file
 
-    from .tiny_svd import clip_vision_state_dict, unet_state_dict
+    from .tiny_svd import clip_vision_state_dict
 
-    tensors = {**unet_state_dict(seed), **clip_vision_state_dict(seed), **toy_vae_state_dict()}
+    tensors = {**toy_unet_state_dict(seed), **clip_vision_state_dict(seed), **toy_vae_state_dict()}
     save_file({k: v.contiguous().float() for k, v in tensors.items()}, path,
               metadata={"trackdiff_test": "toy_svd", "seed": str(seed)})
     return path
