@@ -55,9 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     pictures.add_argument("--data-seed", type=int, default=1)
     pictures.add_argument("--size", type=int, default=96)
     pictures.add_argument("--frames", type=int, default=8)
+    tables = commands.add_parser("report", help="print the result tables (markdown) of a run folder")
+    tables.add_argument("--runs", required=True)
     args = parser.parse_args(argv)
     if args.command == "pictures":
         return run_pictures(args)
+    if args.command == "report":
+        from .report import report
+
+        sys.stdout.write(report(Path(args.runs)))
+        return 0
     use_comfyui(args.comfyui)
     if args.command == "init":
         from trackdiff_test_support.toy_vae import write_toy_svd

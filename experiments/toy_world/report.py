@@ -1,0 +1,69 @@
+"""The result tables of docs/toy-world.md, from a run folder's JSON files and training logs (markdown)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+LOSS_ROWS = (("true", "true tracks"), ("other", "another clip's motion"), ("reversed", "reversed motion"),
+             ("still", "no motion (still)"), ("stock", "backbone alone (strength 0)"))
+
+
+def _interval(values) -> str:
+    mean, lo, hi = values
+    return f"{mean:.4f} [{lo:.4f}, {hi:.4f}]"
+
+
+def _percent(values) -> str:
+    mean, lo, hi = values
+    return f"{100 * mean:+.1f} % [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+
+
+def training_table(runs: Path) -> str:
+    lines = ["| training | steps | held-out loss at start → end |", "|---|---|---|"]
+    for name in ("backbone", "trackgo", "trackdiffusion", "instance_enhancer"):
+        log = runs / name / "log.jsonl"
+        if not log.is_file():
+            continue
+        records = [json.loads(x) for x in log.read_text().splitlines() if x.strip()]
+        evals = [r for r in records if "eval_loss" in r]
+        steps = max((r["step"] for r in records if "loss" in r), default=0)
+        if evals:
+            lines.append(f"| {name} | {steps} | {evals[0]['eval_loss']:.4f} (step {evals[0]['step']}) → "
+                         f"{evals[-1]['eval_loss']:.4f} (step {evals[-1]['step']}) |")
+    return "\n".join(lines)
+
+
+def loss_gap_table(path: Path) -> str:
+    data = json.loads(path.read_text())
+    summary = data["summary"]
+    lines = [f"Denoising loss on {len(data['clips'])} held-out clips (σ ∈ {{0.7, 2, 6}} × 2 noise seeds; mean and 95 % "
+             "bootstrap interval over clips):", "",
+             "| tracks given | EDM loss | relative to the true tracks |", "|---|---|---|"]
+    for key, label in LOSS_ROWS:
+        if key in summary:
+            gap = "—" if key == "true" else _percent(summary[key]["gap_vs_true"])
+            lines.append(f"| {label} | {_interval(summary[key]['loss'])} | {gap} |")
+    return "\n".join(lines)
+
+
+def sampling_table(path: Path) -> str:
+    data = json.loads(path.read_text())
+    clips = len({r["clip"] for r in data["records"]})
+    lines = [f"Videos sampled through `/prompt` (KSampler, {clips} held-out clips): distance between where each shape "
+             "is and where the drawing puts it, pixels of the 96×96 frame (a shape not found counts as the frame "
+             "diagonal, 136 px); mean and 95 % bootstrap interval over clips:", "",
+             "| condition | trajectory error (px) | error where found (px) | frames lost |", "|---|---|---|---|"]
+    for name, row in data["summary"].items():
+        mean, lo, hi = row["error"]
+        lines.append(f"| {name} | {mean:.1f} [{lo:.1f}, {hi:.1f}] | {row['found_error']:.1f} | "
+                     f"{100 * row['lost']:.0f} % |")
+    return "\n".join(lines)
+
+
+def report(runs: Path) -> str:
+    parts = [training_table(runs)]
+    for name, table in (("trackgo_loss_gap.json", loss_gap_table), ("trackgo_sampling.json", sampling_table)):
+        if (runs / name).is_file():
+            parts.append(table(runs / name))
+    return "\n\n".join(parts) + "\n"
