@@ -40,7 +40,10 @@ def track_file_path(file) -> str:
         raise TrackDiffError("file", file, "is not a file name", FILE_FIX)
     name, folder = folder_paths.annotated_filepath(file)
     annotation = next((a for a in _FOLDERS if file.endswith(a)), "[input]")
-    return resolve_inside(folder or folder_paths.get_input_directory(), name, "file", _FOLDERS[annotation], FILE_FIX)
+    try:
+        return resolve_inside(folder or folder_paths.get_input_directory(), name, "file", _FOLDERS[annotation], FILE_FIX)
+    except TrackDiffError as exc:  # name the value as given, annotation included
+        raise TrackDiffError("file", file, exc.problem, exc.fix) from None
 
 
 def label_prefix(filename_prefix) -> list[str]:

@@ -40,15 +40,17 @@ class LoadedTracks:
     source_size: tuple[int, int] | None  # the pixel size the file's coordinates refer to, when it says
 
 
-def detect_format(path: Path, text: str) -> str:
+def detect_format(path: Path, text: str, name: str | None = None) -> str:
+    """The format of ``text`` read from ``path`` (messages call the file ``name``)."""
+    name = name or path.name
     if path.suffix.lower() == ".txt":
         return "mot"
     try:
         data = json.loads(text)
     except RecursionError:
-        raise TrackDiffError("file", path.name, "is JSON nested too deeply to read", "give a track file") from None
+        raise TrackDiffError("file", name, "is JSON nested too deeply to read", "give a track file") from None
     except json.JSONDecodeError as exc:
-        raise TrackDiffError("file", path.name, f"is neither MOT text nor valid JSON ({exc.msg} at line {exc.lineno})",
+        raise TrackDiffError("file", name, f"is neither MOT text nor valid JSON ({exc.msg} at line {exc.lineno})",
                              "give a MOT gt.txt, a COCO-VID / YouTube-VIS JSON, a TrackDiff document or "
                              "coordinate JSON") from None
     if isinstance(data, dict) and "videos" in data and "annotations" in data:
@@ -57,7 +59,7 @@ def detect_format(path: Path, text: str) -> str:
         return "trackdiff_document"
     if isinstance(data, list):
         return "coordinates"
-    raise TrackDiffError("file", path.name, "is JSON of no known track format",
+    raise TrackDiffError("file", name, "is JSON of no known track format",
                          "give COCO-VID / YouTube-VIS, a TrackDiff tracklets document or coordinate JSON")
 
 
@@ -79,7 +81,7 @@ def read_track_file(path, fmt: str = "auto", width: int = 1024, height: int = 57
     if not text.strip():
         raise TrackDiffError("file", name, "is empty", "pick a file with tracks in it (a MOT gt.txt has one line per "
                              "box: frame,id,left,top,width,height,…)")
-    fmt = detect_format(Path(name), text) if fmt == "auto" else fmt
+    fmt = detect_format(path, text, name) if fmt == "auto" else fmt
     loaded = _read(text, fmt, name, width, height, video, box_size)
     if loaded.tracklets.num_objects == 0:
         raise TrackDiffError("file", name, f"holds no tracks (read as {fmt})",

@@ -1,0 +1,178 @@
+"""Every node input that names a file, tried through /prompt as a user and as an attacker would: names resolve inside
+ComfyUI's folders before anything is opened, answers leak neither file contents nor server paths nor whether a file
+exists, second runs work, and bad names are refused at queue time with one message that names the input and the fix."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import comfy_host
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+import trackdiffusion_checkpoint as ckpt  # noqa: E402
+
+MOT = "1,5,11,11,30,20,1,3,1\n2,5,21,13,30,20,1,3,1\n3,5,31,15,30,20,1,3,1\n"
+RELEASED = "files_test_svd_stage2.safetensors"
+
+
+@pytest.fixture(scope="module")
+def server(comfy_server):
+    base = comfy_server.base
+    (base / "input" / "tracks").mkdir(parents=True, exist_ok=True)
+    (base / "input" / "tracks" / "seq_gt.txt").write_text(MOT)
+    (base / "input" / "tracks" / "empty.txt").write_text("")
+    (base / "outside_gt.txt").write_text(MOT)  # a valid MOT file beside the input folder
+    link = base / "input" / "tracks" / "link_out.txt"
+    if not link.exists():
+        link.symlink_to("/etc/passwd")
+    folder = base / "models" / "trackdiff"
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / RELEASED).exists():
+        ckpt.write_released(folder / RELEASED)
+    return comfy_server
+
+
+def load(file: str, fmt: str = "auto") -> dict:
+    return {"class_type": "LoadTracklets", "inputs": {"file": file, "format": fmt, "width": 96, "height": 64,
+                                                      "video": 0, "box_size": 0.1}}
+
+
+def labels_prompt(file: str = "tracks/seq_gt.txt", prefix: str = "labels/run", frames: int = 5) -> dict:
+    return {
+        "1": load(file),
+        "2": {"class_type": "LoadImage", "inputs": {"image": comfy_host.TEST_IMAGE}},
+        "3": {"class_type": "RepeatImageBatch", "inputs": {"image": ["2", 0], "amount": frames}},
+        "4": {"class_type": "SaveTrackletLabels", "inputs": {"tracklets": ["1", 0], "images": ["3", 0],
+                                                             "filename_prefix": prefix}},
+    }
+
+
+def rejected(server, prompt: dict) -> tuple[str, list]:
+    """The body of /prompt's refusal and the node errors in it."""
+    with pytest.raises(comfy_host.PromptRejected) as info:
+        server.queue_prompt(prompt)
+    body = info.value.body
+    errors = [e for node in (info.value.data or {}).get("node_errors", {}).values() for e in node["errors"]]
+    return body, errors
+
+
+def assert_no_leak(server, body: str) -> None:
+    assert "root:x" not in body and "/bin/" not in body  # no content of a file the node may not read
+    assert str(server.base) not in body and "/etc/" not in body
+
+
+@pytest.mark.parametrize("file", [
+    "/etc/passwd", "../../../../../../../../etc/passwd", "/etc/hostname", "/no/such/file", "../outside_gt.txt",
+    "tracks/link_out.txt", "tracks/../../outside_gt.txt", "missing.txt", "/etc/passwd [input]", "../x [output]",
+])
+@pytest.mark.parametrize("fmt", ["mot", "auto"])
+def test_load_tracklets_refuses_names_outside_the_input_folder_alike(server, file, fmt):
+    """Absolute paths, '..', links leading out and missing files are refused at queue time with the same single
+    message, so the answer says nothing about which files exist on the server and quotes none of them."""
+    body, errors = rejected(server, {"1": load(file, fmt), "2": labels_prompt()["2"],
+                                     "3": {"class_type": "SaveTrackletLabels", "inputs": {
+                                         "tracklets": ["1", 0], "images": ["2", 0], "filename_prefix": "x/y"}}})
+    assert len(errors) == 1, errors  # one message, not one per input
+    assert errors[0]["details"].startswith("file - file: is not a file in ComfyUI's")
+    assert "Fix: copy the track file into ComfyUI/input/" in errors[0]["details"]
+    assert_no_leak(server, body.replace(json.dumps(file)[1:-1], ""))
+
+
+def test_refusals_do_not_tell_what_exists(server):
+    answers = [rejected(server, {"1": load(f), **{k: v for k, v in labels_prompt().items() if k != "1"}})[1]
+               for f in ("/etc/hostname", "/etc/no_such_file")]
+    assert [e["details"].split(" (got ")[0] for e in answers[0]] == [e["details"].split(" (got ")[0] for e in answers[1]]
+
+
+def test_load_tracklets_reads_annotated_names_and_other_inputs_are_still_checked(server):
+    outputs = server.run(labels_prompt("tracks/seq_gt.txt [input]", prefix="labels/annotated"))
+    assert "3 label files for 5 frames" in outputs["4"]["text"][0]
+    # The labels just written load back from the output folder by their annotated name.
+    written = sorted((server.base / "output" / "labels").glob("annotated_*.mot.txt"))[-1].name
+    back = server.run(labels_prompt(f"labels/{written} [output]", prefix="labels/again"))
+    assert "3 label files" in back["4"]["text"][0]
+    # validate_inputs names only `file`, so ComfyUI still checks the other inputs' ranges and dropdowns itself.
+    prompt = labels_prompt()
+    prompt["1"]["inputs"].update(width=0, format="xml")
+    _, errors = rejected(server, prompt)
+    assert {e["type"] for e in errors} == {"value_smaller_than_min", "value_not_in_list"}
+
+
+def test_save_tracklet_labels_second_and_third_runs_write_new_files(server):
+    """Queued again (new frames each time, as with a random seed), each run writes the next counter."""
+    for frames in (5, 6, 7):
+        outputs = server.run(labels_prompt(prefix="labels/twice", frames=frames))
+        assert f"for {frames} frames" in outputs["4"]["text"][0]
+    names = sorted(p.name for p in (server.base / "output" / "labels").glob("twice_*"))
+    assert names == [f"twice_{n:05}.{s}" for n in (1, 2, 3) for s in ("coco_vid.json", "mot.txt", "youtube_vis.json")]
+
+
+@pytest.mark.parametrize("prefix, needle", [
+    ("x" * 2_000_000, "characters long"),
+    ("/".join(["a"] * 4000), "characters long"),
+    ("/".join(["a"] * 40), "folders deep"),
+    ("lab\udc80els", "U+DC80"),
+    ("lab\x07els", "U+0007"),
+    ("../../escape", "leave its folder"),
+    ("/tmp/escape", "absolute path"),
+])
+def test_save_tracklet_labels_refuses_bad_prefixes_at_queue_time(server, prefix, needle):
+    body, errors = rejected(server, labels_prompt(prefix=prefix))
+    assert len(errors) == 1 and errors[0]["details"].startswith("filename_prefix - filename_prefix: ")
+    assert needle in errors[0]["details"] and "Fix: " in errors[0]["details"]
+    assert str(server.base) not in body and len(body) < 20_000
+
+
+def test_empty_track_file_is_a_clear_error(server):
+    with pytest.raises(comfy_host.PromptFailed) as info:
+        server.run(labels_prompt("tracks/empty.txt"))
+    assert info.value.error["exception_type"].endswith("TrackDiffError")
+    assert info.value.error["exception_message"].startswith("file: is empty (got 'tracks/empty.txt')")
+
+
+def test_deeply_nested_editor_json_is_refused_by_name(server):
+    deep = "[" * 100_000 + "]" * 100_000
+    _, errors = rejected(server, {
+        "1": {"class_type": "TrackletEditor", "inputs": {"tracklets_json": deep}},
+        "2": {"class_type": "VisualizeTracklets", "inputs": {"images": ["1", 1], "tracklets": ["1", 0],
+                                                            "line_width": 0, "show_labels": True}},
+        "3": {"class_type": "TrackDiffTestImageStats", "inputs": {"images": ["2", 0]}}})
+    assert errors and all("nested too deeply" in e["details"] and "RecursionError" not in e["details"] for e in errors)
+
+
+def convert_prompt(output_name: str, stage: str | None = None, overwrite: bool = False) -> dict:
+    inputs = {"source_name": RELEASED, "output_name": output_name, "dtype": "float16", "overwrite": overwrite}
+    if stage:
+        inputs["stage"] = stage
+    return {"1": {"class_type": "TrackDiffusionConvert", "inputs": inputs}}
+
+
+@pytest.mark.parametrize("name, needle", [
+    ("{.safetensors", "holds '{'"),
+    ('{"version": 999}.safetensors', "holds '{'"),
+    ("evil\u202egpj.safetensors", "U+202E"),
+    ("w\udc80.safetensors", "U+DC80"),
+    ("x" * 2_000_000, "characters long"),
+    ("../escape.safetensors", "names a folder"),
+    (".hidden.safetensors", "hidden file"),
+])
+def test_convert_refuses_bad_output_names_at_queue_time(server, name, needle):
+    body, errors = rejected(server, convert_prompt(name))
+    assert len(errors) == 1 and errors[0]["details"].startswith("output_name - output_name: ")
+    assert needle in errors[0]["details"] and str(server.base) not in body
+    assert sorted(p.name for p in (server.base / "models" / "trackdiff").iterdir() if "escape" in p.name
+                  or "{" in p.name) == []
+
+
+def test_convert_default_name_follows_the_source_and_records_its_stage(server):
+    report = server.run(convert_prompt("", overwrite=True))["1"]["text"][0]
+    expected = RELEASED.replace(".safetensors", ".fp16.safetensors")
+    assert report.startswith(f"wrote {expected} (") and "stage2" in report.splitlines()[0]
+    from safetensors import safe_open
+
+    with safe_open(str(server.base / "models" / "trackdiff" / expected), "pt") as f:
+        assert f.metadata()["stage"] == "stage2"
