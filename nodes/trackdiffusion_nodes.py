@@ -82,13 +82,15 @@ class TrackDiffusionConvert(io.ComfyNode):
                                "file) in ComfyUI/models/trackdiff/."),
                 io.String.Input("output_name", default="",
                                 tooltip="File name for the compact copy, written beside the source in "
-                                "models/trackdiff/ (letters, digits, spaces and . _ - + ( ) [ ]); empty: the "
-                                "source's name with .fp16 / .bf16 / .fp32, e.g. "
-                                "trackdiffusion_svd_stage2.fp16.safetensors."),
+                                "models/trackdiff/ (letters, digits, spaces and . _ - + ( ) [ ]); empty: "
+                                "trackdiffusion_<stage>.<dtype>.safetensors, e.g. "
+                                "trackdiffusion_stage2.fp16.safetensors."),
                 io.Combo.Input("dtype", options=list(DTYPES), default="float16",
                                tooltip="Tensor type of the copy: float16 (compact, the usual choice), bfloat16, or "
                                "float32 (lossless)."),
-                io.Boolean.Input("overwrite", default=False, tooltip="Replace a file of the same name."),
+                io.Boolean.Input("overwrite", default=False,
+                                 tooltip="Replace an earlier copy of the same source (a file of another source, or "
+                                 "not made by this node, is never replaced)."),
                 io.Combo.Input("stage", options=list(STAGES), default="auto", optional=True,
                                tooltip="Which released stage the source is, recorded in the copy: auto reads it from "
                                "the source's metadata or name (svd_stage1 / svd_stage2); set it when the name "
@@ -122,7 +124,7 @@ def _output_file_name(output_name) -> str | None:
     if isinstance(output_name, str) and not output_name.strip():
         return None
     name = plain_file_name("output_name", output_name, "give a file name such as "
-                           "trackdiffusion_svd_stage2.fp16.safetensors, or leave it empty")
+                           "trackdiffusion_stage2.fp16.safetensors, or leave it empty")
     return name if name.endswith(".safetensors") else name + ".safetensors"
 
 

@@ -27,28 +27,34 @@ def stage_of(path) -> str:
         return f.metadata()["stage"]
 
 
-def test_default_name_follows_the_source_and_stage_is_read_from_it(released, tmp_path):
-    source = tmp_path / released.name
+def test_default_name_carries_the_stage_read_from_the_source(released, tmp_path):
+    (tmp_path / "svd_stage1").mkdir()
+    source = tmp_path / "svd_stage1" / "diffusion_pytorch_model.safetensors"  # the authors' layout: the folder says
     shutil.copy(released, source)
     out, weights = convert(str(source), dtype="float16")
-    assert Path(out) == tmp_path / "trackdiffusion_svd_stage2.fp16.safetensors"
-    assert weights.stage == "stage2" and stage_of(out) == "stage2"
-    # Converting the copy again to float32 replaces its dtype suffix instead of stacking one.
-    again, _ = convert(out, dtype="float32")
-    assert Path(again) == tmp_path / "trackdiffusion_svd_stage2.fp32.safetensors" and stage_of(again) == "stage2"
+    assert Path(out) == source.parent / "trackdiffusion_stage1.fp16.safetensors"
+    assert weights.stage == "stage1" and stage_of(out) == "stage1"  # recorded, not "unknown"
+    again, _ = convert(out, dtype="float32")  # a converted file carries its stage in its metadata
+    assert Path(again).name == "trackdiffusion_stage1.fp32.safetensors" and stage_of(again) == "stage1"
 
 
-def test_two_sources_never_share_a_default_name(released, tmp_path):
-    """The old default (trackdiffusion_<stage>.<dtype>) let a second source's overwrite replace the first's copy."""
-    (tmp_path / "svd_stage2").mkdir()
-    first, second = tmp_path / "mine_stage2.safetensors", tmp_path / "svd_stage2" / "diffusion_pytorch_model.safetensors"
+def test_overwrite_replaces_only_an_earlier_copy_of_the_same_source(released, tmp_path):
+    """Two sources of the same stage map to the same default name: overwriting may refresh a copy of the same source,
+    but never replace another source's copy or a file the converter did not make."""
+    first, second = tmp_path / "released_stage2.safetensors", tmp_path / "finetuned_stage2.safetensors"
     shutil.copy(released, first)
     shutil.copy(released, second)
-    a, _ = convert(str(first))
-    b, _ = convert(str(second), overwrite=True)
-    assert a != b and Path(a).exists() and Path(b).exists()
-    assert Path(b).parent == second.parent  # beside its own source, in its folder
-    assert stage_of(b) == "stage2"  # the folder name says it
+    out, _ = convert(str(first))
+    assert convert(str(first), overwrite=True)[0] == out  # the same source: refreshed
+    before = Path(out).read_bytes()
+    with pytest.raises(TrackDiffError, match="is a copy of 'released_stage2.safetensors', so overwriting would lose"):
+        convert(str(second), overwrite=True)
+    assert Path(out).read_bytes() == before
+    unrelated = tmp_path / "notes.safetensors"
+    unrelated.write_text("my notes")
+    with pytest.raises(TrackDiffError, match="is not a copy this converter made"):
+        convert(str(first), str(unrelated), overwrite=True)
+    assert unrelated.read_text() == "my notes"
 
 
 def test_stage_unknown_is_refused_unless_given(released, tmp_path):

@@ -168,11 +168,17 @@ def test_convert_refuses_bad_output_names_at_queue_time(server, name, needle):
                   or "{" in p.name) == []
 
 
-def test_convert_default_name_follows_the_source_and_records_its_stage(server):
-    report = server.run(convert_prompt("", overwrite=True))["1"]["text"][0]
-    expected = RELEASED.replace(".safetensors", ".fp16.safetensors")
+def test_convert_default_name_records_the_stage_and_overwrite_keeps_other_files(server):
+    folder = server.base / "models" / "trackdiff"
+    expected = "trackdiffusion_stage2.fp16.safetensors"
+    (folder / expected).unlink(missing_ok=True)
+    report = server.run(convert_prompt(""))["1"]["text"][0]
     assert report.startswith(f"wrote {expected} (") and "stage2" in report.splitlines()[0]
     from safetensors import safe_open
 
-    with safe_open(str(server.base / "models" / "trackdiff" / expected), "pt") as f:
-        assert f.metadata()["stage"] == "stage2"
+    with safe_open(str(folder / expected), "pt") as f:
+        assert f.metadata()["stage"] == "stage2" and f.metadata()["source"] == RELEASED
+    (folder / "mine.safetensors").write_text("not weights")
+    with pytest.raises(comfy_host.PromptFailed, match="output: already exists and is not a copy this converter made"):
+        server.run(convert_prompt("mine", overwrite=True))
+    assert (folder / "mine.safetensors").read_text() == "not weights"

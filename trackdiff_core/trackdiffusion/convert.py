@@ -7,10 +7,10 @@ Usage::
 
     python -m trackdiff_core.trackdiffusion.convert SOURCE.safetensors [OUTPUT.safetensors] [--dtype float16]
 
-Without OUTPUT the file is written next to the source, named after it: ``<source name>.<dtype>.safetensors`` (e.g.
-``trackdiffusion_svd_stage2.fp16.safetensors``), so that ``--overwrite`` can only ever replace an earlier copy of the
-same source. The stage (``stage1`` / ``stage2``) is read from the source's metadata or its file or folder name
-(``svd_stage2/…``); where neither says, ``--stage`` must.
+Without OUTPUT the file is written next to the source as ``trackdiffusion_<stage>.<dtype>.safetensors``. The stage
+(``stage1`` / ``stage2``) is read from the source's metadata or its file or folder name (``svd_stage2/…``); where
+neither says, ``--stage`` must. ``--overwrite`` replaces only an earlier copy of the same source (a file TrackDiff
+converted from a source of the same name), never an unrelated file that happens to have the output's name.
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ import argparse
 import dataclasses
 import logging
 import os
-import re
 import sys
 
 from ..errors import TrackDiffError
 from .weights import Progress, load_weights
-from .weights_format import DTYPES, save_weights
+from .weights_format import DTYPES, FORMAT_NAME, save_weights
 
 log = logging.getLogger("trackdiff.convert")
 
@@ -34,10 +33,20 @@ STAGE_FIX = ("set stage to stage2 (the authors' svd_stage2, trained on clean fra
              "draws box outlines)")
 
 
-def default_output(source: str, dtype: str) -> str:
-    """``<source stem>.<dtype>.safetensors`` beside the source (a dtype suffix the source already has is replaced)."""
-    stem = re.sub(r"\.(fp16|bf16|fp32)$", "", os.path.splitext(os.path.basename(source))[0])
-    return os.path.join(os.path.dirname(os.path.abspath(source)), f"{stem}.{SHORT[dtype]}.safetensors")
+def default_output(source: str, stage: str, dtype: str) -> str:
+    return os.path.join(os.path.dirname(os.path.abspath(source)), f"trackdiffusion_{stage}.{SHORT[dtype]}.safetensors")
+
+
+def copied_from(path: str) -> str | None:
+    """The source name recorded in a file this converter wrote, or ``None`` for any other file."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(path, "pt") as handle:
+            metadata = handle.metadata() or {}
+    except Exception:  # noqa: BLE001 - any file that is not readable safetensors is "another file"
+        return None
+    return metadata.get("source") if metadata.get("format") == FORMAT_NAME else None
 
 
 def convert(source: str, output: str | None = None, dtype: str = "float16", progress: Progress | None = None,
@@ -54,12 +63,18 @@ def convert(source: str, output: str | None = None, dtype: str = "float16", prog
     elif weights.stage not in ("stage1", "stage2"):
         raise TrackDiffError("stage", stage, f"cannot be told from {os.path.basename(source)!r} (neither its "
                              "metadata nor its name says stage1 or stage2)", STAGE_FIX)
-    output = output or default_output(source, dtype)
+    output = output or default_output(source, weights.stage, dtype)
     name = os.path.basename(output)
     if os.path.abspath(output) == os.path.abspath(source):
         raise TrackDiffError("output", name, "is the source file", "choose another output name")
-    if os.path.exists(output) and not overwrite:
-        raise TrackDiffError("output", name, "already exists", "choose another name, or allow overwriting")
+    if os.path.exists(output):
+        if not overwrite:
+            raise TrackDiffError("output", name, "already exists", "choose another name, or allow overwriting")
+        earlier = copied_from(output)
+        if earlier != os.path.basename(source):
+            what = f"a copy of {earlier!r}" if earlier else "not a copy this converter made"
+            raise TrackDiffError("output", name, f"already exists and is {what}, so overwriting would lose it",
+                                 "give another output name")
     try:
         save_weights(output, weights, DTYPES[dtype], source=os.path.basename(source))
     except OSError as exc:
