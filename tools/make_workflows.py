@@ -152,8 +152,9 @@ def trackdiffusion_spec(from_file: bool = False) -> dict:
         nodes.append(("labels", "SaveTrackletLabels", 4, {"filename_prefix": "trackdiff/labels"}))
         links += [(source, ("labels", "tracklets")), (("decode", 0), ("labels", "images"))]
     what = ("Tracks come from a file in `ComfyUI/input/`: copy `workflows/trackdiff_example_tracks.txt` there, or "
-            "upload a MOT `gt.txt`, a COCO-VID / YouTube-VIS JSON, a TrackDiff box document or coordinate JSON with "
-            "Load Tracklets' upload button (MOT and coordinates are read as pixels of width × height). Save Tracklet "
+            "copy your own MOT `gt.txt`, COCO-VID / YouTube-VIS JSON, TrackDiff box document or coordinate JSON there "
+            "and press R to refresh Load Tracklets' list (it has no upload button: this frontend uploads only images, "
+            "video and audio). MOT and coordinates are read as pixels of width × height. Save Tracklet "
             "Labels writes MOT / COCO-VID labels aligned with the generated frames.") if from_file else (
             "Draw a box per object in the **Tracklet Editor** (drag on the image; scrub the timeline and drag again "
             "to set keyframes; Ctrl+Z undoes). The example boxes are a starting point.")

@@ -182,3 +182,32 @@ def test_convert_default_name_records_the_stage_and_overwrite_keeps_other_files(
     with pytest.raises(comfy_host.PromptFailed, match="output: already exists and is not a copy this converter made"):
         server.run(convert_prompt("mine", overwrite=True))
     assert (folder / "mine.safetensors").read_text() == "not weights"
+
+
+def test_load_tracklets_in_the_frontend_lists_a_copied_file_after_refresh(server, browser):
+    """What the README tells a person to do: copy a track file into ComfyUI/input/, press R, pick it. (Frontend 1.35.9
+    has no upload button for non-media files: the node shows its file list only.)"""
+    from editor_page import ComfyPage
+
+    page = ComfyPage(browser, server, vue=False)
+    try:
+        page.clear()
+        node = page.js("""() => {
+            const node = window.LiteGraph.createNode("LoadTracklets");
+            node.pos = [200, 150];
+            window.app.graph.add(node);
+            return node.id;
+        }""")
+        widgets = page.js("(id) => window.app.graph.getNodeById(id).widgets.map((w) => [w.name, w.type])", node)
+        assert [w[0] for w in widgets] == ["file", "format", "width", "height", "video", "box_size"]
+        assert widgets[0][1] == "combo"  # a plain file list: no upload widget comes with it
+        options = "(id) => window.app.graph.getNodeById(id).widgets[0].options.values"
+        assert "tracks/seq_gt.txt" in page.js(options, node)
+        (server.base / "input" / "tracks" / "copied_gt.txt").write_text(MOT)
+        assert "tracks/copied_gt.txt" not in page.js(options, node)
+        page.page.mouse.click(700, 600)  # focus the (empty) canvas, then press R as a person does
+        page.page.keyboard.press("r")
+        page.page.wait_for_function(f"() => ({options})({node}).includes('tracks/copied_gt.txt')", timeout=30_000)
+        assert page.errors == []
+    finally:
+        page.close()
