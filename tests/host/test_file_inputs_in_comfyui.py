@@ -144,6 +144,32 @@ def test_deeply_nested_editor_json_is_refused_by_name(server):
     assert errors and all("nested too deeply" in e["details"] and "RecursionError" not in e["details"] for e in errors)
 
 
+def test_deeply_nested_mask_arrow_json_is_refused_by_name(server):
+    deep = '{"a": ' * 100_000 + "1" + "}" * 100_000
+    _, errors = rejected(server, {
+        "1": {"class_type": "MaskArrowToTrajectories", "inputs": {
+            "mask_arrows_json": deep, "frame_count": 6, "K": 2, "s": 3, "point_seed": 0, "timing": "linear",
+            "width": 96, "height": 64, "mask_layout": "one_per_object"}},
+        "2": {"class_type": "TrackDiffTestImageStats", "inputs": {"images": ["1", 1]}}})
+    assert errors and all("mask_arrows_json: is JSON nested too deeply" in e["details"] for e in errors)
+
+
+@pytest.mark.parametrize("node, field", [
+    ("TrackDiffusionLoader", "weights_name"), ("TrackDiffusionConvert", "source_name"),
+    ("TrackAdapterLoader", "adapter_name"),
+])
+@pytest.mark.parametrize("name", ["/etc/passwd", "../../../../etc/passwd", "../trackdiff/../../input/x.safetensors"])
+def test_weight_loaders_take_only_listed_files(server, node, field, name):
+    """The loaders' file names are ComfyUI dropdowns: anything not listed from models/trackdiff is refused at queue
+    time by ComfyUI's own check, before anything is opened."""
+    inputs = {field: name}
+    if node == "TrackDiffusionConvert":
+        inputs.update(output_name="", dtype="float16", overwrite=False)
+    _, errors = rejected(server, {"1": {"class_type": node, "inputs": inputs},
+                                  "2": {"class_type": "PreviewAny", "inputs": {"source": ["1", 0]}}})
+    assert [e["type"] for e in errors] == ["value_not_in_list"]
+
+
 def convert_prompt(output_name: str, stage: str | None = None, overwrite: bool = False) -> dict:
     inputs = {"source_name": RELEASED, "output_name": output_name, "dtype": "float16", "overwrite": overwrite}
     if stage:
