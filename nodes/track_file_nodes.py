@@ -26,11 +26,14 @@ _FOLDERS = {"[input]": "ComfyUI's input folder", "[output]": "ComfyUI's output f
 
 
 def _input_files() -> list[str]:
+    """The track files the dropdown lists: those in the input folder, links leading out of it left out."""
     root = Path(folder_paths.get_input_directory())
     if not root.is_dir():
         return []
+    real_root = os.path.realpath(root)
     return sorted(str(p.relative_to(root)).replace(os.sep, "/") for p in root.rglob("*")
-                  if p.is_file() and p.suffix.lower() in TRACK_SUFFIXES)
+                  if p.suffix.lower() in TRACK_SUFFIXES and p.is_file()
+                  and os.path.commonpath([real_root, os.path.realpath(p)]) == real_root)
 
 
 def track_file_path(file) -> str:

@@ -228,7 +228,8 @@ def test_load_tracklets_in_the_frontend_lists_a_copied_file_after_refresh(server
         assert [w[0] for w in widgets] == ["file", "format", "width", "height", "video", "box_size"]
         assert widgets[0][1] == "combo"  # a plain file list: no upload widget comes with it
         options = "(id) => window.app.graph.getNodeById(id).widgets[0].options.values"
-        assert "tracks/seq_gt.txt" in page.js(options, node)
+        listed = page.js(options, node)
+        assert "tracks/seq_gt.txt" in listed and "tracks/link_out.txt" not in listed  # a link leading out: not offered
         (server.base / "input" / "tracks" / "copied_gt.txt").write_text(MOT)
         assert "tracks/copied_gt.txt" not in page.js(options, node)
         page.page.mouse.click(700, 600)  # focus the (empty) canvas, then press R as a person does
