@@ -100,7 +100,9 @@ class LoadTracklets(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, file):
+    def validate_inputs(cls, file=None):
+        if file is None:  # linked from another node: checked when it runs
+            return True
         try:
             track_file_path(file)
         except TrackDiffError as exc:
@@ -135,7 +137,9 @@ class SaveTrackletLabels(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, filename_prefix):
+    def validate_inputs(cls, filename_prefix=None):
+        if filename_prefix is None:  # linked from another node: checked when it runs
+            return True
         try:
             label_prefix(filename_prefix)
         except TrackDiffError as exc:

@@ -101,7 +101,9 @@ class TrackDiffusionConvert(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, output_name):
+    def validate_inputs(cls, output_name=None):
+        if output_name is None:  # linked from another node: checked when it runs
+            return True
         try:
             _output_file_name(output_name)
         except TrackDiffError as exc:

@@ -127,6 +127,17 @@ def test_save_tracklet_labels_refuses_bad_prefixes_at_queue_time(server, prefix,
     assert str(server.base) not in body and len(body) < 20_000
 
 
+def test_linked_prefix_is_checked_when_it_runs(server):
+    """A prefix fed by another node has no value at queue time: the node checks it when it runs."""
+    prompt = labels_prompt(prefix="unused")
+    prompt["9"] = {"class_type": "PrimitiveString", "inputs": {"value": "labels/linked"}}
+    prompt["4"]["inputs"]["filename_prefix"] = ["9", 0]
+    assert "3 label files" in server.run(prompt)["4"]["text"][0]
+    prompt["9"]["inputs"]["value"] = "../escape"
+    with pytest.raises(comfy_host.PromptFailed, match="filename_prefix: uses '..' to leave its folder"):
+        server.run(prompt)
+
+
 def test_empty_track_file_is_a_clear_error(server):
     with pytest.raises(comfy_host.PromptFailed) as info:
         server.run(labels_prompt("tracks/empty.txt"))
