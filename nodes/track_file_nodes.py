@@ -22,7 +22,8 @@ TRACK_SUFFIXES = {".txt", ".json"}
 LABEL_SUFFIXES = (".mot.txt", ".coco_vid.json", ".youtube_vis.json")
 FILE_FIX = "copy the track file into ComfyUI/input/ (or a folder in it), refresh (R), and pick it from the list"
 PREFIX_FIX = "use a relative prefix such as trackdiff/labels"
-_FOLDERS = {"[input]": "ComfyUI's input folder", "[output]": "ComfyUI's output folder", "[temp]": "ComfyUI's temp folder"}
+_FOLDERS = {"[input]": "ComfyUI's input folder", "[output]": "ComfyUI's output folder",
+            "[temp]": "ComfyUI's temp folder"}
 
 
 def _input_files() -> list[str]:
@@ -44,7 +45,8 @@ def track_file_path(file) -> str:
     name, folder = folder_paths.annotated_filepath(file)
     annotation = next((a for a in _FOLDERS if file.endswith(a)), "[input]")
     try:
-        return resolve_inside(folder or folder_paths.get_input_directory(), name, "file", _FOLDERS[annotation], FILE_FIX)
+        return resolve_inside(folder or folder_paths.get_input_directory(), name, "file", _FOLDERS[annotation],
+                              FILE_FIX)
     except TrackDiffError as exc:  # name the value as given, annotation included
         raise TrackDiffError("file", file, exc.problem, exc.fix) from None
 

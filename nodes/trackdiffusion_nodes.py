@@ -82,8 +82,8 @@ class TrackDiffusionConvert(io.ComfyNode):
                                "file) in ComfyUI/models/trackdiff/."),
                 io.String.Input("output_name", default="",
                                 tooltip="File name for the compact copy, written beside the source in "
-                                "models/trackdiff/ (letters, digits, spaces and . _ - + ( ) [ ]); empty: "
-                                "trackdiffusion_<stage>.<dtype>.safetensors, e.g. "
+                                "models/trackdiff/ (letters, digits, spaces and . _ - + ( ) [ ] ' , ! @ # & = ~); "
+                                "empty: trackdiffusion_<stage>.<dtype>.safetensors, e.g. "
                                 "trackdiffusion_stage2.fp16.safetensors."),
                 io.Combo.Input("dtype", options=list(DTYPES), default="float16",
                                tooltip="Tensor type of the copy: float16 (compact, the usual choice), bfloat16, or "

@@ -17,7 +17,7 @@ MAX_COMPONENT_BYTES = 200  # one folder or file name; file systems allow 255, th
 MAX_PATH_CHARS = 512
 MAX_DEPTH = 16
 _INVISIBLE = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")  # controls, format (bidi overrides), surrogates, unassigned
-_PUNCTUATION = " ._-+()[]"  # besides letters and digits of any script
+_PUNCTUATION = " ._-+()[]',!@#&=~"  # besides letters and digits of any script; never / \ : * ? " < > | { } %
 
 
 def check_text(field: str, value: object, fix: str) -> str:
@@ -44,7 +44,7 @@ def _check_component(field: str, whole: str, part: str, extra: str, fix: str) ->
     bad = next((c for c in part if not (c.isalnum() or c in _PUNCTUATION or c in extra)), None)
     if bad is not None:
         raise TrackDiffError(field, whole, f"holds {bad!r}, which a file name here may not hold",
-                             f"use letters, digits, spaces and . _ - + ( ) [ ]; {fix}")
+                             f"use letters, digits, spaces and . _ - + ( ) [ ] ' , ! @ # & = ~; {fix}")
     if len(part.encode("utf-8")) > MAX_COMPONENT_BYTES:
         raise TrackDiffError(field, whole, f"has a name longer than {MAX_COMPONENT_BYTES} bytes", "use a shorter name")
 

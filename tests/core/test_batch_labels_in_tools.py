@@ -67,7 +67,7 @@ def test_coco_vid_file_pycocotools_reads_exactly(sequence, tmp_path):
     path.write_text(json.dumps(write_coco_vid([video])))
     coco = coco_api.COCO(str(path))
     images = coco.loadImgs(coco.getImgIds())
-    assert [i["file_name"] for i in images] == ["clip0/img1/000001.png", "clip0/img1/000002.png", "clip0/img1/000003.png"]
+    assert [i["file_name"] for i in images] == [f"clip0/img1/00000{n}.png" for n in (1, 2, 3)]
     assert all((tmp_path / "items" / i["file_name"]).is_file() for i in images)  # relative to items/
     assert [c["name"] for c in coco.loadCats(coco.getCatIds())] == ["car", "pedestrian"]
     for image in images:

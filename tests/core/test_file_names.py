@@ -23,7 +23,8 @@ def folder(tmp_path):
 
 
 def test_names_inside_the_folder_resolve(folder):
-    assert resolve_inside(str(folder), "tracks/a.txt", "file", "the input folder", FIX) == str(folder / "tracks" / "a.txt")
+    found = resolve_inside(str(folder), "tracks/a.txt", "file", "the input folder", FIX)
+    assert found == str(folder / "tracks" / "a.txt")
     assert resolve_inside(str(folder), "in_link.txt", "file", "the input folder", FIX).endswith("a.txt")
 
 
@@ -61,7 +62,8 @@ def test_written_file_names_must_be_plain(name, problem):
 
 
 def test_plain_names_pass():
-    for name in ("trackdiffusion_stage2.fp16.safetensors", "Модель (2) [v1]+x.safetensors", "a b-c_d.sft"):
+    for name in ("trackdiffusion_stage2.fp16.safetensors", "Модель (2) [v1]+x.safetensors", "a b-c_d.sft",
+                 "Anna's run #2, v=3 & more!.safetensors"):
         assert plain_file_name("output_name", name, FIX) == name
 
 
