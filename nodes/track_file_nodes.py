@@ -84,8 +84,9 @@ class LoadTracklets(io.ComfyNode):
                                tooltip="auto detects it: .txt is MOT; JSON with videos/annotations is COCO-VID or "
                                "YouTube-VIS; JSON with a kind is a TrackDiff document; a JSON list is coordinates."),
                 io.Int.Input("width", default=1024, min=1, max=16384,
-                             tooltip="Pixel width the file's coordinates refer to (MOT and coordinate JSON; COCO "
-                             "files carry their own size). Also the width of the TRACKS output."),
+                             tooltip="Pixel width the file's coordinates refer to (MOT, whose pixels count from 1 "
+                             "as in MOTChallenge, and coordinate JSON; COCO files carry their own size). Also the "
+                             "width of the TRACKS output."),
                 io.Int.Input("height", default=576, min=1, max=16384,
                              tooltip="Pixel height the file's coordinates refer to; also the TRACKS output's height."),
                 io.Int.Input("video", default=0, min=0, max=100000,
