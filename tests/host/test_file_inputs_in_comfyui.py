@@ -68,7 +68,8 @@ def assert_no_leak(server, body: str) -> None:
 @pytest.mark.parametrize("file", [
     "/etc/passwd", "../../../../../../../../etc/passwd", "/etc/hostname", "/no/such/file", "../outside_gt.txt",
     "tracks/link_out.txt", "tracks/../../outside_gt.txt", "missing.txt", "/etc/passwd [input]", "../x [output]",
-])
+    "x" * 2_000_000, "tracks/\udc80.txt", "tracks/seq_gt.txt\x00.png",
+], ids=lambda v: v if len(v) < 60 else f"{len(v)} characters")
 @pytest.mark.parametrize("fmt", ["mot", "auto"])
 def test_load_tracklets_refuses_names_outside_the_input_folder_alike(server, file, fmt):
     """Absolute paths, '..', links leading out and missing files are refused at queue time with the same single
@@ -80,6 +81,7 @@ def test_load_tracklets_refuses_names_outside_the_input_folder_alike(server, fil
     assert errors[0]["details"].startswith("file - file: is not a file in ComfyUI's")
     assert "Fix: copy the track file into ComfyUI/input/" in errors[0]["details"]
     assert_no_leak(server, body.replace(json.dumps(file)[1:-1], ""))
+    assert len(body) < 20_000  # a long name is cut in the message, not echoed
 
 
 def test_refusals_do_not_tell_what_exists(server):
