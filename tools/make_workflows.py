@@ -164,7 +164,8 @@ def trackdiffusion_spec(from_file: bool = False) -> dict:
         f"**Weights:** `{SVD_CHECKPOINT}` in `ComfyUI/models/checkpoints/`. TrackDiffusion: download "
         "`svd_stage2/unet/diffusion_pytorch_model.safetensors` from the Hugging Face repository "
         "`pengxiang/trackdiffusion_ytvis` into `ComfyUI/models/trackdiff/`, then convert it once with the "
-        f"*TrackDiffusion Convert* node (it writes `{TRACKDIFFUSION_WEIGHTS}`), or pick the downloaded file directly "
+        f"*TrackDiffusion Convert* node (with stage set to stage2 when the file's name does not say it; it writes "
+        f"`{TRACKDIFFUSION_WEIGHTS}`), or pick the downloaded file directly "
         "in the loader.",
         CROP_NOTE, SAMPLER_NOTE])), ]
     return {"nodes": nodes, "links": links, "notes": notes}
