@@ -2,7 +2,8 @@
 
 Exact FLOPs and peak live bytes come from ComfyUI's own full-size SVD UNet built on the ``meta`` device (no weights, no
 GPU); wall-clock ratios from interleaved stock / patched pairs on the tiny SVD on CPU (informational). Needs ComfyUI
-(``COMFYUI_PATH``); without it, says so and exits with status 2.
+(``COMFYUI_PATH``); without it, says so and exits with status 2. The report is printed; it is written to a file only
+with ``--out`` (the tracked ``bench/latest.md`` is refreshed deliberately, with ``--out bench/latest.md``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ from .host import NoHost, import_host
 log = logging.getLogger("bench")
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "latest.md",
-                        help="where to write the markdown report (default bench/latest.md)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="also write the markdown report to this file (default: print it only; the tracked "
+                        "table is refreshed with --out bench/latest.md)")
     parser.add_argument("--quick", action="store_true", help="fewer shapes and pairs (a smoke run)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         pack = import_host()
@@ -33,9 +39,13 @@ def main(argv=None) -> int:
     from .report import build_report
 
     text = build_report(pack, quick=args.quick)
-    args.out.write_text(text)
     sys.stdout.write(text)
-    log.info("written to %s (%s, %s)", args.out, platform.node(), platform.processor() or platform.machine())
+    where = f"{platform.node()}, {platform.processor() or platform.machine()}"
+    if args.out is None:
+        log.info("printed only (%s); pass --out FILE to keep it", where)
+        return 0
+    args.out.write_text(text)
+    log.info("written to %s (%s)", args.out, where)
     return 0
 
 

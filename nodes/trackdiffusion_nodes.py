@@ -14,7 +14,8 @@ from comfy_api.latest import io
 import comfy.utils
 
 from ..trackdiff_core.errors import TrackDiffError
-from ..trackdiff_core.trackdiffusion.convert import convert
+from ..trackdiff_core.file_names import plain_file_name
+from ..trackdiff_core.trackdiffusion.convert import STAGES, convert
 from ..trackdiff_core.trackdiffusion.object_slots import FRAME_POLICIES
 from ..trackdiff_core.trackdiffusion.weights import load_weights
 from ..trackdiff_core.trackdiffusion.weights_format import DTYPES
@@ -80,32 +81,53 @@ class TrackDiffusionConvert(io.ComfyNode):
                                tooltip="The released diffusion_pytorch_model.safetensors (or another TrackDiffusion "
                                "file) in ComfyUI/models/trackdiff/."),
                 io.String.Input("output_name", default="",
-                                tooltip="File name for the compact copy (in models/trackdiff/); empty: "
-                                "trackdiffusion_<stage>.<dtype>.safetensors."),
+                                tooltip="File name for the compact copy, written beside the source in "
+                                "models/trackdiff/ (letters, digits, spaces and . _ - + ( ) [ ] ' , ! @ # & = ~); "
+                                "empty: trackdiffusion_<stage>.<dtype>.safetensors, e.g. "
+                                "trackdiffusion_stage2.fp16.safetensors."),
                 io.Combo.Input("dtype", options=list(DTYPES), default="float16",
                                tooltip="Tensor type of the copy: float16 (compact, the usual choice), bfloat16, or "
                                "float32 (lossless)."),
-                io.Boolean.Input("overwrite", default=False, tooltip="Replace a file of the same name."),
+                io.Boolean.Input("overwrite", default=False,
+                                 tooltip="Replace an earlier copy of the same source (a file of another source, or "
+                                 "not made by this node, is never replaced)."),
+                io.Combo.Input("stage", options=list(STAGES), default="auto", optional=True,
+                               tooltip="Which released stage the source is, recorded in the copy: auto reads it from "
+                               "the source's metadata or name (svd_stage1 / svd_stage2); set it when the name "
+                               "does not say."),
             ],
             outputs=[io.String.Output(display_name="report", tooltip="Where the file was written and what it holds.")],
             is_output_node=True,
         )
 
     @classmethod
-    def execute(cls, source_name, output_name, dtype, overwrite) -> io.NodeOutput:
+    def validate_inputs(cls, output_name=None):
+        if output_name is None:  # linked from another node: checked when it runs
+            return True
+        try:
+            _output_file_name(output_name)
+        except TrackDiffError as exc:
+            return str(exc)
+        return True
+
+    @classmethod
+    def execute(cls, source_name, output_name, dtype, overwrite, stage="auto") -> io.NodeOutput:
         source = _weights_path(source_name, "source_name")
-        output = None
-        if output_name.strip():
-            name = output_name.strip()
-            if os.path.basename(name) != name or name.startswith("."):
-                raise TrackDiffError("output_name", output_name, "is not a plain file name",
-                                     "give a name without folders, e.g. trackdiffusion_stage2.fp16.safetensors")
-            if not name.endswith(".safetensors"):
-                name += ".safetensors"
-            output = os.path.join(os.path.dirname(source), name)
-        path, weights = convert(source, output, dtype, _progress_bar(), overwrite)
-        text = f"wrote {os.path.basename(path)} ({os.path.getsize(path) / 1e6:.1f} MB, {dtype})\n" + weights.report.text()
+        name = _output_file_name(output_name)
+        output = os.path.join(os.path.dirname(source), name) if name else None
+        path, weights = convert(source, output, dtype, _progress_bar(), overwrite, stage)
+        text = (f"wrote {os.path.basename(path)} ({os.path.getsize(path) / 1e6:.1f} MB, {dtype}, "
+                f"{stage if stage != 'auto' else weights.stage})\n" + weights.report.text())
         return io.NodeOutput(text, ui={"text": [text]})
+
+
+def _output_file_name(output_name) -> str | None:
+    """The checked file name for a converted copy (``.safetensors`` added), or ``None`` for the default name."""
+    if isinstance(output_name, str) and not output_name.strip():
+        return None
+    name = plain_file_name("output_name", output_name, "give a file name such as "
+                           "trackdiffusion_stage2.fp16.safetensors, or leave it empty")
+    return name if name.endswith(".safetensors") else name + ".safetensors"
 
 
 class InstanceEnhancer(io.ComfyNode):

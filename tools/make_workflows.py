@@ -152,8 +152,9 @@ def trackdiffusion_spec(from_file: bool = False) -> dict:
         nodes.append(("labels", "SaveTrackletLabels", 4, {"filename_prefix": "trackdiff/labels"}))
         links += [(source, ("labels", "tracklets")), (("decode", 0), ("labels", "images"))]
     what = ("Tracks come from a file in `ComfyUI/input/`: copy `workflows/trackdiff_example_tracks.txt` there, or "
-            "upload a MOT `gt.txt`, a COCO-VID / YouTube-VIS JSON, a TrackDiff box document or coordinate JSON with "
-            "Load Tracklets' upload button (MOT and coordinates are read as pixels of width × height). Save Tracklet "
+            "copy your own MOT `gt.txt`, COCO-VID / YouTube-VIS JSON, TrackDiff box document or coordinate JSON there "
+            "and press R to refresh Load Tracklets' list (it has no upload button: this frontend uploads only images, "
+            "video and audio). MOT and coordinates are read as pixels of width × height. Save Tracklet "
             "Labels writes MOT / COCO-VID labels aligned with the generated frames.") if from_file else (
             "Draw a box per object in the **Tracklet Editor** (drag on the image; scrub the timeline and drag again "
             "to set keyframes; Ctrl+Z undoes). The example boxes are a starting point.")
@@ -163,7 +164,8 @@ def trackdiffusion_spec(from_file: bool = False) -> dict:
         f"**Weights:** `{SVD_CHECKPOINT}` in `ComfyUI/models/checkpoints/`. TrackDiffusion: download "
         "`svd_stage2/unet/diffusion_pytorch_model.safetensors` from the Hugging Face repository "
         "`pengxiang/trackdiffusion_ytvis` into `ComfyUI/models/trackdiff/`, then convert it once with the "
-        f"*TrackDiffusion Convert* node (it writes `{TRACKDIFFUSION_WEIGHTS}`), or pick the downloaded file directly "
+        f"*TrackDiffusion Convert* node (with stage set to stage2 when the file's name does not say it; it writes "
+        f"`{TRACKDIFFUSION_WEIGHTS}`), or pick the downloaded file directly "
         "in the loader.",
         CROP_NOTE, SAMPLER_NOTE])), ]
     return {"nodes": nodes, "links": links, "notes": notes}

@@ -28,6 +28,8 @@ def load_json_object(value: Any, field: str) -> dict:
         raise TrackDiffError(field, value, "is empty", "draw something in the editor, or paste a saved document")
     try:
         data = json.loads(value)
+    except RecursionError:
+        raise TrackDiffError(field, value, "is JSON nested too deeply to read", "reset the editor, or paste a saved document") from None
     except json.JSONDecodeError as exc:
         raise TrackDiffError(
             field,

@@ -69,6 +69,38 @@ def test_coco_file(tmp_path, rng):
         load_items(tmp_path / "ann.json", tmp_path)
 
 
+def test_names_from_an_annotation_file_stay_inside_the_output_and_images_root(tmp_path, rng):
+    """A COCO-VID video named '../../x' becomes an item named 'x' (its folder is inside the dataset), and frame paths
+    leading out of --images-root are refused before anything is read."""
+    from trackdiff_core.batch.runner import BatchRunner
+    from trackdiff_core.batch.workflow import PromptTemplate
+
+    (tmp_path / "frames" / "v1").mkdir(parents=True)
+    write_image(tmp_path / "frames" / "v1" / "0.jpg")
+    tracks = random_tracklets(rng, frames=2, objects=1)
+    data = write_youtube_vis([VideoTracks("../../x", 80, 60, tracks, ("v1/0.jpg", "v1/1.jpg"))])
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    (item,) = load_items(tmp_path / "ann.json", tmp_path / "frames")
+    assert item.name == "x"
+    prompt = {"1": {"class_type": "LoadImage", "inputs": {"image": "a.png"}},
+              "2": {"class_type": "TrackletEditor", "inputs": {"tracklets_json": "{}", "image": ["1", 0]}},
+              "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 1], "filename_prefix": "x"}}}
+    runner = BatchRunner([], PromptTemplate(prompt), [item], tmp_path / "out")
+    assert (tmp_path / "out" / "items") in runner.item_dir(item).parents
+    for escape in ("../../outside/0.jpg", "/etc/passwd", "v1/../../ann.json"):
+        data = write_youtube_vis([VideoTracks("v", 80, 60, tracks, (escape, "v1/1.jpg"))])
+        (tmp_path / "bad.json").write_text(json.dumps(data))
+        with pytest.raises(TrackDiffError, match="names a frame outside --images-root"):
+            load_items(tmp_path / "bad.json", tmp_path / "frames")
+
+
+def test_items_without_objects_are_refused(tmp_path):
+    write_image(tmp_path / "a.png")
+    (tmp_path / "a.txt").write_text("")
+    with pytest.raises(TrackDiffError, match="items: has tracks with no object in them .got 'a.png'"):
+        load_items(tmp_path)
+
+
 def test_labels_follow_the_document_at_the_generated_frame_count():
     doc = TrackletDocument.parse(box_document())
     labels = item_tracklets(doc, 25)

@@ -16,3 +16,10 @@ def test_bench_without_a_host_says_so(tmp_path):
                          env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "needs ComfyUI: set COMFYUI_PATH" in run.stderr
     assert not (tmp_path / "x.md").exists()
+
+
+def test_bench_writes_a_file_only_when_asked():
+    from bench.__main__ import build_parser
+
+    assert build_parser().parse_args([]).out is None  # printed only: a user's run never rewrites bench/latest.md
+    assert build_parser().parse_args(["--out", "x.md"]).out == Path("x.md")

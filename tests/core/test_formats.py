@@ -108,9 +108,10 @@ def test_mot_read():
     ])
     t = read_mot(text, W, H, num_frames=4)
     assert t.ids == (7, 9) and t.labels == ("pedestrian", "car") and t.num_frames == 4
-    np.testing.assert_allclose(t.boxes[0, 0], [10 / W, 20 / H, 110 / W, 70 / H], atol=1e-6)
-    np.testing.assert_allclose(t.boxes[2, 0], [0.0, 22 / H, 80 / W, 72 / H], atol=1e-6)
-    np.testing.assert_allclose(t.boxes[0, 1], [600 / W, 300 / H, 1.0, 1.0], atol=1e-6)
+    # MOT pixels count from 1: bb_left 10 is the 10th column, x = 9 from the frame's left edge.
+    np.testing.assert_allclose(t.boxes[0, 0], [9 / W, 19 / H, 109 / W, 69 / H], atol=1e-6)
+    np.testing.assert_allclose(t.boxes[2, 0], [0.0, 21 / H, 79 / W, 71 / H], atol=1e-6)
+    np.testing.assert_allclose(t.boxes[0, 1], [599 / W, 299 / H, 1.0, 1.0], atol=1e-6)
     np.testing.assert_array_equal(t.visible, [[True, True], [True, False], [True, False], [False, False]])
     np.testing.assert_allclose(t.boxes[3, 0], t.boxes[2, 0])  # hidden frames hold the nearest visible box
     assert read_mot(text, W, H, keep_ignored=True).visible[1, 1]
@@ -140,6 +141,14 @@ def test_bad_mot(text, match):
     with pytest.raises(TrackDiffError, match="mot line") as info:
         read_mot(text, W, H)
     assert info.match(match)
+
+
+def test_mot_pixels_count_from_one():
+    """A box on the frame's top-left corner is written bb_left = bb_top = 1, as MOTChallenge tools expect."""
+    corner = Tracklets(np.array([[[0.0, 0.0, 0.5, 0.5]]], np.float32), np.ones((1, 1), bool), [3], ["car"], None)
+    assert write_mot(corner, W, H) == "1,3,1.0000,1.0000,320.0000,180.0000,1,3,1\n"
+    back = read_mot("1,3,1,1,320,180,1,3,1", W, H)
+    np.testing.assert_allclose(back.boxes[0, 0], [0.0, 0.0, 0.5, 0.5], atol=1e-7)
 
 
 def test_mot_frame_beyond_length():

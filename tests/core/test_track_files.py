@@ -46,5 +46,38 @@ def test_bad_files(tmp_path):
     with pytest.raises(TrackDiffError, match="format.*use one of"):
         read_track_file(tmp_path / "y.json", "xml")
     (tmp_path / "ann.json").write_text(json.dumps({"videos": [], "images": [], "annotations": []}))
-    with pytest.raises(TrackDiffError, match="video.*0 videos"):
+    with pytest.raises(TrackDiffError, match="ann.json.*Fix: pick a file with at least one video"):
         read_track_file(tmp_path / "ann.json", video=0)
+    (tmp_path / "one.json").write_text(json.dumps(write_coco_vid([VideoTracks("a", 32, 32, random_tracklets(
+        np.random.default_rng(0), frames=2, objects=1))])))
+    with pytest.raises(TrackDiffError, match="video: is not one of the file's 1 videos"):
+        read_track_file(tmp_path / "one.json", video=1)
+
+
+@pytest.mark.parametrize("name, text, match", [
+    ("empty.txt", "", "file: is empty"),
+    ("blank.txt", " \n\n", "file: is empty"),
+    ("comments.txt", "# only a comment\n", "holds no tracks .read as mot"),
+    ("unidentified.txt", "1,-1,10,10,5,5,1,-1,-1,-1\n", "holds no tracks"),  # detections without identity
+    ("ignored.txt", "1,4,10,10,5,5,0,1,1\n", "holds no tracks"),  # only an ignored region
+    ("coords.json", "[]", "coords.json"),
+    ("video.json", json.dumps({"videos": [{"id": 1}], "annotations": [],
+                                "images": [{"id": 1, "video_id": 1, "frame_id": 0, "width": 8, "height": 8}]}),
+     "holds no tracks .read as coco_vid"),
+    ("deep.json", "[" * 100000 + "]" * 100000, "nested too deeply"),
+])
+def test_empty_or_objectless_files_are_refused(tmp_path, name, text, match):
+    """An empty file, or one with no object in it, is an error that names the file, not 0 objects and 1 frame."""
+    (tmp_path / name).write_text(text)
+    with pytest.raises(TrackDiffError, match=match) as info:
+        read_track_file(tmp_path / name, width=64, height=64, name=f"tracks/{name}")
+    assert str(tmp_path) not in str(info.value)  # the picked name, never the server path
+
+
+def test_unreadable_file_message_has_no_server_path(tmp_path):
+    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(TrackDiffError, match="file: is not UTF-8 text") as info:
+        read_track_file(tmp_path / "bin.txt", name="bin.txt")
+    with pytest.raises(TrackDiffError, match="cannot be read") as missing:
+        read_track_file(tmp_path / "missing.txt", name="missing.txt")
+    assert str(tmp_path) not in str(info.value) + str(missing.value)

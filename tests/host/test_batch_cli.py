@@ -72,6 +72,7 @@ def finished(out: Path) -> list[Path]:
     return sorted(p for p in items.iterdir() if (p / "meta.json").exists()) if items.exists() else []
 
 
+@pytest.mark.filterwarnings("ignore:Operation with tuple is deprecated")  # motmetrics 1.4.0's own "X - 1" on pandas 3
 def test_dataset_interrupted_and_resumed(comfy_server, second_server, models, tmp_path):
     items = make_items(tmp_path / "items")
     workflow = tmp_path / "workflow.json"
@@ -88,7 +89,7 @@ def test_dataset_interrupted_and_resumed(comfy_server, second_server, models, tm
     done_first = finished(out)
     assert 1 <= len(done_first) < 3 and first.returncode == 130, log  # interrupted part-way
     assert not (out / "items" / "clip2").exists()
-    assert all((p / "gt.txt").exists() and len(list((p / "frames").iterdir())) == FRAMES for p in done_first)
+    assert all((p / "gt" / "gt.txt").exists() and len(list((p / "img1").iterdir())) == FRAMES for p in done_first)
     stamps = {p.name: (p / "meta.json").stat().st_mtime_ns for p in done_first}
 
     second = cli(args + ["--server", second_server.url])
@@ -107,7 +108,7 @@ def test_dataset_interrupted_and_resumed(comfy_server, second_server, models, tm
     for index, folder in enumerate(done):
         meta = json.loads((folder / "meta.json").read_text())
         assert meta["frames"] == FRAMES and (meta["width"], meta["height"]) == (WIDTH, HEIGHT)
-        labels = read_mot((folder / "gt.txt").read_text(), meta["width"], meta["height"], num_frames=FRAMES)
+        labels = read_mot((folder / "gt" / "gt.txt").read_text(), meta["width"], meta["height"], num_frames=FRAMES)
         # Tracks are given on the whole item image; ComfyUI centre-crops it to the video's 96×64, and so do the labels.
         whole = TrackletDocument.parse(json.dumps(document(0.05 * index))).to_tracklets(FRAMES)
         expected = crop_tracklets(whole, center_crop_box(96 + 16 * index, 64, WIDTH, HEIGHT))
@@ -118,8 +119,33 @@ def test_dataset_interrupted_and_resumed(comfy_server, second_server, models, tm
             assert not np.allclose(expected.boxes, whole.boxes)  # the crop really moved them
     videos = read_coco_vid((out / "annotations" / "coco_vid.json").read_text())
     assert [v.name for v in videos] == ["clip0", "clip1", "clip2"]
-    assert all(v.tracklets.num_frames == FRAMES and v.file_names[0] == f"{v.name}/frames/00000.png" for v in videos)
+    assert all(v.tracklets.num_frames == FRAMES and v.file_names[0] == f"{v.name}/img1/000001.png" for v in videos)
     assert (out / "annotations" / "youtube_vis.json").exists()
+    read_by_tracker_tools(out, done)
+
+
+def read_by_tracker_tools(out: Path, done: list[Path]) -> None:
+    """py-motmetrics reads every item as a MOTChallenge sequence and pycocotools reads the COCO-VID file, with the
+    same boxes to the 1e-4 pixel the files are written at (MOT 1-based, COCO 0-based)."""
+    import configparser
+
+    mm = pytest.importorskip("motmetrics", reason="py-motmetrics is a test-only dependency")
+    coco_api = pytest.importorskip("pycocotools.coco", reason="pycocotools is a test-only dependency")
+    coco = coco_api.COCO(str(out / "annotations" / "coco_vid.json"))
+    for folder in done:
+        info = configparser.ConfigParser()
+        info.read(folder / "seqinfo.ini")
+        assert (info["Sequence"]["seqLength"], info["Sequence"]["imWidth"], info["Sequence"]["imHeight"]) == (
+            str(FRAMES), str(WIDTH), str(HEIGHT))
+        assert (folder / "img1" / f"{FRAMES:06d}.png").is_file()
+        gt = mm.io.loadtxt(str(folder / "gt" / "gt.txt"), fmt="mot15-2D")
+        video = next(v for v in coco.dataset["videos"] if v["name"] == folder.name)
+        for image in (i for i in coco.dataset["images"] if i["video_id"] == video["id"]):
+            assert (out / "items" / image["file_name"]).is_file()
+            for ann in coco.loadAnns(coco.getAnnIds(imgIds=[image["id"]])):
+                row = gt.loc[(image["frame_id"] + 1, ann["instance_id"])]
+                np.testing.assert_allclose([row.X, row.Y, row.Width, row.Height], ann["bbox"], atol=1e-4)
+        assert len(gt) == sum(1 for a in coco.dataset["annotations"] if a["video_id"] == video["id"]) > 0
 
 
 def test_two_servers_share_the_work_and_failures_carry_the_server_error(comfy_server, second_server, models, tmp_path):

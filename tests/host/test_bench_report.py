@@ -9,17 +9,20 @@ import sys
 import comfy_host
 
 
-def test_bench_quick_writes_the_table(tmp_path, comfy_lib):
-    out = tmp_path / "bench.md"
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    run = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out)], cwd=comfy_host.REPO_ROOT,
+def test_bench_quick_prints_the_table_and_leaves_the_tracked_one_alone(tmp_path, comfy_lib):
+    """A user's run prints its table; the tracked bench/latest.md is only rewritten when asked with --out."""
+    tracked = comfy_host.REPO_ROOT / "bench" / "latest.md"
+    before = (tracked.read_bytes(), tracked.stat().st_mtime_ns)
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(comfy_host.REPO_ROOT))
+    run = subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=tmp_path,
                          env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
-    text = out.read_text()
+    assert (tracked.read_bytes(), tracked.stat().st_mtime_ns) == before and list(tmp_path.iterdir()) == []
+    assert "pass --out FILE to keep it" in run.stderr
+    text = run.stdout
     for heading in ("### Exact counts", "### Scaling", "### Wall-clock", "### Pre-processing", "### GPU"):
         assert heading in text
     assert "| ApplyTrackAdapter (adapter) | 14×576×1024, batch 2 | 1.00" in text
-    assert text == run.stdout
 
 
 

@@ -80,7 +80,7 @@ def test_load_tracklets_from_a_mot_file_and_save_labels(comfy_server):
 
     (comfy_server.base / "input" / "tracks").mkdir(exist_ok=True)
     (comfy_server.base / "input" / "tracks" / "seq_gt.txt").write_text(
-        "1,5,10,10,30,20,1,3,1\n2,5,20,12,30,20,1,3,1\n3,5,30,14,30,20,1,3,1\n")
+        "1,5,11,11,30,20,1,3,1\n2,5,21,13,30,20,1,3,1\n3,5,31,15,30,20,1,3,1\n")  # MOT pixels count from 1
     prompt = {
         "1": {"class_type": "LoadTracklets", "inputs": {"file": "tracks/seq_gt.txt", "format": "auto", "width": 96,
                                                         "height": 64, "video": 0, "box_size": 0.1}},

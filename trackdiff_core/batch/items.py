@@ -96,8 +96,12 @@ def items_from_mot_sequence(sequence: Path) -> list[BatchItem]:
     info = sequence / "seqinfo.ini"
     if info.exists():
         parser = configparser.ConfigParser()
-        parser.read(info)
-        length = int(parser.get("Sequence", "seqLength", fallback=length))
+        try:
+            parser.read(info)
+            length = int(parser.get("Sequence", "seqLength", fallback=length))
+        except (configparser.Error, ValueError) as exc:
+            raise TrackDiffError("items", str(info), f"is not a readable seqinfo.ini ({type(exc).__name__})",
+                                 "fix seqLength under [Sequence], or remove the file") from None
     tracklets = read_mot(gt.read_text(), width, height, num_frames=length, field=str(gt))
     return [BatchItem(safe_name(sequence.name), frames[0], TrackletDocument.from_tracklets(tracklets))]
 
@@ -107,8 +111,12 @@ def items_from_coco(path: Path, images_root: Path) -> list[BatchItem]:
     for video in read_coco_vid(path.read_text(), str(path)):
         if not video.file_names:
             raise TrackDiffError("annotations", video.name, "lists no frame files", "include file names per frame")
-        first = images_root / video.file_names[0]
-        if not first.exists():
+        parts = re.split(r"[\\/]", video.file_names[0])
+        if Path(video.file_names[0]).is_absolute() or ".." in parts:
+            raise TrackDiffError("annotations", video.file_names[0], "names a frame outside --images-root",
+                                 "give frame paths relative to --images-root, without '..'")
+        first = images_root.joinpath(*parts)
+        if not first.is_file():
             raise TrackDiffError("images_root", str(first), "does not exist", "point --images-root at the frames")
         tracklets: Tracklets = video.tracklets
         items.append(BatchItem(safe_name(video.name), first, TrackletDocument.from_tracklets(tracklets)))
@@ -124,6 +132,10 @@ def load_items(source: Path, images_root: Path | None = None) -> list[BatchItem]
         items = items_from_coco(source, Path(images_root) if images_root else source.parent)
     else:
         raise TrackDiffError("items", str(source), "is not a folder or a .json annotation file", "see --help")
+    for item in items:
+        if not item.document.objects:
+            raise TrackDiffError("items", item.image_path.name, "has tracks with no object in them",
+                                 "give every first frame at least one track, or leave it out")
     # Every image is read once now, so an unreadable one stops the batch before anything is generated.
     items = [BatchItem(i.name, i.image_path, i.document, image_size(i.image_path)) for i in items]
     names = [i.name for i in items]

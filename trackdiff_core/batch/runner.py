@@ -2,13 +2,16 @@
 
 Output layout (``out``)::
 
-    items/<name>/frames/00000.png …   the generated frames, in order
-    items/<name>/gt.txt               MOT labels at the generated size and frame count
+    items/<name>/seqinfo.ini          a MOTChallenge sequence (TrackEval / py-motmetrics read it as it is):
+    items/<name>/img1/000001.png …      the generated frames, in order, numbered from 1
+    items/<name>/gt/gt.txt              MOT labels at the generated size and frame count (pixels from 1)
     items/<name>/tracklets.json       the same labels as a TrackDiff box document (one keyframe per frame)
     items/<name>/meta.json            seed, server, prompt id, frame count and size, attempts
     annotations/coco_vid.json         every finished item, COCO-VID layout (file names relative to items/)
     annotations/youtube_vis.json      the same, YouTube-VIS layout
     failures.json                     items that failed in the last run, with the server's error
+
+``items/`` is thus also a MOTChallenge split folder: point TrackEval's ``GT_FOLDER`` (or ``motmetrics``' loaders) at it.
 
 An item is written under ``.partial/<name>`` and moved to ``items/<name>`` only when complete, so an interrupted run
 leaves no half result behind; an item whose folder exists is finished and is never run or written again. The two
@@ -31,11 +34,11 @@ import numpy as np
 
 from ..crop import center_crop_box, crop_document
 from ..formats.coco_vid import VideoTracks, write_coco_vid, write_youtube_vis
-from ..formats.mot import write_mot
 from ..tracklet_document import TrackletDocument
 from .client import ComfyClient, ServerError
 from .items import BatchItem
 from .labels import item_tracklets
+from .sequence import frame_names, write_frame, write_labels
 from .workflow import PromptTemplate
 
 log = logging.getLogger(__name__)
@@ -138,7 +141,7 @@ class BatchRunner:
         partial = self.partial_dir(item)
         if partial.exists():
             shutil.rmtree(partial)
-        (partial / "frames").mkdir(parents=True)
+        partial.mkdir(parents=True)
         image = client.upload_image(item.image_path, f"{item.name}{item.image_path.suffix.lower()}")
         seed = self.seed + index
         document = self.generated_frame_document(item)
@@ -156,9 +159,9 @@ class BatchRunner:
                 if decoded is None:
                     raise ServerError(f"{client.url}: frame 0 of {item.name} is not an image")
                 height, width = decoded.shape[:2]
-            (partial / "frames" / f"{frame:05d}.png").write_bytes(data)
+            write_frame(partial, frame, data)
         tracklets = item_tracklets(document, len(images))
-        (partial / "gt.txt").write_text(write_mot(tracklets, width, height))
+        write_labels(partial, item.name, tracklets, width, height, self.template.frame_rate)
         (partial / "tracklets.json").write_text(TrackletDocument.from_tracklets(tracklets, simplify=False).dumps())
         meta = {"item": item.name, "image": str(item.image_path), "seed": seed, "server": client.url,
                 "prompt_id": prompt_id, "frames": len(images), "width": width, "height": height, "attempts": attempt,
@@ -189,7 +192,7 @@ class BatchRunner:
                 continue
             meta = json.loads((folder / "meta.json").read_text())
             tracklets = TrackletDocument.parse((folder / "tracklets.json").read_text()).to_tracklets()
-            names = tuple(f"{item.name}/frames/{t:05d}.png" for t in range(meta["frames"]))
+            names = frame_names(item.name, meta["frames"])
             videos.append(VideoTracks(item.name, meta["width"], meta["height"], tracklets, names))
         target = self.out / "annotations"
         target.mkdir(parents=True, exist_ok=True)

@@ -138,6 +138,15 @@ class PromptTemplate:
                 return inputs["width"], inputs["height"]
         return None
 
+    @property
+    def frame_rate(self) -> int:
+        """The video's frames per second, from SVD's conditioning node (6, its default, when it does not say)."""
+        for node in nodes_of(self.prompt, "SVD_img2vid_Conditioning"):
+            fps = self.prompt[node]["inputs"].get("fps")
+            if isinstance(fps, int) and not isinstance(fps, bool) and fps > 0:
+                return fps
+        return 6
+
     def instantiate(self, image: str, document_kind: str, document_json: str, seed: int, prefix: str) -> dict:
         prompt = copy.deepcopy(self.prompt)
         prompt[self.image_node]["inputs"]["image"] = image

@@ -43,6 +43,8 @@ def _load(value: Any, field: str) -> dict:
     if isinstance(value, (str, bytes)):
         try:
             value = json.loads(value)
+        except RecursionError:
+            raise TrackDiffError(field, value, "is JSON nested too deeply to read", "load a COCO-VID / YouTube-VIS file") from None
         except json.JSONDecodeError as exc:
             raise TrackDiffError(field, value, f"is not valid JSON ({exc.msg} at line {exc.lineno})", "fix the file") from None
     if not isinstance(value, dict) or not isinstance(value.get("videos"), list) or not isinstance(value.get("annotations"), list):

@@ -21,6 +21,9 @@ from ..validate import frame_size
 def _decode(text: str, field: str):
     try:
         return json.loads(text.replace("'", '"'))
+    except RecursionError:
+        raise TrackDiffError(field, text, "is JSON nested too deeply to read",
+                             'give tracks like [[{"x": 10, "y": 20}, ...], ...]') from None
     except json.JSONDecodeError as exc:
         raise TrackDiffError(
             field, text, f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",

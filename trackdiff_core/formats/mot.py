@@ -1,7 +1,10 @@
 """MOT-Challenge ground truth (``gt/gt.txt``): one comma-separated line per box.
 
-Columns: ``frame, id, bb_left, bb_top, bb_width, bb_height, conf, class, visibility`` (frames count from 1, boxes in
-pixels). Files with 6 to 10 columns are read (detection files carry ``x, y, z = -1`` in columns 8-10, and then no class).
+Columns: ``frame, id, bb_left, bb_top, bb_width, bb_height, conf, class, visibility``. Frames count from 1, and so do
+pixels: MOTChallenge's ``bb_left, bb_top`` are 1-based (its devkit, TrackEval and py-motmetrics subtract 1), so the
+frame's left edge is ``bb_left = 1``. TrackDiff reads and writes them that way; a box whose left edge is at 0 in
+TrackDiff's normalised coordinates is written with ``bb_left`` 1. Files with 6 to 10 columns are read (detection files
+carry ``x, y, z = -1`` in columns 8-10, and then no class).
 
 Import policy, so that a tracker file always becomes valid :class:`Tracklets`:
 
@@ -46,7 +49,8 @@ _CLASS_IDS = {name: cid for cid, name in MOT17_CLASSES.items()}
 def read_mot(
     text: str, width: int, height: int, num_frames: int | None = None, keep_ignored: bool = False, field: str = "mot"
 ) -> Tracklets:
-    """Tracklets from the text of a MOT ``gt.txt`` whose boxes are in pixels of a ``width`` × ``height`` frame."""
+    """Tracklets from the text of a MOT ``gt.txt`` whose boxes are in 1-based pixels of a ``width`` × ``height``
+    frame."""
     w, h = frame_size(width, height)
     rows: dict[tuple[int, int], tuple[float, float, float, float]] = {}
     classes: dict[int, int] = {}
@@ -71,7 +75,7 @@ def read_mot(
             continue  # detections without identity (id -1) are not tracks
         if len(values) >= 7 and values[6] == 0 and not keep_ignored:
             continue
-        left, top, bw, bh = values[2:6]
+        left, top, bw, bh = values[2] - 1.0, values[3] - 1.0, values[4], values[5]  # 1-based pixels to 0-based
         if bw <= 0 or bh <= 0:
             raise TrackDiffError(where, line, "has a box with no width or height", "fix or remove the line")
         if (frame, obj_id) in rows:
@@ -100,7 +104,7 @@ def read_mot(
 
 
 def write_mot(tracklets: Tracklets, width: int, height: int) -> str:
-    """MOT ``gt.txt`` text for ``tracklets`` in pixels at ``width`` × ``height`` (visible boxes only)."""
+    """MOT ``gt.txt`` text for ``tracklets`` in 1-based pixels at ``width`` × ``height`` (visible boxes only)."""
     px = tracklets.to_pixels(width, height)
     lines = []
     for t in range(tracklets.num_frames):
@@ -110,5 +114,5 @@ def write_mot(tracklets: Tracklets, width: int, height: int) -> str:
             x1, y1, x2, y2 = (float(v) for v in px[t, n])
             label = tracklets.labels[n]
             cls = _CLASS_IDS.get(label, int(label) if label.lstrip("-").isdigit() else -1)
-            lines.append(f"{t + 1},{tracklets.ids[n]},{x1:.4f},{y1:.4f},{x2 - x1:.4f},{y2 - y1:.4f},1,{cls},1")
+            lines.append(f"{t + 1},{tracklets.ids[n]},{x1 + 1:.4f},{y1 + 1:.4f},{x2 - x1:.4f},{y2 - y1:.4f},1,{cls},1")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,94 @@
+"""Every shipped workflow queued twice from the real frontend, as a person presses Queue again after a first video: the
+second run (the frontend moves the seed on, as "increment" / "randomize" do) must finish too, and write new files
+beside the first run's instead of refusing to overwrite them."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+
+import pytest
+
+import comfy_host
+from editor_page import ComfyPage
+from workflow_setup import for_the_tiny_model, install_test_models
+
+WORKFLOWS = sorted((comfy_host.REPO_ROOT / "workflows").glob("*.json"))
+
+QUEUE_TWICE = """async (changes) => {
+    const app = window.app;
+    let controls = 0;
+    for (const node of app.graph.nodes) {
+        for (const widget of node.widgets ?? []) {
+            const value = changes[String(node.id)]?.[widget.name];
+            if (value !== undefined) widget.value = value;
+            // "increment" moves the seed on after each queue, as "randomize" does, but reproducibly.
+            if (widget.name === "control_after_generate") { widget.value = "increment"; controls += 1; }
+        }
+    }
+    await app.queuePrompt(0, 1);
+    await app.queuePrompt(0, 1);
+    return controls;
+}"""
+
+
+def tiny_widget_values(page) -> dict:
+    """The widget values the tiny test setup needs (workflow_setup.for_the_tiny_model's swaps, whatever they are for
+    the workflows shipped now), by node id, to be set in the graph as a person would."""
+    exported = page.js("async () => (await window.app.graphToPrompt()).output")
+    tiny = for_the_tiny_model(copy.deepcopy(exported))
+    return {node_id: {k: v for k, v in node["inputs"].items()
+                      if not isinstance(v, list) and exported[node_id]["inputs"].get(k) != v}
+            for node_id, node in tiny.items()}
+
+
+@pytest.fixture(scope="module")
+def page(browser, comfy_server):
+    ui = ComfyPage(browser, comfy_server, vue=False)
+    yield ui
+    ui.close()
+
+
+@pytest.fixture(scope="module")
+def models(comfy_server, tiny_svd, pack):
+    install_test_models(comfy_server.base, tiny_svd.model, pack)
+
+
+def wait_for_new_prompts(server, before: set, count: int, timeout: float = 900.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        history = server.get("/history")
+        new = [entry for key, entry in history.items() if key not in before]
+        queue = server.get("/queue")
+        if len(new) >= count and not queue["queue_running"] and not queue["queue_pending"]:
+            return sorted(new, key=lambda entry: entry["prompt"][0])
+        time.sleep(0.5)
+    raise TimeoutError(f"{count} prompts did not finish within {timeout:.0f} s:\n{server.log_tail()}")
+
+
+def saved_files(entry: dict, class_type: str) -> list[str]:
+    prompt = entry["prompt"][2]
+    files = []
+    for node_id, node in prompt.items():
+        if node["class_type"] == class_type:
+            ui = entry["outputs"].get(node_id, {})
+            files += [i["filename"] for i in ui.get("images", [])] + ui.get("text", [])
+    return files
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
+def test_workflow_queued_twice_from_the_frontend(path, page, comfy_server, models):
+    page.load_workflow(json.loads(path.read_text()))
+    before = set(comfy_server.get("/history"))
+    controls = page.js(QUEUE_TWICE, tiny_widget_values(page))
+    first, second = wait_for_new_prompts(comfy_server, before, 2)
+    for run in (first, second):
+        errors = [m for m in run["status"].get("messages", []) if m[0] == "execution_error"]
+        assert run["status"]["status_str"] == "success", errors
+    if controls:  # a seed with "control after generate": the frontend moves it on, so the second run is new
+        assert first["prompt"][2] != second["prompt"][2]
+    for class_type in ("SaveImage", "SaveTrackletLabels"):
+        a, b = saved_files(first, class_type), saved_files(second, class_type)
+        assert a != b or not a, f"{class_type} wrote the same files twice"
+    assert page.errors == []
