@@ -97,7 +97,7 @@ def run_pictures(args) -> int:
     from .pictures import write_sheets
 
     dataset = ToyWorldClips(args.frames, args.size, args.size, seed=args.data_seed, max_objects=4)
-    conditions = ["none", "true", "other", "reversed", "zero_weight", "cut_and_drag"]
+    conditions = ["none", "true", "other", "reversed", "zero_weight", "cut_and_drag", "cut_and_drag_d0.4"]
     motion_of = {"other": "other", "reversed": "reversed"}
     indices = [EVAL_OFFSET + 1000 + i for i in range(args.clips)]
     for path in write_sheets(dataset, indices, Path(args.frames_dir), Path(args.out), conditions, motion_of):

@@ -11,7 +11,8 @@ mask, moved along the path) → ``ApplyTrackAdapter`` → ``KSampler`` → ``VAE
 * ``true_tau_*`` — the true motion at other suppression intensities ``τ``;
 * ``zero_weight`` — ``ApplyTrackAdapter`` with no adapter (the τ suppression alone);
 * ``cut_and_drag`` — the zero-weight cut-and-drag mode: ``TrackGoCutAndDrag``'s guide video, VAE-encoded, re-sampled
-  by the backbone at denoise 0.65 (as the shipped workflow).
+  by the backbone at denoise 0.65 (as the shipped workflow; on SVD's Karras schedule, σ 700 → 0.002, that starts at
+  σ ≈ 60), and ``cut_and_drag_d0.4`` at denoise 0.4 (starts at σ ≈ 4).
 
 The decoded frames are measured with :mod:`.measure` against where the drawing puts each shape.
 """
@@ -42,7 +43,8 @@ def conditions(has_adapter: bool) -> list[dict]:
         out += [{"name": v, "motion": v, "mode": "adapter", "tau": -1.0} for v in VARIANTS]
         out += [{"name": f"true_tau_{t:g}", "motion": "true", "mode": "adapter", "tau": t} for t in TAUS]
     out += [{"name": "zero_weight", "motion": "true", "mode": "zero_weight", "tau": 0.5},
-            {"name": "cut_and_drag", "motion": "true", "mode": "cut_and_drag"}]
+            {"name": "cut_and_drag", "motion": "true", "mode": "cut_and_drag", "denoise": 0.65},
+            {"name": "cut_and_drag_d0.4", "motion": "true", "mode": "cut_and_drag", "denoise": 0.4}]
     return out
 
 
@@ -92,7 +94,7 @@ def prompt(condition: dict, frame_name: str, labels_name: str, paths: list, fram
             "mask_layout": "one_per_object"}}
         g["guide_latent"] = {"class_type": "VAEEncode", "inputs": {"pixels": ["guide", 0], "vae": ["ckpt", 2]}}
         sampler["latent_image"] = ["guide_latent", 0]
-        sampler["denoise"] = 0.65
+        sampler["denoise"] = condition["denoise"]
     g["sampler"] = {"class_type": "KSampler", "inputs": sampler}
     return g
 
