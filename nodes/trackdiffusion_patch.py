@@ -13,13 +13,16 @@ What :func:`apply_trackdiffusion` does to a **clone** of the MODEL (the given on
   one, the site's Instance Enhancer;
 * with ``consistency > 0`` (experimental), an ``attn1`` replace per spatial block that anchors in-box tokens to the
   object's first frame (wrapping any replace already there);
-* adds the re-trained ``conv_in``, ``conv_out`` and ``time_mixer.mix_factor`` as weight patches
-  (``W = (1 − s)·W_stock + s·W_trackdiffusion`` with ``s = min(strength, 1)``), reversible like a LoRA, so the stock
-  ``ImageOnlyCheckpointLoader`` stays the way to load SVD and LoRAs compose.
+* adds the re-trained ``conv_in``, ``conv_out`` and ``time_mixer.mix_factor`` as difference weight patches
+  (``W ← W + s·(W_trackdiffusion − W_stock)`` with ``s = min(strength, 1)``): reversible, and additive like a LoRA, so
+  the stock ``ImageOnlyCheckpointLoader`` stays the way to load SVD and LoRAs on the same tensors compose exactly,
+  whether they are loaded before or after this node.
 
-Strength 0, or tracklets in which no object is ever visible, return the model unpatched (stock SVD, bit for bit).
-Classifier-free guidance: by default, as the authors' pipeline, the unconditional rows get all-null object tokens (every
-presence mask 0); ``boxes_for_uncond`` sends the boxes to both halves.
+Strength 0, or tracklets in which no object is ever visible, return the model unpatched (stock SVD, bit for bit). When
+objects are visible in the tracklets but on none of the frames the video has (after resampling to its frame count), an
+``OUTER_SAMPLE`` wrapper runs that sampling without the weight patches and the other patches return at once: the video
+is again the stock model's. Classifier-free guidance: by default, as the authors' pipeline, the unconditional rows get
+all-null object tokens (every presence mask 0); ``boxes_for_uncond`` sends the boxes to both halves.
 
 :func:`apply_trackdiffusion_training` installs the same patch for the ``instance_enhancer`` training task
 (``nodes/training_backend.py``): a trainer's float32 modules and its per-clip boxes, so the enhancer trains in exactly
@@ -29,11 +32,13 @@ the computation the node later runs.
 from __future__ import annotations
 
 import logging
+import uuid
 
 import torch
 
 import comfy.ldm.modules.attention as comfy_attention
 import comfy.model_patcher
+import comfy.patcher_extension
 import comfy.ops
 
 from ..trackdiff_core.errors import TrackDiffError
@@ -79,6 +84,11 @@ class TrackDiffusionPatch:
         self.boxes_for_uncond = bool(boxes_for_uncond)
         self._inputs: dict[tuple, tuple] = {}  # per (frames, cond/uncond layout, device, dtype): built once per run
         self.token_builds = 0  # how often object tokens were computed (once per sampling run, not per step)
+        self.weight_patches: dict[str, tuple] = {}  # the re-trained UNet tensors as added (see unet_differences)
+
+    def sees_objects(self, frames: int) -> bool:
+        """Whether any object is visible on the ``frames`` frames the model runs (after resampling the tracklets)."""
+        return bool(self.source.for_frames(frames).present.any())
 
     def __deepcopy__(self, memo):  # ModelPatcher.clone deep-copies model_options: share, never copy, the modules
         return self
@@ -115,7 +125,7 @@ class TrackDiffusionPatch:
         site = site_key(extra_options["block"])
         fuser = self.modules.fusers[site] if site in self.modules.fusers else None
         enhancer = self.modules.instance_enhancer[site] if site in self.modules.instance_enhancer else None
-        if (fuser is None and enhancer is None) or not self.window.contains(ctx.sigma):
+        if (fuser is None and enhancer is None) or not self.window.contains(ctx.sigma) or not self.sees_objects(ctx.frames):
             return x
         if x.shape[0] != ctx.chunks * ctx.frames:
             raise TrackDiffError("model call", tuple(x.shape), f"has {x.shape[0]} rows, not {ctx.chunks} × {ctx.frames} frames",
@@ -151,7 +161,8 @@ class InstanceConsistencyPatch:
             base = comfy_attention.optimized_attention(q, k, v, heads, attn_precision=precision,
                                                        transformer_options=extra_options)
         ctx = call_context(extra_options)
-        if ctx is None or ctx.temporal or not self.main.window.contains(ctx.sigma) or q.shape[0] != ctx.chunks * ctx.frames:
+        if ctx is None or ctx.temporal or not self.main.window.contains(ctx.sigma) or q.shape[0] != ctx.chunks * ctx.frames \
+                or not self.main.sees_objects(ctx.frames):
             return base
         slots = self.main.source.for_frames(ctx.frames)
         _, _, h, w = extra_options["activations_shape"]
@@ -159,6 +170,41 @@ class InstanceConsistencyPatch:
             q, k, v, heads, slots.boxes, slots.present, ctx.frames, (h, w), self.strength,
             self.main.rows_with_boxes(ctx), base=base, attention=comfy_attention.optimized_attention_masked,
             attn_precision=precision, transformer_options=extra_options)
+
+
+class StockWhenUnseen:
+    """An ``OUTER_SAMPLE`` wrapper: when no object is visible on the frames this sampling run makes (the latent's batch
+    is SVD's frame count), the run uses a copy of the model without this patch's UNet weight patches, and the
+    ``middle_patch`` and replaces return at once — so the video is the stock model's (with every other patch kept).
+    The tracklets may be visible only on frames that resampling to the video's frame count never picks."""
+
+    def __init__(self, patch: TrackDiffusionPatch):
+        self.patch = patch
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __call__(self, executor, noise, *args, **kwargs):
+        if self.patch.sees_objects(int(noise.shape[0])):
+            return executor(noise, *args, **kwargs)
+        log.info("TrackDiffusion: no object is visible on the %d frames of this video, the model runs as without it",
+                 int(noise.shape[0]))
+        guider = executor.class_obj
+        patched = guider.model_patcher
+        stock = patched.clone()
+        ours = {id(v) for v in self.patch.weight_patches.values()}
+        for key in self.patch.weight_patches:
+            kept = [p for p in stock.patches.get(key, []) if id(p[1]) not in ours]
+            if kept:
+                stock.patches[key] = kept
+            else:
+                stock.patches.pop(key, None)
+        stock.patches_uuid = uuid.uuid4()
+        guider.model_patcher = stock
+        try:
+            return executor(noise, *args, **kwargs)
+        finally:
+            guider.model_patcher = patched
 
 
 def attached_modules(model) -> TrackDiffusionModules | None:
@@ -243,22 +289,44 @@ def apply_trackdiffusion(model, weights: TrackDiffusionWeights, tracklets, stren
 def _install(clone, patch: TrackDiffusionPatch, weights: TrackDiffusionWeights, sites, consistency: float = 0.0):
     """Put ``patch`` (and the consistency replaces, and the re-trained UNet tensors) on the prepared ``clone``."""
     clone.set_model_patch(patch, "middle_patch")
+    clone.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, f"{STATE_KEY}_trackdiffusion",
+                               StockWhenUnseen(patch))
     if consistency > 0.0:
         replaces = clone.model_options["transformer_options"].get("patches_replace", {}).get("attn1", {})
         for site in sites:
             previous = replaces.get((*site.block, 0)) or replaces.get(site.block)
             clone.set_model_attn1_replace(InstanceConsistencyPatch(patch, consistency, previous), *site.block, 0)
     if weights.unet:
-        blend = min(float(patch.strength), 1.0)
-        clone.add_patches({UNET_PREFIX + k: (v,) for k, v in weights.unet.items()}, strength_patch=blend,
-                          strength_model=1.0 - blend)
+        patch.weight_patches = unet_differences(clone, weights)
+        clone.add_patches(patch.weight_patches, strength_patch=min(float(patch.strength), 1.0), strength_model=1.0)
     return clone
+
+
+def unet_differences(model, weights: TrackDiffusionWeights) -> dict[str, tuple[torch.Tensor]]:
+    """The re-trained UNet tensors as *difference* patches ``{key: (W_trackdiffusion − W_stock,)}``.
+
+    ComfyUI applies a patch as ``W ← strength_model · W + strength_patch · patch``, in the order patches were added.
+    A blend ``(1 − s) · W + s · W_td`` (``strength_model = 1 − s``) would also scale every patch added earlier on
+    the same key (a LoRA on ``conv_in`` loaded before this node would be halved at 0.5 and erased at 1). As a
+    difference from the checkpoint's own tensor, ``W + s · (W_td − W_stock)``, it adds like a LoRA and commutes with
+    every other additive patch, in either order. ``W_stock`` is the tensor as loaded (ComfyUI's backup while a patched
+    copy is on the device)."""
+    originals = model.get_key_patches(UNET_PREFIX)
+    out = {}
+    for key, trained in weights.unet.items():
+        stock = originals[UNET_PREFIX + key][0][0].detach()
+        device = "meta" if trained.is_meta or stock.is_meta else "cpu"  # shape-only weights (the benchmark) stay on meta
+        out[UNET_PREFIX + key] = ((trained.to(device, torch.float32) - stock.to(device, torch.float32)).reshape(stock.shape),)
+    return out
 
 
 class TrainingPatch(TrackDiffusionPatch):
     """The same patch for a trainer: the modules stay in float32 (whatever the UNet's dtype; the activations are cast
     at the boundary) and the tracklet source is the trainer's, whose boxes change with every clip — so the object
     tokens are built once per model call (and shared by its 16 sites), not once per sampling run."""
+
+    def sees_objects(self, frames: int) -> bool:  # every clip trains the modules, whatever its boxes
+        return True
 
     def call_inputs(self, ctx, x: torch.Tensor):
         key = ("trackdiffusion_training_inputs", id(self))
