@@ -23,7 +23,7 @@ from ..trackdiff_core.trackgo.runtime import TrackGoRuntime
 from ..trackdiff_core.trackgo.weights import load_adapter
 from .editor_ui import editor_ui
 from .model_folder import FOLDER_NAME
-from .trackgo_patch import adapter_in_dtype, apply_trackgo, compute_dtype, site_specs
+from .trackgo_patch import apply_trackgo, managed_adapter, site_specs
 from .types import Tracks
 
 log = logging.getLogger(__name__)
@@ -208,11 +208,12 @@ class ApplyTrackAdapter(io.ComfyNode):
         if inert:
             log.info("ApplyTrackAdapter: %s, the model is left unchanged", inert)
             return io.NodeOutput(model)
+        root = None
         if adapter is not None:
             _note_point_density(tracks, adapter.config.points_per_object)
-            adapter = adapter_in_dtype(adapter, compute_dtype(model))
+            adapter, root = managed_adapter(model, adapter)
         runtime = TrackGoRuntime(adapter, guide, strength, tau)
-        return io.NodeOutput(apply_trackgo(model, runtime, start_percent, end_percent))
+        return io.NodeOutput(apply_trackgo(model, runtime, start_percent, end_percent, root=root))
 
 
 NODES = [MaskArrowToTrajectories, TrackAdapterLoader, ApplyTrackAdapter]
