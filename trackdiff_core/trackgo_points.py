@@ -34,14 +34,14 @@ def sample_points_in_mask(mask, count: int, seed: int = 0, stream: int = 0, fiel
     """``float32[count, 2]`` normalised ``x, y`` of pixel centres inside ``mask`` (``bool[H, W]``), spread out."""
     count = integer(count, "points_per_object", 1, MAX_POINTS_PER_OBJECT)
     mask = np.asarray(mask, dtype=bool)
-    ys, xs = np.nonzero(mask)
-    if xs.size == 0:
+    flat = np.flatnonzero(mask)  # row-major pixel indices (one int64 per set pixel, not two)
+    if flat.size == 0:
         raise TrackDiffError(field, "empty mask", "has no pixel set", "paint the object's region, or remove the object")
     height, width = mask.shape
     rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(stream)])
-    if xs.size > MAX_CANDIDATES:
-        pick = np.sort(rng.choice(xs.size, MAX_CANDIDATES, replace=False))
-        xs, ys = xs[pick], ys[pick]
+    if flat.size > MAX_CANDIDATES:
+        flat = flat[np.sort(rng.choice(flat.size, MAX_CANDIDATES, replace=False))]
+    ys, xs = np.divmod(flat, width)
     candidates = np.stack([(xs + 0.5) / width, (ys + 0.5) / height], axis=-1)
     if count >= len(candidates):
         order = np.resize(rng.permutation(len(candidates)), count)

@@ -34,6 +34,22 @@ from ..validate import frame_size, integer
 from .guide import MASKS_KEY, SIZE_KEY
 
 MASK_LAYOUTS = ("one_per_object", "label_map")
+# Bounds on what one run may build, so any allowed input runs in bounded memory and time (or stops with a clear error):
+MAX_MASK_PIXELS = 1 << 25  # all objects' masks at width × height together (32 MB as bool; 1024 × 576 × 56 objects)
+MAX_POINT_FRAMES = 1 << 24  # frames × points in the TRACKS (128 MB as float32 x, y)
+
+
+def check_budget(objects: int, width: int, height: int, frames: int, points: int) -> None:
+    """A clear error when the masks or the trajectories would be larger than the bounds above."""
+    if objects * width * height > MAX_MASK_PIXELS:
+        raise TrackDiffError(
+            "width × height", f"{width}×{height} for {objects} masks",
+            f"would keep {objects * width * height / 1e6:.0f} M mask pixels (at most {MAX_MASK_PIXELS / 1e6:.1f} M)",
+            "use the generation size (SVD: 1024×576) or fewer objects")
+    if frames * objects * points > MAX_POINT_FRAMES:
+        raise TrackDiffError(
+            "K · s × objects × frame_count", f"{points} × {objects} × {frames}",
+            f"is more than {MAX_POINT_FRAMES} point positions", "lower K or s, or frame_count")
 
 
 @dataclass(frozen=True)
@@ -163,6 +179,7 @@ def build_objects(
             raise TrackDiffError("masks", None, f"are needed with {source} (they say which region each arrow moves)",
                                  "connect a MASK batch with one mask per arrow, or a label map")
         require_nonempty(external, "masks")
+        check_budget(len(external), width, height, frames, points)
         fitted = resize_masks(external, width, height)
         if arrows is not None:
             paths = _paths_from_string(arrows, width, height)
@@ -187,6 +204,7 @@ def build_objects(
     if not document.objects:
         empty = PointTrajectories(np.zeros((frames, 0, 2), np.float32), groups=np.zeros(0, np.int64))
         return TrackGoObjects(empty, np.zeros((0, height, width), bool), [], [], width, height)
+    check_budget(len(document.objects), width, height, frames, points)
     fitted, paths, timings, windows = [], [], [], []
     supply = iter(taken)
     for index, obj in enumerate(document.objects):
