@@ -6,9 +6,12 @@ Where the arrows come from:
 * **the document** (``mask_arrows_json``, the drawing widget's state): each object has a path and either a painted mask
   or ``null``, which takes the next mask of the MASK input (the counts must match exactly);
 * **a STRING of paths** (``arrows``): coordinate JSON ``[[{"x", "y"}, ...], ...]`` in pixels of ``width`` × ``height``
-  (KJNodes' spline editor, core ``WanMoveTracksFromCoords``); path ``i`` moves mask ``i`` with the ``timing`` curve;
+  (KJNodes' spline editor, core ``WanMoveTracksFromCoords``); path ``i`` moves mask ``i`` with the ``timing`` curve.
+  Entries may have any lengths (each is its own polyline). When every entry has exactly ``frame_count`` points (and
+  ``frame_count > 2``) they are read as one position per frame instead (:func:`per_frame_positions`);
 * **core TRACKS** (``tracks``): each object (TrackDiff's groups, else each track; with a single mask, all tracks
-  together) moves by its points' mean displacement, frame by frame, resampled to the frame count.
+  together) moves by its displacement (the mean step of its points visible on both frames of each step), resampled
+  to the frame count.
 
 With a STRING or TRACKS, the masks come from the MASK input (one per object, or a label map); there must be exactly one
 arrow per mask. Each mask gets ``K · s`` points (farthest-point sampling, seeded per object: see
@@ -27,9 +30,9 @@ from ..formats.coords_json import parse_coords
 from ..formats.tracks_dict import GROUPS_KEY, trajectories_from_tracks, trajectories_to_tracks
 from ..mask_arrow_document import MaskArrowDocument
 from ..masks import as_masks, require_nonempty, resize_masks, split_label_map
-from ..timing import check_timing, frame_positions
+from ..timing import check_timing
 from ..trackgo_points import masks_and_paths_to_trajectories, sample_points_in_mask
-from ..trajectories import PointTrajectories
+from ..trajectories import PointTrajectories, group_displacements, resample_frames
 from ..validate import frame_size, integer
 from .guide import MASKS_KEY, SIZE_KEY
 
@@ -96,7 +99,7 @@ def _check_counts(arrows: int, masks: int, source: str) -> None:
 
 
 def _paths_from_string(arrows: str, width: int, height: int) -> list[np.ndarray]:
-    tracks = parse_coords(arrows, "arrows")
+    tracks = parse_coords(arrows, "arrows", equal_lengths=False)  # each entry is its own polyline: any lengths
     paths = []
     for index, track in enumerate(tracks):
         path = np.asarray(track, dtype=np.float64) / np.array([width, height], dtype=np.float64)
@@ -111,8 +114,18 @@ def _paths_from_string(arrows: str, width: int, height: int) -> list[np.ndarray]
     return paths
 
 
+def per_frame_positions(paths: list[np.ndarray], frames: int) -> bool:
+    """Whether the arrows STRING holds one position per frame rather than paths: every entry has exactly
+    ``frame_count`` points (and more than 2, where the two readings differ). Coordinates sampled once per frame
+    (KJNodes' spline editor with ``points_to_sample`` = the frame count, core ``WanMoveTracksFromCoords``' input) then
+    keep their own timing; anything else is a polyline followed at even pixel speed with the ``timing`` curve."""
+    return frames > 2 and all(len(p) == frames for p in paths)
+
+
 def _object_paths_from_tracks(tracks: dict, width: int, height: int, frames: int, masks: int) -> list[np.ndarray]:
-    """Per object, its points' mean position per frame (visible points where there are any), resampled.
+    """Per object, its path: the first frame's mean position of its points plus the object's displacement
+    (:func:`~trackdiff_core.trajectories.group_displacements`: steps of points visible on both frames, so points that
+    hide or appear never move it), resampled to ``frames`` with the one resample rule.
 
     Objects are TrackDiff's groups when the tracks carry them; otherwise each track is an object, except that with a
     single mask all tracks move it together (e.g. core ``GenerateTracks``' bundle of parallel tracks)."""
@@ -128,18 +141,15 @@ def _object_paths_from_tracks(tracks: dict, width: int, height: int, frames: int
     else:
         groups = np.arange(trajectories.num_points)
     count = int(groups.max()) + 1
+    moves = group_displacements(trajectories.points, trajectories.visible, groups, count)  # [T, N, 2]
+    moves, _ = resample_frames(moves, frames)
     paths = []
     for g in range(count):
-        pts = trajectories.points[:, groups == g]
-        vis = trajectories.visible[:, groups == g]
-        weight = np.where(vis.any(axis=1, keepdims=True), vis, True).astype(np.float64)
-        mean = (pts * weight[..., None]).sum(axis=1) / weight.sum(axis=1, keepdims=True)
-        paths.append(mean.astype(np.float32))
-    positions = frame_positions(trajectories.num_frames, frames)
-    lo = np.floor(positions).astype(int)
-    hi = np.minimum(lo + 1, trajectories.num_frames - 1)
-    frac = (positions - lo)[:, None]
-    return [(p[lo] * (1 - frac) + p[hi] * frac).astype(np.float32) for p in paths]
+        first = trajectories.points[0, groups == g]
+        seen = trajectories.visible[0, groups == g]
+        start = (first[seen] if seen.any() else first).mean(axis=0)
+        paths.append((start[None] + moves[:, g]).astype(np.float32))
+    return paths
 
 
 def _move_by_paths(masks: np.ndarray, paths: list[np.ndarray], frames: int, points: int, seed: int) -> PointTrajectories:
@@ -184,7 +194,10 @@ def build_objects(
         if arrows is not None:
             paths = _paths_from_string(arrows, width, height)
             _check_counts(len(paths), len(fitted), "arrows")
-            trajectories = masks_and_paths_to_trajectories(fitted, paths, frames, points, seed, timing)
+            if per_frame_positions(paths, frames):
+                trajectories = _move_by_paths(fitted, paths, frames, points, seed)
+            else:
+                trajectories = masks_and_paths_to_trajectories(fitted, paths, frames, points, seed, timing)
         else:
             paths = _object_paths_from_tracks(tracks, width, height, frames, len(fitted))
             _check_counts(len(paths), len(fitted), "tracks")

@@ -58,7 +58,26 @@ class TrackDiffTestLoadedModels:
         return {"ui": {"trackdiff_loaded": names}}
 
 
-NODE_CLASS_MAPPINGS = {"TrackDiffTestImageStats": TrackDiffTestImageStats, "TrackDiffTestLoadedModels": TrackDiffTestLoadedModels}
+class TrackDiffTestTracks:
+    """Output node: a TRACKS dict's pixel paths ``[T][P][x, y]`` and visibility ``[T][P]``, in the prompt's history."""
+
+    RETURN_TYPES = ()
+    FUNCTION = "report"
+    OUTPUT_NODE = True
+    CATEGORY = "testing"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"tracks": ("TRACKS", {"tooltip": "The tracks to report."})}}
+
+    def report(self, tracks):
+        return {"ui": {"trackdiff_tracks": [{"path": tracks["track_path"].float().tolist(),
+                                             "visible": tracks["track_visibility"].bool().tolist()}]}}
+
+
+NODE_CLASS_MAPPINGS = {"TrackDiffTestImageStats": TrackDiffTestImageStats, "TrackDiffTestLoadedModels": TrackDiffTestLoadedModels,
+                       "TrackDiffTestTracks": TrackDiffTestTracks}
 NODE_DISPLAY_NAME_MAPPINGS = {"TrackDiffTestImageStats": "TrackDiff Test Image Stats",
-                              "TrackDiffTestLoadedModels": "TrackDiff Test Loaded Models"}
+                              "TrackDiffTestLoadedModels": "TrackDiff Test Loaded Models",
+                              "TrackDiffTestTracks": "TrackDiff Test Tracks"}
 
