@@ -435,3 +435,33 @@ def test_objects_visible_only_on_frames_the_video_skips_give_the_stock_video(td,
         assert torch.equal(tiny_svd.run(model, frames=3, steps=2), tiny_svd.run(frames=3, steps=2))
         assert not torch.allclose(tiny_svd.run(model, frames=14, steps=1), tiny_svd.run(frames=14, steps=1), atol=1e-3)
         assert "diffusion_model.input_blocks.0.0.weight" in model.patches
+
+
+# -- the authors' instance embedding -------------------------------------------------------------------------------------
+def test_an_instance_embedding_is_added_to_each_slot_in_increasing_id_order(td, tiny_svd, weights, tmp_path):
+    """A released file with position_net.instance_embedding.weight [20, ctx] loads; slot s of every frame gets row s
+    (null slots included, as the authors' PositionNet); objects take slots by increasing id, not document order."""
+    (tmp_path / "svd_stage2").mkdir()
+    path = ckpt.write_released(tmp_path / "svd_stage2" / "diffusion_pytorch_model.safetensors", instance_slots=20)
+    loaded = td.core.load_weights(path)
+    assert loaded.layout.instance_slots == 20 and loaded.slots == 20
+    assert "instance embedding for 20 slots" in loaded.report.text()
+    with safe_open(path, "pt") as f:
+        rows = f.get_tensor("position_net.instance_embedding.weight")
+    base = tracklets(td)
+    ordered = td.Tracklets(base.boxes, base.visible, ids=[7, 3])  # document order: id 7, then id 3
+    model = td.patch.apply_trackdiffusion(tiny_svd.model, loaded, ordered)
+    patch, modules = fusers_of(model, td)
+    slots = patch.source.for_frames(FRAMES)
+    assert torch.equal(slots.boxes[:, 0], torch.tensor(base.boxes[:, 1]))  # id 3 -> slot 0
+    assert torch.equal(slots.boxes[:, 1], torch.tensor(base.boxes[:, 0]))  # id 7 -> slot 1
+    net = modules.position_net
+    with torch.no_grad():
+        plain = net.linears(net.embed(slots.boxes, slots.colors, slots.present))
+        added = net(slots.boxes, slots.colors, slots.present) - plain
+    torch.testing.assert_close(added, rows.to(added)[None].expand_as(added), atol=1e-5, rtol=1e-5)
+    converted = td.fmt.load_trackdiff_file(td.fmt.save_weights(str(tmp_path / "compact.safetensors"), loaded))
+    assert converted.layout == loaded.layout
+    with_rows = tiny_svd.run(model, frames=FRAMES, steps=2)
+    without = tiny_svd.run(td.patch.apply_trackdiffusion(tiny_svd.model, weights, ordered), frames=FRAMES, steps=2)
+    assert torch.isfinite(with_rows).all() and not torch.allclose(with_rows, without, atol=1e-4)

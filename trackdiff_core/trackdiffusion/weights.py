@@ -239,7 +239,7 @@ def load_released(path: str, progress: Progress | None = None, field_name: str =
             layout=layout,
             position_net={k: read(v) for k, v in position.items()},
             fusers={s: {k: _scalar(read(v)) for k, v in names.items()} for s, names in sorted(fusers.items(), key=_site_order)},
-            unet={k: read(v) for k, v in sorted(unet.items())},
+            unet={k: read(v) for k, v in sorted(unet.items())}, slots=layout.instance_slots or DEFAULT_SLOTS,
             source=os.path.basename(path), stage=_stage_from(path, metadata), report=report,
         )
     _check_consistency(weights, field_name)
@@ -261,6 +261,9 @@ def _layout_notes(weights: TrackDiffusionWeights, report: LoadReport) -> None:
            "fourier4": "Fourier features of x1 y1 x2 y2 only (the object colour is not used by these weights)"}[layout.kind]
     report.notes.append(f"box encoder input is {layout.input_dim} wide: {how}; tokens {layout.token_dim} wide, "
                         f"{weights.slots} slots")
+    if layout.instance_slots:
+        report.notes.append(f"instance embedding for {layout.instance_slots} slots: added to each slot's token (as the "
+                            "authors' PositionNet); objects take slots in increasing id order")
     missing = [s for s in SVD_SITE_KEYS if s not in weights.fusers]
     if missing:
         report.notes.append(f"no fuser for sites {', '.join(missing)} (those blocks run unchanged)")
