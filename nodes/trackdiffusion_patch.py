@@ -13,10 +13,10 @@ What :func:`apply_trackdiffusion` does to a **clone** of the MODEL (the given on
   one, the site's Instance Enhancer;
 * with ``consistency > 0`` (experimental), an ``attn1`` replace per spatial block that anchors in-box tokens to the
   object's first frame (wrapping any replace already there);
-* adds the re-trained ``conv_in``, ``conv_out`` and ``time_mixer.mix_factor`` as difference weight patches
-  (``W ← W + s·(W_trackdiffusion − W_stock)`` with ``s = min(strength, 1)``): reversible, and additive like a LoRA, so
-  the stock ``ImageOnlyCheckpointLoader`` stays the way to load SVD and LoRAs on the same tensors compose exactly,
-  whether they are loaded before or after this node.
+* adds the re-trained ``conv_in``, ``conv_out`` and ``time_mixer.mix_factor`` as weight patches
+  (``W ← (W − W_stock) + (1 − s)·W_stock + s·W_trackdiffusion`` with ``s = min(strength, 1)``, :class:`RetrainedTensor`):
+  reversible, and keeping what other patches add, so the stock ``ImageOnlyCheckpointLoader`` stays the way to load SVD
+  and LoRAs on the same tensors compose, whether they are loaded before or after this node.
 
 Strength 0, or tracklets in which no object is ever visible, return the model unpatched (stock SVD, bit for bit). When
 objects are visible in the tracklets but on none of the frames the video has (after resampling to its frame count), an
@@ -37,12 +37,15 @@ import uuid
 import torch
 
 import comfy.ldm.modules.attention as comfy_attention
+import comfy.model_management
 import comfy.model_patcher
 import comfy.patcher_extension
+import comfy.weight_adapter
 import comfy.ops
 
 from ..trackdiff_core.errors import TrackDiffError
 from ..trackdiff_core.trackdiffusion.instance_consistency import anchored_self_attention
+from ..trackdiff_core.trackdiffusion.model_fit import check_model_fit
 from ..trackdiff_core.trackdiffusion.modules import TrackDiffusionModules
 from ..trackdiff_core.trackdiffusion.object_slots import FRAME_POLICIES, SlotBoxes, any_visible, check_tracklets, slot_boxes
 from ..trackdiff_core.trackdiffusion.weights import TrackDiffusionWeights
@@ -84,7 +87,7 @@ class TrackDiffusionPatch:
         self.boxes_for_uncond = bool(boxes_for_uncond)
         self._inputs: dict[tuple, tuple] = {}  # per (frames, cond/uncond layout, device, dtype): built once per run
         self.token_builds = 0  # how often object tokens were computed (once per sampling run, not per step)
-        self.weight_patches: dict[str, tuple] = {}  # the re-trained UNet tensors as added (see unet_differences)
+        self.weight_patches: dict = {}  # the re-trained UNet tensors as added (see RetrainedTensor)
 
     def sees_objects(self, frames: int) -> bool:
         """Whether any object is visible on the ``frames`` frames the model runs (after resampling the tracklets)."""
@@ -239,16 +242,8 @@ def build_modules(model, weights: TrackDiffusionWeights, sites):
 
 
 def check_fit(model, weights: TrackDiffusionWeights, sites) -> None:
-    """The weights fit this model's blocks and re-trained tensors (a clear error otherwise)."""
-    by_key = {s.key: s for s in sites}
-    for site, dims in weights.fuser_dims().items():
-        block = by_key.get(site)
-        if block is None or block.channels != dims.channels:
-            raise TrackDiffError(
-                f"weights.fuser.{site}", f"{dims.channels} channels",
-                f"is made for a {dims.channels}-wide block but the model's block is "
-                f"{block.channels if block else 'missing'}{' wide' if block else ''}",
-                "use TrackDiffusion weights made for this SVD (the released ones are for full-size SVD)")
+    """The weights fit this model's blocks (the check the trainer uses too) and its re-trained tensors."""
+    check_model_fit(weights, sites)
     shapes = {k[len(UNET_PREFIX):]: tuple(v.shape) for k, v in model.model_state_dict(UNET_PREFIX).items()}
     for key, tensor in weights.unet.items():
         if shapes.get(key) != tuple(tensor.shape):
@@ -272,7 +267,6 @@ def apply_trackdiffusion(model, weights: TrackDiffusionWeights, tracklets, stren
     sites = svd_sites(model)  # raises for a non-SVD model
     tracklets = check_tracklets(tracklets, weights.slots)
     check_fit(model, weights, sites)
-    check_enhancer_fit(weights, sites)
     window = SigmaWindow(model, start_percent, end_percent)
     if strength == 0.0 or not any_visible(tracklets):
         log.info("TrackDiffusion: %s, the model is returned unpatched",
@@ -297,27 +291,41 @@ def _install(clone, patch: TrackDiffusionPatch, weights: TrackDiffusionWeights, 
             previous = replaces.get((*site.block, 0)) or replaces.get(site.block)
             clone.set_model_attn1_replace(InstanceConsistencyPatch(patch, consistency, previous), *site.block, 0)
     if weights.unet:
-        patch.weight_patches = unet_differences(clone, weights)
+        patch.weight_patches = retrained_patches(clone, weights)
         clone.add_patches(patch.weight_patches, strength_patch=min(float(patch.strength), 1.0), strength_model=1.0)
     return clone
 
 
-def unet_differences(model, weights: TrackDiffusionWeights) -> dict[str, tuple[torch.Tensor]]:
-    """The re-trained UNet tensors as *difference* patches ``{key: (W_trackdiffusion − W_stock,)}``.
+class RetrainedTensor(comfy.weight_adapter.WeightAdapterBase):
+    """One re-trained UNet tensor as a weight patch: ``W ← (W − W_stock) + (1 − s)·W_stock + s·W_trackdiffusion``.
 
-    ComfyUI applies a patch as ``W ← strength_model · W + strength_patch · patch``, in the order patches were added.
-    A blend ``(1 − s) · W + s · W_td`` (``strength_model = 1 − s``) would also scale every patch added earlier on
-    the same key (a LoRA on ``conv_in`` loaded before this node would be halved at 0.5 and erased at 1). As a
-    difference from the checkpoint's own tensor, ``W + s · (W_td − W_stock)``, it adds like a LoRA and commutes with
-    every other additive patch, in either order. ``W_stock`` is the tensor as loaded (ComfyUI's backup while a patched
-    copy is on the device)."""
+    ComfyUI applies a patch as ``W ← strength_model · W + patch``, in the order patches were added. A plain blend
+    ``(1 − s)·W + s·W_td`` (``strength_model = 1 − s``) would also scale every patch added earlier on the same key (a
+    LoRA on ``conv_in`` loaded before this node would be halved at 0.5 and erased at 1). This patch keeps what earlier
+    patches added (``W − W_stock``) and replaces only the checkpoint's own part by the blend, so it composes with any
+    additive patch (LoRAs), before or after it, like a LoRA does; alone, at ``s = 1``, it gives the re-trained tensor
+    exactly. ``W_stock`` is the tensor as loaded (ComfyUI's backup while a patched copy is on the device)."""
+
+    name = "trackdiff_retrained"
+
+    def __init__(self, key: str, stock: torch.Tensor, trained: torch.Tensor):
+        self.loaded_keys = {key}
+        self.weights = [stock, trained]
+
+    def calculate_weight(self, weight, key, strength, strength_model, offset, function, intermediate_dtype=torch.float32,
+                         original_weight=None):
+        stock, trained = (comfy.model_management.cast_to_device(w, weight.device, intermediate_dtype).reshape(weight.shape)
+                          for w in self.weights)
+        s = float(strength)
+        blend = trained if s == 1.0 else stock if s == 0.0 else (1.0 - s) * stock + s * trained
+        return (weight - stock) + (function(blend) if function is not None else blend)
+
+
+def retrained_patches(model, weights: TrackDiffusionWeights) -> dict[str, RetrainedTensor]:
+    """``{ComfyUI key: RetrainedTensor}`` for the weights' re-trained UNet tensors on ``model``."""
     originals = model.get_key_patches(UNET_PREFIX)
-    out = {}
-    for key, trained in weights.unet.items():
-        stock = originals[UNET_PREFIX + key][0][0].detach()
-        device = "meta" if trained.is_meta or stock.is_meta else "cpu"  # shape-only weights (the benchmark) stay on meta
-        out[UNET_PREFIX + key] = ((trained.to(device, torch.float32) - stock.to(device, torch.float32)).reshape(stock.shape),)
-    return out
+    return {UNET_PREFIX + key: RetrainedTensor(UNET_PREFIX + key, originals[UNET_PREFIX + key][0][0].detach(), trained)
+            for key, trained in weights.unet.items()}
 
 
 class TrainingPatch(TrackDiffusionPatch):
@@ -341,19 +349,6 @@ class TrainingPatch(TrackDiffusionPatch):
         if x.dtype == dtype:
             return super().__call__(x, extra_options)
         return super().__call__(x.to(dtype), extra_options).to(x.dtype)
-
-
-def check_enhancer_fit(weights: TrackDiffusionWeights, sites) -> None:
-    """A carried Instance Enhancer sits at sites of this model, as wide as their blocks (a clear error otherwise)."""
-    by_key = {s.key: s for s in sites}
-    for site, state in weights.instance_enhancer.items():
-        block = by_key.get(site)
-        width = tuple(state["norm_in.weight"].shape) if "norm_in.weight" in state else None
-        if block is None or width != (block.channels,):
-            raise TrackDiffError(
-                f"weights.instance_enhancer.{site}", width,
-                f"does not fit the model's block ({f'{block.channels} channels' if block else 'no such site'})",
-                "use an Instance Enhancer trained for this SVD")
 
 
 def apply_trackdiffusion_training(model, runtime):

@@ -354,7 +354,7 @@ def test_bad_inputs_are_clear_errors(td, tiny_svd, weights, tmp_path):
     with pytest.raises(Error, match="is not a UNet model"):
         apply(SimpleNamespace(model=torch.nn.Linear(2, 2)), weights, tracklets(td))
     wide = td.core.load_weights(ckpt.write_released(tmp_path / "wide.safetensors", ckpt.UNetDims((64, 128, 256, 256), (4, 8, 16, 16), 32), stock=False))
-    with pytest.raises(Error, match="weights.fuser.input_1: is made for a 64-wide block but the model's block is 32 wide"):
+    with pytest.raises(Error, match=r"weights.fuser.input_1: does not fit the model's block \(32 channels\)"):
         apply(tiny_svd.model, wide, tracklets(td))
     strict = apply(tiny_svd.model, weights, tracklets(td, frames=14), frame_policy="error")
     with pytest.raises(Error, match="tracklets: does not match the video's 6 frames \\(got '14 frames'\\).*frame_mismatch = resample"):

@@ -149,3 +149,23 @@ def test_objects_visible_only_on_frames_the_video_skips_give_the_stock_video(ser
     plain14 = {k: v for k, v in workflow(frames=14).items() if k not in ("10", "11", "12")}
     plain14["4"]["inputs"]["model"] = ["1", 0]
     assert server.run(seen)["7"]["trackdiff_stats"][0] != server.run(plain14)["7"]["trackdiff_stats"][0]
+
+
+@pytest.mark.parametrize("kind, needle", [
+    ("empty", "weights_name: is empty (0 bytes)"),
+    ("half", "weights_name: is truncated: its tensors need"),
+    ("pickle", "weights_name: is a PyTorch pickle or zip checkpoint"),
+])
+def test_the_loader_says_what_is_wrong_with_a_file(server, kind, needle):
+    import pickle
+
+    folder = server.base / "models" / "trackdiff"
+    data = (folder / RELEASED).read_bytes()
+    content = {"empty": b"", "half": data[: len(data) // 2], "pickle": pickle.dumps({"w": [0.0]})}[kind]
+    name = f"broken_{kind}.safetensors"
+    (folder / name).write_bytes(content)
+    with pytest.raises(comfy_host.PromptFailed) as info:
+        server.run(workflow(weights=name))
+    message = info.value.error.get("exception_message", "")
+    assert needle in message and str(folder) not in message
+    assert kind == "pickle" or "pickle" not in message

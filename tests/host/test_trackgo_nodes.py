@@ -142,8 +142,9 @@ def test_bad_masks_and_arrows_fail_with_clear_messages(comfy_server, arrows, nee
 
 
 @pytest.mark.parametrize("content, needle", [
-    (pickle.dumps({"weight": [0.0]}), "pickled PyTorch checkpoint; TrackDiff never unpickles"),
-    (b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":", "not a readable safetensors file, or it is truncated"),
+    (pickle.dumps({"weight": [0.0]}), "is a PyTorch pickle or zip checkpoint (.ckpt / .pt / .bin); TrackDiff never unpickles"),
+    (b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":", "is truncated: its header alone needs 24 bytes but the file has 13"),
+    (b"", "is empty (0 bytes)"),
 ])
 def test_wrong_adapter_files_fail_with_clear_messages(pack, comfy_server, content, needle):
     folder = comfy_server.base / "models" / "trackdiff"
