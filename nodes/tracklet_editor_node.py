@@ -34,7 +34,8 @@ class TrackletEditor(io.ComfyNode):
             ],
             outputs=[
                 Tracklets.Output(display_name="tracklets"),
-                io.Image.Output(display_name="preview", tooltip="The boxes drawn over the image, one frame per timeline frame."),
+                io.Image.Output(display_name="preview", tooltip="The boxes drawn over the image (at most 512 px wide), one "
+                                "frame per timeline frame (fewer, spread over the timeline, beyond 32768 boxes)."),
                 io.Int.Output(display_name="frame_count", tooltip="Frames on the editor's timeline."),
             ],
         )
