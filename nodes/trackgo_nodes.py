@@ -88,7 +88,7 @@ class MaskArrowToTrajectories(io.ComfyNode):
                              "pixels, and arrows from the STRING are read in them."),
                 io.Int.Input("height", default=576, min=16, max=8192, step=8,
                              tooltip="Generation height in pixels. All masks together are kept at width × height: at "
-                             "most 33.5 M mask pixels (e.g. 56 objects at 1024×576)."),
+                             "most 134 M mask pixels (e.g. 227 objects at 1024×576)."),
                 io.Combo.Input("mask_layout", options=list(MASK_LAYOUTS), default="one_per_object",
                                tooltip="How to read the MASK input: one mask per object (a batch), or one label map "
                                "whose non-zero values are the objects (in increasing order)."),

@@ -68,8 +68,8 @@ def test_the_largest_allowed_frames_give_a_bounded_preview(comfy_server):
 
 def test_too_many_mask_pixels_is_a_clear_error(comfy_server):
     document = {**MASK_ARROWS, "objects": [{**MASK_ARROWS["objects"][0], "id": n} for n in range(3)]}
-    with pytest.raises(comfy_host.PromptFailed, match=r"width × height: would keep 50 M mask pixels .*4096×4096 for 3 masks.* fewer objects"):
-        comfy_server.run({"1": mask_arrows(document, width=4096, height=4096), "2": stats("1")})
+    with pytest.raises(comfy_host.PromptFailed, match=r"width × height: would keep 201 M mask pixels .*8192×8192 for 3 masks.* fewer objects"):
+        comfy_server.run({"1": mask_arrows(document, width=8192, height=8192), "2": stats("1")})
 
 
 def test_many_objects_on_a_long_timeline_give_a_bounded_preview(comfy_server):

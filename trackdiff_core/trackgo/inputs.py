@@ -38,7 +38,7 @@ from .guide import MASKS_KEY, SIZE_KEY
 
 MASK_LAYOUTS = ("one_per_object", "label_map")
 # Bounds on what one run may build, so any allowed input runs in bounded memory and time (or stops with a clear error):
-MAX_MASK_PIXELS = 1 << 25  # all objects' masks at width × height together (32 MB as bool; 1024 × 576 × 56 objects)
+MAX_MASK_PIXELS = 1 << 27  # all objects' masks at width × height together (128 MB as bool; 1024 × 576 × 227 objects)
 MAX_POINT_FRAMES = 1 << 24  # frames × points in the TRACKS (128 MB as float32 x, y)
 
 
