@@ -26,18 +26,20 @@ MAX_POINT_FRAMES = 1 << 14  # dots with tails drawn over all frames (about 2 s o
 MAX_BOX_FRAMES = 1 << 15  # labelled boxes drawn over all frames
 
 
-def preview_size(width: int, height: int, frames: int) -> tuple[int, int]:
-    """The ``(width, height)`` of each preview frame for a ``width`` × ``height`` picture over ``frames`` frames."""
+def preview_size(width: int, height: int, frames: int, enlarge: bool = False) -> tuple[int, int]:
+    """The ``(width, height)`` of each preview frame for a ``width`` × ``height`` picture over ``frames`` frames
+    (``enlarge``: a small picture is scaled up to ``MAX_SIDE`` too, as the gray frame drawn without an image is)."""
     width, height, frames = max(1, int(width)), max(1, int(height)), max(1, int(frames))
-    scale = min(1.0, MAX_SIDE / max(width, height), math.sqrt(MAX_PIXELS / (frames * width * height)))
+    scale = min(MAX_SIDE / max(width, height), math.sqrt(MAX_PIXELS / (frames * width * height)))
+    scale = scale if enlarge else min(1.0, scale)
     return max(1, int(round(width * scale))), max(1, int(round(height * scale)))
 
 
 def preview_base(image, width: int, height: int, frames: int) -> np.ndarray:
-    """``float32[1, h, w, 3]`` to draw on: the image's first frame (or gray at ``width`` × ``height``), at
-    :func:`preview_size`."""
+    """``float32[1, h, w, 3]`` to draw on: the image's first frame (or gray with the aspect of ``width`` × ``height``,
+    512 px on its longer side), at :func:`preview_size`."""
     if image is None:
-        w, h = preview_size(width, height, frames)
+        w, h = preview_size(width, height, frames, enlarge=True)
         return np.full((1, h, w, 3), 0.5, dtype=np.float32)
     first = np.asarray(image[:1].detach().cpu().float().numpy() if hasattr(image, "detach") else image[:1],
                        dtype=np.float32)[0, ..., :3]
