@@ -13,7 +13,7 @@ def test_previews_fit_the_side_and_pixel_bounds():
     assert preview_size(96, 64, 6, enlarge=True) == (512, 341)  # a small gray frame is drawn at 512 px
     assert preview_size(96, 64, 6) == (96, 64)  # an image is never enlarged
     image = np.random.default_rng(0).random((1, 4000, 3000, 3), dtype=np.float32)
-    assert preview_base(image, 0, 0, 4096).shape[1:3] == preview_size(3000, 4000, 4096)
+    assert preview_base(image, 0, 0, 4096).shape[1:3] == preview_size(3000, 4000, 4096)[::-1]  # (h, w)
 
 
 def test_points_and_boxes_drawn_are_bounded():
