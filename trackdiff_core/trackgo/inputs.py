@@ -33,7 +33,8 @@ from ..masks import as_masks, require_nonempty, resize_masks, split_label_map
 from ..timing import check_timing
 from ..trackgo_points import masks_and_paths_to_trajectories, sample_points_in_mask
 from ..trajectories import PointTrajectories, group_displacements, resample_frames
-from ..validate import frame_size, integer
+from ..document import MAX_OBJECTS
+from ..validate import frame_size, integer, to_numpy
 from .guide import MASKS_KEY, SIZE_KEY
 
 MASK_LAYOUTS = ("one_per_object", "label_map")
@@ -83,6 +84,11 @@ def read_masks(masks, layout: str, field: str = "masks") -> np.ndarray | None:
     if layout not in MASK_LAYOUTS:
         raise TrackDiffError("mask_layout", layout, "is not a known layout", f"use one of {', '.join(MASK_LAYOUTS)}")
     if layout == "label_map":
+        distinct = np.unique(to_numpy(masks))
+        if np.count_nonzero(distinct) > MAX_OBJECTS:  # each label becomes a full-size mask: bound them first
+            raise TrackDiffError(field, f"{np.count_nonzero(distinct)} distinct values",
+                                 f"is not a label map of at most {MAX_OBJECTS} objects (one value per object)",
+                                 "give a label image with one whole-number value per object, or use one_per_object")
         return split_label_map(masks, field)[0]
     return as_masks(masks, field)
 
@@ -141,6 +147,7 @@ def _object_paths_from_tracks(tracks: dict, width: int, height: int, frames: int
     else:
         groups = np.arange(trajectories.num_points)
     count = int(groups.max()) + 1
+    _check_counts(count, masks, "tracks")  # before any per-object work
     moves = group_displacements(trajectories.points, trajectories.visible, groups, count)  # [T, N, 2]
     moves, _ = resample_frames(moves, frames)
     paths = []
