@@ -63,16 +63,17 @@ def save_adapter(adapter: TrackAdapter, path: str, steps: int = 0, extra_metadat
     return path
 
 
-def read_safetensors(path: str, name: str | None = None) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+def read_safetensors(path: str, name: str | None = None, field: str = "adapter file") -> tuple[dict[str, torch.Tensor],
+                                                                                          dict[str, str]]:
     """All tensors and the metadata of ``path``, through the pack's one safetensors reader (a true message for a
-    missing, empty, truncated, pickled or non-safetensors file)."""
+    missing, empty, truncated, pickled or non-safetensors file; ``field`` names the input, e.g. ``"clip file"``)."""
     name = name or os.path.basename(path)
     fixes = {"default": "download or copy it again",
              "missing": "put the file in models/trackdiff/ and refresh",
              "pickle": "convert it to .safetensors with trusted tools, or train an adapter with python -m "
                        "trackdiff_core.training",
              "not_safetensors": "choose a TrackGo adapter .safetensors file (python -m trackdiff_core.training writes them)"}
-    with open_safetensors(path, "adapter file", name, fixes) as handle:
+    with open_safetensors(path, field, name, fixes) as handle:
         metadata = dict(handle.metadata() or {})
         tensors = {key: handle.get_tensor(key) for key in handle.keys()}
     return tensors, metadata
