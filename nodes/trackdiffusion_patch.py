@@ -14,12 +14,15 @@ What :func:`apply_trackdiffusion` does to a **clone** of the MODEL (the given on
 * with ``consistency > 0`` (experimental), an ``attn1`` replace per spatial block that anchors in-box tokens to the
   object's first frame (wrapping any replace already there);
 * adds the re-trained ``conv_in``, ``conv_out`` and ``time_mixer.mix_factor`` as weight patches
-  (``W = (1 − s)·W_stock + s·W_trackdiffusion`` with ``s = min(strength, 1)``), reversible like a LoRA, so the stock
-  ``ImageOnlyCheckpointLoader`` stays the way to load SVD and LoRAs compose.
+  (``W ← (W − W_stock) + (1 − s)·W_stock + s·W_trackdiffusion`` with ``s = min(strength, 1)``, :class:`RetrainedTensor`):
+  reversible, and keeping what other patches add, so the stock ``ImageOnlyCheckpointLoader`` stays the way to load SVD
+  and LoRAs on the same tensors compose, whether they are loaded before or after this node.
 
-Strength 0, or tracklets in which no object is ever visible, return the model unpatched (stock SVD, bit for bit).
-Classifier-free guidance: by default, as the authors' pipeline, the unconditional rows get all-null object tokens (every
-presence mask 0); ``boxes_for_uncond`` sends the boxes to both halves.
+Strength 0, or tracklets in which no object is ever visible, return the model unpatched (stock SVD, bit for bit). When
+objects are visible in the tracklets but on none of the frames the video has (after resampling to its frame count), an
+``OUTER_SAMPLE`` wrapper runs that sampling without the weight patches and the other patches return at once: the video
+is again the stock model's. Classifier-free guidance: by default, as the authors' pipeline, the unconditional rows get
+all-null object tokens (every presence mask 0); ``boxes_for_uncond`` sends the boxes to both halves.
 
 :func:`apply_trackdiffusion_training` installs the same patch for the ``trackdiffusion`` and ``instance_enhancer``
 training tasks (``nodes/training_backend.py``): a trainer's float32 modules and its per-clip boxes, so they train in
@@ -30,15 +33,20 @@ trainer's parameters put in the model by object patches instead of weight patche
 from __future__ import annotations
 
 import logging
+import uuid
 
 import torch
 
 import comfy.ldm.modules.attention as comfy_attention
+import comfy.model_management
 import comfy.model_patcher
+import comfy.patcher_extension
+import comfy.weight_adapter
 import comfy.ops
 
 from ..trackdiff_core.errors import TrackDiffError
 from ..trackdiff_core.trackdiffusion.instance_consistency import anchored_self_attention
+from ..trackdiff_core.trackdiffusion.model_fit import check_model_fit
 from ..trackdiff_core.trackdiffusion.modules import TrackDiffusionModules
 from ..trackdiff_core.trackdiffusion.object_slots import FRAME_POLICIES, SlotBoxes, any_visible, check_tracklets, slot_boxes
 from ..trackdiff_core.trackdiffusion.weights import TrackDiffusionWeights
@@ -80,6 +88,11 @@ class TrackDiffusionPatch:
         self.boxes_for_uncond = bool(boxes_for_uncond)
         self._inputs: dict[tuple, tuple] = {}  # per (frames, cond/uncond layout, device, dtype): built once per run
         self.token_builds = 0  # how often object tokens were computed (once per sampling run, not per step)
+        self.weight_patches: dict = {}  # the re-trained UNet tensors as added (see RetrainedTensor)
+
+    def sees_objects(self, frames: int) -> bool:
+        """Whether any object is visible on the ``frames`` frames the model runs (after resampling the tracklets)."""
+        return bool(self.source.for_frames(frames).present.any())
 
     token_grad = False  # object tokens without autograd (the trainer's patch builds them with it)
 
@@ -118,7 +131,7 @@ class TrackDiffusionPatch:
         site = site_key(extra_options["block"])
         fuser = self.modules.fusers[site] if site in self.modules.fusers else None
         enhancer = self.modules.instance_enhancer[site] if site in self.modules.instance_enhancer else None
-        if (fuser is None and enhancer is None) or not self.window.contains(ctx.sigma):
+        if (fuser is None and enhancer is None) or not self.window.contains(ctx.sigma) or not self.sees_objects(ctx.frames):
             return x
         if x.shape[0] != ctx.chunks * ctx.frames:
             raise TrackDiffError("model call", tuple(x.shape), f"has {x.shape[0]} rows, not {ctx.chunks} × {ctx.frames} frames",
@@ -154,7 +167,8 @@ class InstanceConsistencyPatch:
             base = comfy_attention.optimized_attention(q, k, v, heads, attn_precision=precision,
                                                        transformer_options=extra_options)
         ctx = call_context(extra_options)
-        if ctx is None or ctx.temporal or not self.main.window.contains(ctx.sigma) or q.shape[0] != ctx.chunks * ctx.frames:
+        if ctx is None or ctx.temporal or not self.main.window.contains(ctx.sigma) or q.shape[0] != ctx.chunks * ctx.frames \
+                or not self.main.sees_objects(ctx.frames):
             return base
         slots = self.main.source.for_frames(ctx.frames)
         _, _, h, w = extra_options["activations_shape"]
@@ -162,6 +176,41 @@ class InstanceConsistencyPatch:
             q, k, v, heads, slots.boxes, slots.present, ctx.frames, (h, w), self.strength,
             self.main.rows_with_boxes(ctx), base=base, attention=comfy_attention.optimized_attention_masked,
             attn_precision=precision, transformer_options=extra_options)
+
+
+class StockWhenUnseen:
+    """An ``OUTER_SAMPLE`` wrapper: when no object is visible on the frames this sampling run makes (the latent's batch
+    is SVD's frame count), the run uses a copy of the model without this patch's UNet weight patches, and the
+    ``middle_patch`` and replaces return at once — so the video is the stock model's (with every other patch kept).
+    The tracklets may be visible only on frames that resampling to the video's frame count never picks."""
+
+    def __init__(self, patch: TrackDiffusionPatch):
+        self.patch = patch
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __call__(self, executor, noise, *args, **kwargs):
+        if self.patch.sees_objects(int(noise.shape[0])):
+            return executor(noise, *args, **kwargs)
+        log.info("TrackDiffusion: no object is visible on the %d frames of this video, the model runs as without it",
+                 int(noise.shape[0]))
+        guider = executor.class_obj
+        patched = guider.model_patcher
+        stock = patched.clone()
+        ours = {id(v) for v in self.patch.weight_patches.values()}
+        for key in self.patch.weight_patches:
+            kept = [p for p in stock.patches.get(key, []) if id(p[1]) not in ours]
+            if kept:
+                stock.patches[key] = kept
+            else:
+                stock.patches.pop(key, None)
+        stock.patches_uuid = uuid.uuid4()
+        guider.model_patcher = stock
+        try:
+            return executor(noise, *args, **kwargs)
+        finally:
+            guider.model_patcher = patched
 
 
 def attached_modules(model) -> TrackDiffusionModules | None:
@@ -196,16 +245,8 @@ def build_modules(model, weights: TrackDiffusionWeights, sites):
 
 
 def check_fit(model, weights: TrackDiffusionWeights, sites) -> None:
-    """The weights fit this model's blocks and re-trained tensors (a clear error otherwise)."""
-    by_key = {s.key: s for s in sites}
-    for site, dims in weights.fuser_dims().items():
-        block = by_key.get(site)
-        if block is None or block.channels != dims.channels:
-            raise TrackDiffError(
-                f"weights.fuser.{site}", f"{dims.channels} channels",
-                f"is made for a {dims.channels}-wide block but the model's block is "
-                f"{block.channels if block else 'missing'}{' wide' if block else ''}",
-                "use TrackDiffusion weights made for this SVD (the released ones are for full-size SVD)")
+    """The weights fit this model's blocks (the check the trainer uses too) and its re-trained tensors."""
+    check_model_fit(weights, sites)
     shapes = {k[len(UNET_PREFIX):]: tuple(v.shape) for k, v in model.model_state_dict(UNET_PREFIX).items()}
     for key, tensor in weights.unet.items():
         if shapes.get(key) != tuple(tensor.shape):
@@ -229,7 +270,6 @@ def apply_trackdiffusion(model, weights: TrackDiffusionWeights, tracklets, stren
     sites = svd_sites(model)  # raises for a non-SVD model
     tracklets = check_tracklets(tracklets, weights.slots)
     check_fit(model, weights, sites)
-    check_enhancer_fit(weights, sites)
     window = SigmaWindow(model, start_percent, end_percent)
     if strength == 0.0 or not any_visible(tracklets):
         log.info("TrackDiffusion: %s, the model is returned unpatched",
@@ -246,16 +286,49 @@ def apply_trackdiffusion(model, weights: TrackDiffusionWeights, tracklets, stren
 def _install(clone, patch: TrackDiffusionPatch, weights: TrackDiffusionWeights, sites, consistency: float = 0.0):
     """Put ``patch`` (and the consistency replaces, and the re-trained UNet tensors) on the prepared ``clone``."""
     clone.set_model_patch(patch, "middle_patch")
+    clone.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, f"{STATE_KEY}_trackdiffusion",
+                               StockWhenUnseen(patch))
     if consistency > 0.0:
         replaces = clone.model_options["transformer_options"].get("patches_replace", {}).get("attn1", {})
         for site in sites:
             previous = replaces.get((*site.block, 0)) or replaces.get(site.block)
             clone.set_model_attn1_replace(InstanceConsistencyPatch(patch, consistency, previous), *site.block, 0)
     if weights.unet:
-        blend = min(float(patch.strength), 1.0)
-        clone.add_patches({UNET_PREFIX + k: (v,) for k, v in weights.unet.items()}, strength_patch=blend,
-                          strength_model=1.0 - blend)
+        patch.weight_patches = retrained_patches(clone, weights)
+        clone.add_patches(patch.weight_patches, strength_patch=min(float(patch.strength), 1.0), strength_model=1.0)
     return clone
+
+
+class RetrainedTensor(comfy.weight_adapter.WeightAdapterBase):
+    """One re-trained UNet tensor as a weight patch: ``W ← (W − W_stock) + (1 − s)·W_stock + s·W_trackdiffusion``.
+
+    ComfyUI applies a patch as ``W ← strength_model · W + patch``, in the order patches were added. A plain blend
+    ``(1 − s)·W + s·W_td`` (``strength_model = 1 − s``) would also scale every patch added earlier on the same key (a
+    LoRA on ``conv_in`` loaded before this node would be halved at 0.5 and erased at 1). This patch keeps what earlier
+    patches added (``W − W_stock``) and replaces only the checkpoint's own part by the blend, so it composes with any
+    additive patch (LoRAs), before or after it, like a LoRA does; alone, at ``s = 1``, it gives the re-trained tensor
+    exactly. ``W_stock`` is the tensor as loaded (ComfyUI's backup while a patched copy is on the device)."""
+
+    name = "trackdiff_retrained"
+
+    def __init__(self, key: str, stock: torch.Tensor, trained: torch.Tensor):
+        self.loaded_keys = {key}
+        self.weights = [stock, trained]
+
+    def calculate_weight(self, weight, key, strength, strength_model, offset, function, intermediate_dtype=torch.float32,
+                         original_weight=None):
+        stock, trained = (comfy.model_management.cast_to_device(w, weight.device, intermediate_dtype).reshape(weight.shape)
+                          for w in self.weights)
+        s = float(strength)
+        blend = trained if s == 1.0 else stock if s == 0.0 else (1.0 - s) * stock + s * trained
+        return (weight - stock) + (function(blend) if function is not None else blend)
+
+
+def retrained_patches(model, weights: TrackDiffusionWeights) -> dict[str, RetrainedTensor]:
+    """``{ComfyUI key: RetrainedTensor}`` for the weights' re-trained UNet tensors on ``model``."""
+    originals = model.get_key_patches(UNET_PREFIX)
+    return {UNET_PREFIX + key: RetrainedTensor(UNET_PREFIX + key, originals[UNET_PREFIX + key][0][0].detach(), trained)
+            for key, trained in weights.unet.items()}
 
 
 class TrainingPatch(TrackDiffusionPatch):
@@ -265,6 +338,9 @@ class TrainingPatch(TrackDiffusionPatch):
     that a trainable box encoder gets its gradient (a frozen one records nothing)."""
 
     token_grad = True
+
+    def sees_objects(self, frames: int) -> bool:  # every clip trains the modules, whatever its boxes
+        return True
 
     def call_inputs(self, ctx, x: torch.Tensor):
         key = ("trackdiffusion_training_inputs", id(self))
@@ -279,19 +355,6 @@ class TrainingPatch(TrackDiffusionPatch):
         if x.dtype == dtype:
             return super().__call__(x, extra_options)
         return super().__call__(x.to(dtype), extra_options).to(x.dtype)
-
-
-def check_enhancer_fit(weights: TrackDiffusionWeights, sites) -> None:
-    """A carried Instance Enhancer sits at sites of this model, as wide as their blocks (a clear error otherwise)."""
-    by_key = {s.key: s for s in sites}
-    for site, state in weights.instance_enhancer.items():
-        block = by_key.get(site)
-        width = tuple(state["norm_in.weight"].shape) if "norm_in.weight" in state else None
-        if block is None or width != (block.channels,):
-            raise TrackDiffError(
-                f"weights.instance_enhancer.{site}", width,
-                f"does not fit the model's block ({f'{block.channels} channels' if block else 'no such site'})",
-                "use an Instance Enhancer trained for this SVD")
 
 
 def apply_trackdiffusion_training(model, runtime):

@@ -14,22 +14,23 @@ import folder_paths
 from ..trackdiff_core.errors import TrackDiffError
 from ..trackdiff_core.formats.tracks_dict import GROUPS_KEY
 from ..trackdiff_core.mask_arrow_document import MaskArrowDocument
-from ..trackdiff_core.render import blank_frames, draw_masks, draw_paths, draw_trajectories
+from ..trackdiff_core.preview import point_subset, preview_base
+from ..trackdiff_core.render import draw_masks, draw_paths, draw_trajectories
 from ..trackdiff_core.timing import TIMINGS
 from ..trackdiff_core.trackgo.config import TrackGoConfig, check_tau
 from ..trackdiff_core.trackgo.guide import TrackGoGuide
 from ..trackdiff_core.trackgo.inputs import MASK_LAYOUTS, build_objects
 from ..trackdiff_core.trackgo.runtime import TrackGoRuntime
+from ..trackdiff_core.trajectories import PointTrajectories
 from ..trackdiff_core.trackgo.weights import load_adapter
 from .editor_ui import editor_ui
 from .model_folder import FOLDER_NAME
-from .trackgo_patch import adapter_in_dtype, apply_trackgo, compute_dtype, site_specs
+from .trackgo_patch import apply_trackgo, managed_adapter, site_specs
 from .types import Tracks
 
 log = logging.getLogger(__name__)
 
 EMPTY_DOCUMENT = MaskArrowDocument(14, ()).dumps()
-PREVIEW_WIDTH = 512
 DEFAULTS = TrackGoConfig()
 
 # A trained TrackGo adapter (trackdiff_core.trackgo.TrackAdapter: E + one branch per temporal self-attention).
@@ -37,15 +38,17 @@ TrackAdapterType = io.Custom("TRACKGO_ADAPTER")
 
 
 def _preview(objects, image) -> torch.Tensor:
-    if image is not None:
-        base = image[:1].detach().cpu().numpy()
-    else:
-        height = max(8, int(round(PREVIEW_WIDTH * objects.height / objects.width)))
-        base = blank_frames(PREVIEW_WIDTH, height)
+    """Masks, arrows and points over the first frame, bounded in size and drawing time (``trackdiff_core.preview``)."""
+    trajectories = objects.trajectories
+    base = preview_base(image, objects.width, objects.height, trajectories.num_frames)
     colors = [o["color"] for o in objects.objects] or None
     frame = draw_masks(base, objects.masks, colors) if len(objects.masks) else base
     frame = draw_paths(frame, objects.paths, colors) if objects.paths else frame
-    frames = draw_trajectories(frame, objects.trajectories, colors=colors)
+    subset = point_subset(trajectories.num_points, trajectories.num_frames)
+    if subset is not None:
+        trajectories = PointTrajectories(trajectories.points[:, subset], trajectories.visible[:, subset],
+                                         trajectories.groups[subset])
+    frames = draw_trajectories(frame, trajectories, colors=colors)
     return torch.from_numpy(np.ascontiguousarray(frames)).float()
 
 
@@ -80,11 +83,12 @@ class MaskArrowToTrajectories(io.ComfyNode):
                 io.Combo.Input("timing", options=list(TIMINGS), default="linear",
                                tooltip="Timing curve for arrows from the arrows STRING (document objects keep their "
                                "own)."),
-                io.Int.Input("width", default=1024, min=16, max=16384, step=8,
+                io.Int.Input("width", default=1024, min=16, max=8192, step=8,
                              tooltip="Generation width in pixels (as in SVD's conditioning): the TRACKS are in these "
                              "pixels, and arrows from the STRING are read in them."),
-                io.Int.Input("height", default=576, min=16, max=16384, step=8,
-                             tooltip="Generation height in pixels."),
+                io.Int.Input("height", default=576, min=16, max=8192, step=8,
+                             tooltip="Generation height in pixels. All masks together are kept at width × height: at "
+                             "most 134 M mask pixels (e.g. 227 objects at 1024×576)."),
                 io.Combo.Input("mask_layout", options=list(MASK_LAYOUTS), default="one_per_object",
                                tooltip="How to read the MASK input: one mask per object (a batch), or one label map "
                                "whose non-zero values are the objects (in increasing order)."),
@@ -108,7 +112,9 @@ class MaskArrowToTrajectories(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, mask_arrows_json=None, **kwargs):
+    def validate_inputs(cls, mask_arrows_json=None):
+        # Only the document is checked here: naming just it (no **kwargs) keeps ComfyUI's own type, range and list
+        # checks on for every other input, and gives one error for a bad document.
         if not isinstance(mask_arrows_json, str):
             return True
         try:
@@ -208,11 +214,12 @@ class ApplyTrackAdapter(io.ComfyNode):
         if inert:
             log.info("ApplyTrackAdapter: %s, the model is left unchanged", inert)
             return io.NodeOutput(model)
+        root = None
         if adapter is not None:
             _note_point_density(tracks, adapter.config.points_per_object)
-            adapter = adapter_in_dtype(adapter, compute_dtype(model))
+            adapter, root = managed_adapter(model, adapter)
         runtime = TrackGoRuntime(adapter, guide, strength, tau)
-        return io.NodeOutput(apply_trackgo(model, runtime, start_percent, end_percent))
+        return io.NodeOutput(apply_trackgo(model, runtime, start_percent, end_percent, root=root))
 
 
 NODES = [MaskArrowToTrajectories, TrackAdapterLoader, ApplyTrackAdapter]

@@ -22,10 +22,12 @@ from __future__ import annotations
 import copy
 import functools
 import uuid
+import weakref
 
 import torch
 
 import comfy.ldm.modules.attention as comfy_attention
+import comfy.model_patcher
 
 from ..trackdiff_core.errors import TrackDiffError
 from ..trackdiff_core.trackgo.adapter import SiteSpec
@@ -65,12 +67,31 @@ def compute_dtype(model) -> torch.dtype:
     return dtype if dtype in (torch.float32, torch.float16, torch.bfloat16) else torch.float16
 
 
+_MANAGED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # loaded adapter -> {host key: (module, root)}
+
+
 def adapter_in_dtype(adapter, dtype: torch.dtype):
     """``adapter`` in ``dtype`` (a copy when it differs, so a loaded adapter shared by several nodes is never changed)."""
     current = next(adapter.parameters()).dtype
     if current == dtype:
         return adapter
     return copy.deepcopy(adapter).to(dtype)
+
+
+def managed_adapter(model, adapter):
+    """``(module, root patcher)`` for running ``adapter`` in ``model``: the adapter in the model's compute dtype and one
+    ModelPatcher of it, both built once per loaded adapter and host and kept with it. Every run attaches a clone of
+    that root (see ``svd_hooks.attach_module``), so re-running a workflow (a new point seed, new tracks) neither
+    copies the adapter again nor leaves ComfyUI a loaded module whose patcher is gone (its "memory leak" warning)."""
+    dtype = compute_dtype(model)
+    key = (dtype, str(model.load_device), str(model.offload_device))
+    cache = _MANAGED.setdefault(adapter, {})
+    if key not in cache:
+        cache.clear()  # one managed copy per loaded adapter
+        module = adapter_in_dtype(adapter, dtype)
+        cache[key] = (module, comfy.model_patcher.ModelPatcher(module, load_device=model.load_device,
+                                                               offload_device=model.offload_device))
+    return cache[key]
 
 
 def _host_attention(q, k, v, heads, extra_options):
@@ -126,11 +147,13 @@ class TrackGoPatch:
         return self.runtime.merge(site[0], out, site[1], attended)
 
 
-def apply_trackgo(model, runtime, start_percent: float = 0.0, end_percent: float = 1.0, manage_memory: bool = True):
+def apply_trackgo(model, runtime, start_percent: float = 0.0, end_percent: float = 1.0, manage_memory: bool = True,
+                  root=None):
     """A clone of ``model`` (SVD) with ``runtime`` in its temporal self-attentions; ``model`` is never changed.
 
     With ``manage_memory`` the adapter is attached as an additional model, so ComfyUI loads and offloads it with the
-    UNet; training keeps it on its own device instead (the optimizer holds its parameters)."""
+    UNet (as a clone of ``root``, a ModelPatcher of it that outlives this run, when given: see
+    :func:`managed_adapter`); training keeps it on its own device instead (the optimizer holds its parameters)."""
     specs = site_specs(model)
     window = SigmaWindow(model, start_percent, end_percent)
     patched = prepare_model(model)
@@ -138,7 +161,7 @@ def apply_trackgo(model, runtime, start_percent: float = 0.0, end_percent: float
     if runtime.adapter is not None:
         check_adapter_fits(runtime.adapter, specs)
         if manage_memory:
-            attach_module(patched, f"trackgo_{patch.token}", runtime.adapter)
+            attach_module(patched, f"trackgo_{patch.token}", runtime.adapter, root)
         patched.set_model_attn1_patch(patch.before)
     patched.set_model_attn1_output_patch(patch.after)
     return patched

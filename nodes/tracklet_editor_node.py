@@ -4,7 +4,8 @@ import torch
 from comfy_api.latest import io
 
 from ..trackdiff_core.errors import TrackDiffError
-from ..trackdiff_core.render import blank_frames, draw_tracklets
+from ..trackdiff_core.preview import box_frames, preview_base
+from ..trackdiff_core.render import draw_tracklets
 from ..trackdiff_core.tracklet_document import TrackletDocument, empty_document
 from .editor_ui import editor_ui
 from .types import Tracklets
@@ -33,13 +34,16 @@ class TrackletEditor(io.ComfyNode):
             ],
             outputs=[
                 Tracklets.Output(display_name="tracklets"),
-                io.Image.Output(display_name="preview", tooltip="The boxes drawn over the image, one frame per timeline frame."),
+                io.Image.Output(display_name="preview", tooltip="The boxes drawn over the image (at most 512 px wide), one "
+                                "frame per timeline frame (fewer, spread over the timeline, beyond 32768 boxes)."),
                 io.Int.Output(display_name="frame_count", tooltip="Frames on the editor's timeline."),
             ],
         )
 
     @classmethod
-    def validate_inputs(cls, tracklets_json=None, **kwargs):
+    def validate_inputs(cls, tracklets_json=None):
+        # Only the document is checked here: naming just it (no **kwargs) keeps ComfyUI's own checks on for the other
+        # inputs, and gives one error for a bad document.
         if not isinstance(tracklets_json, str):  # linked from another node: checked when it runs
             return True
         try:
@@ -52,8 +56,11 @@ class TrackletEditor(io.ComfyNode):
     def execute(cls, tracklets_json, image=None) -> io.NodeOutput:
         document = TrackletDocument.parse(tracklets_json, "tracklets_json")
         tracklets = document.to_tracklets()
-        frames = image[:1] if image is not None else blank_frames(*PREVIEW_SIZE)
-        preview = torch.from_numpy(draw_tracklets(frames, tracklets)).float()
+        # The preview is bounded whatever the document (``trackdiff_core.preview``): small frames for long timelines,
+        # and for very many objects on very many frames, fewer preview frames spread over the timeline.
+        shown = tracklets.resample(box_frames(tracklets.num_frames, tracklets.num_objects))
+        frames = preview_base(image, *PREVIEW_SIZE, shown.num_frames)
+        preview = torch.from_numpy(draw_tracklets(frames, shown)).float()
         return io.NodeOutput(tracklets, preview, document.frame_count, ui=editor_ui(preview[:1], image, cls))
 
 

@@ -28,7 +28,7 @@ from trackdiff_core.mask_arrow_document import MaskArrowDocument, MaskArrowObjec
 from trackdiff_core.masks import rle_encode  # noqa: E402
 from trackdiff_core.render import draw_masks, draw_paths, draw_tracklets, draw_trajectories  # noqa: E402
 from trackdiff_core.tracklet_document import BoxKeyframe, BoxObject, TrackletDocument  # noqa: E402
-from trackdiff_core.trackgo_points import document_to_trajectories  # noqa: E402
+from trackdiff_core.trackgo.inputs import build_objects  # noqa: E402
 from workflow_schema import normalise  # noqa: E402
 
 OUT = ROOT / "workflows"
@@ -501,7 +501,8 @@ def scene(width: int = 512, height: int = 288) -> np.ndarray:
 def thumbnails() -> dict[str, np.ndarray]:
     base = scene()
     boxes = BOX_DOCUMENT.to_tracklets(FRAMES)
-    trajectories = document_to_trajectories(MASK_ARROW_DOCUMENT, FRAMES, 24, width=512, height=288)
+    trajectories = build_objects(MASK_ARROW_DOCUMENT, points_k=24, points_s=1, frame_count=FRAMES, width=512,
+                                 height=288).trajectories  # the node's own path from document to trajectories
     paths = [obj.path for obj in MASK_ARROW_DOCUMENT.objects]
     masks = np.stack([o.decoded_mask() for o in MASK_ARROW_DOCUMENT.objects])
     colors = [o.color for o in MASK_ARROW_DOCUMENT.objects]

@@ -7,8 +7,9 @@ arrow, subdivided over the frame count into per-frame displacements. Choices mad
   ``MAX_CANDIDATES`` pixels for large masks), so points spread over the whole region instead of clumping, and the same
   seed gives the same points. Each object draws from its own stream ``(seed, object index)``, so adding an object does
   not reshuffle the others. A mask with fewer pixels than requested points repeats its pixels.
-* **Subdivision** follows the path by arc length: at progress ``w = ease(u)`` the object has travelled ``w`` of the
-  path's length, so the last frame lands exactly on the arrow tip and a polyline is followed at even speed.
+* **Subdivision** follows the path by arc length in pixels of the frame: at progress ``w = ease(u)`` the object has
+  travelled ``w`` of the path's length, so the last frame lands exactly on the arrow tip and a polyline is followed at
+  even pixel speed (on a non-square frame, normalised lengths would not be even in pixels).
   A single-point or zero-length path is a static anchor (zero displacement).
 * Points that leave the frame are kept on their path but marked hidden there.
 """
@@ -20,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import TrackDiffError, join_field
-from .masks import as_masks, require_nonempty, resize_masks
+from .masks import as_masks, require_nonempty
 from .timing import check_timing, ease, frame_positions
 from .tracklets import Tracklets
 from .trajectories import PointTrajectories
@@ -34,14 +35,14 @@ def sample_points_in_mask(mask, count: int, seed: int = 0, stream: int = 0, fiel
     """``float32[count, 2]`` normalised ``x, y`` of pixel centres inside ``mask`` (``bool[H, W]``), spread out."""
     count = integer(count, "points_per_object", 1, MAX_POINTS_PER_OBJECT)
     mask = np.asarray(mask, dtype=bool)
-    ys, xs = np.nonzero(mask)
-    if xs.size == 0:
+    flat = np.flatnonzero(mask)  # row-major pixel indices (one int64 per set pixel, not two)
+    if flat.size == 0:
         raise TrackDiffError(field, "empty mask", "has no pixel set", "paint the object's region, or remove the object")
     height, width = mask.shape
     rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(stream)])
-    if xs.size > MAX_CANDIDATES:
-        pick = np.sort(rng.choice(xs.size, MAX_CANDIDATES, replace=False))
-        xs, ys = xs[pick], ys[pick]
+    if flat.size > MAX_CANDIDATES:
+        flat = flat[np.sort(rng.choice(flat.size, MAX_CANDIDATES, replace=False))]
+    ys, xs = np.divmod(flat, width)
     candidates = np.stack([(xs + 0.5) / width, (ys + 0.5) / height], axis=-1)
     if count >= len(candidates):
         order = np.resize(rng.permutation(len(candidates)), count)
@@ -75,13 +76,17 @@ def path_progress(
     return (positions >= start_frame).astype(np.float64)
 
 
-def point_on_path(path: np.ndarray, progress: np.ndarray) -> np.ndarray:
-    """Positions at fractions ``progress`` of the arc length of polyline ``path`` (``[M, 2]``)."""
+def point_on_path(path: np.ndarray, progress: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Positions at fractions ``progress`` of the arc length of polyline ``path`` (``[M, 2]``, normalised).
+
+    Lengths are measured in pixels of ``size = (width, height)`` when given (a normalised unit is ``width`` px across
+    and ``height`` px down, so on a non-square frame only pixel lengths give even speed), else in normalised units."""
     path = np.asarray(path, dtype=np.float64)
     progress = np.asarray(progress, dtype=np.float64)
     if len(path) == 1:
         return np.repeat(path, len(progress), axis=0)
-    lengths = np.linalg.norm(np.diff(path, axis=0), axis=-1)
+    scale = np.ones(2) if size is None else np.array([float(size[0]), float(size[1])])
+    lengths = np.linalg.norm(np.diff(path, axis=0) * scale, axis=-1)
     total = lengths.sum()
     if total == 0.0:
         return np.repeat(path[:1], len(progress), axis=0)
@@ -97,9 +102,10 @@ def point_on_path(path: np.ndarray, progress: np.ndarray) -> np.ndarray:
 
 def path_displacements(
     path, num_frames: int, timing: str = "linear", timeline_frames: int | None = None, start_frame: int = 0,
-    end_frame: int | None = None, field: str = "path",
+    end_frame: int | None = None, field: str = "path", size: tuple[int, int] | None = None,
 ) -> np.ndarray:
-    """``float32[num_frames, 2]``: how far the start of ``path`` has moved at each frame (0 at the start)."""
+    """``float32[num_frames, 2]``: how far the start of ``path`` has moved at each frame (0 at the start); arc length
+    in pixels of ``size = (width, height)`` when given (see :func:`point_on_path`)."""
     path = float_array(path, field, 2, 2, fix="give the path as [[x, y], ...] normalised points")
     if len(path) == 0:
         raise TrackDiffError(field, [], "has no points", "draw an arrow, or one point for a static anchor")
@@ -111,7 +117,7 @@ def path_displacements(
             "keep arrows inside the image (0 is the left/top edge, 1 the right/bottom edge)",
         )
     progress = path_progress(num_frames, timing, timeline_frames, start_frame, end_frame)
-    return (point_on_path(path, progress) - path[0].astype(np.float64)).astype(np.float32)
+    return (point_on_path(path, progress, size) - path[0].astype(np.float64)).astype(np.float32)
 
 
 def masks_and_paths_to_trajectories(
@@ -124,10 +130,11 @@ def masks_and_paths_to_trajectories(
     windows: Sequence[tuple[int, int | None]] | None = None,
     timeline_frames: int | None = None,
 ) -> PointTrajectories:
-    """Sample ``points_per_object`` points in each mask and move them along that object's path.
+    """Sample ``points_per_object`` points in each mask and move them along that object's path (at even pixel speed
+    on the masks' ``W`` × ``H`` frame, the generation size in the nodes).
 
     Args:
-        masks: ``[N, H, W]`` masks (any resolution; points are normalised to it), one per object.
+        masks: ``[N, H, W]`` masks (points are normalised to it; its size is the frame's pixel size), one per object.
         paths: ``N`` polylines ``[[x, y], ...]`` normalised; one point = static anchor.
         num_frames: output frame count ``T``.
         points_per_object: ``K·s`` in TrackGo's notation.
@@ -151,7 +158,7 @@ def masks_and_paths_to_trajectories(
         start = sample_points_in_mask(masks[index], points_per_object, seed, index, join_field("masks", index))
         move = path_displacements(
             paths[index], num_frames, timings[index], timeline_frames, windows[index][0], windows[index][1],
-            join_field("arrows", index),
+            join_field("arrows", index), size=(masks.shape[2], masks.shape[1]),
         )
         points.append(start[None, :, :] + move[:, None, :])
         groups.append(np.full(len(start), index, dtype=np.int64))
@@ -160,40 +167,6 @@ def masks_and_paths_to_trajectories(
     stacked = np.concatenate(points, axis=1)
     visible = ((stacked >= 0.0) & (stacked <= 1.0)).all(axis=-1)
     return PointTrajectories(stacked, visible, np.concatenate(groups))
-
-
-def document_to_trajectories(
-    document, num_frames: int, points_per_object: int, seed: int = 0, input_masks=None, width: int = 512,
-    height: int = 512,
-) -> PointTrajectories:
-    """Trajectories from a :class:`~trackdiff_core.mask_arrow_document.MaskArrowDocument`.
-
-    Objects whose ``mask`` is null take, in order, the masks of ``input_masks`` (a MASK batch, or a label map already
-    split); the counts must match exactly. Masks are brought to ``width`` × ``height`` before sampling, so the
-    point density does not depend on the resolution each mask was painted at.
-    """
-    external = [] if input_masks is None else list(as_masks(input_masks, "masks"))
-    wanted = sum(1 for obj in document.objects if obj.mask is None)
-    if wanted != len(external):
-        raise TrackDiffError(
-            "masks", f"{len(external)} masks for {wanted} objects without a painted mask",
-            "the MASK input does not match the objects that take their mask from it",
-            "connect one mask per object that has no painted mask (or paint them in the editor)",
-        )
-    masks, paths, timings, windows = [], [], [], []
-    taken = iter(external)
-    for index, obj in enumerate(document.objects):
-        mask = obj.decoded_mask(f"objects[{index}].mask")
-        mask = next(taken) if mask is None else mask
-        masks.append(resize_masks(mask[None], width, height)[0])
-        paths.append(np.asarray(obj.path, dtype=np.float32))
-        timings.append(obj.timing)
-        windows.append((obj.start_frame, document.end_frame(obj)))
-    if not masks:
-        return PointTrajectories(np.zeros((num_frames, 0, 2), np.float32), groups=np.zeros(0, np.int64))
-    return masks_and_paths_to_trajectories(
-        np.stack(masks), paths, num_frames, points_per_object, seed, timings, windows, document.frame_count
-    )
 
 
 def box_point_offsets(count: int) -> np.ndarray:

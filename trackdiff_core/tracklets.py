@@ -13,7 +13,7 @@ import numpy as np
 
 from .colors import hex_to_rgb, palette_color
 from .errors import TrackDiffError, join_field
-from .timing import frame_positions, nearest_frame
+from .trajectories import resample_frames
 from .validate import bool_array, float_array, frame_size
 
 
@@ -118,12 +118,7 @@ class Tracklets:
         Boxes are interpolated linearly between the two nearest source frames; visibility is taken from the nearest
         source frame. Resampling to the same count returns an equal copy.
         """
-        pos = frame_positions(self.num_frames, int(num_frames))
-        lo = np.floor(pos).astype(np.int64)
-        hi = np.minimum(lo + 1, self.num_frames - 1)
-        frac = (pos - lo)[:, None, None]
-        boxes = self.boxes[lo] * (1.0 - frac) + self.boxes[hi] * frac
-        visible = self.visible[np.minimum(nearest_frame(pos), self.num_frames - 1)]
+        boxes, visible = resample_frames(self.boxes, num_frames, self.visible)
         return Tracklets(np.clip(boxes, 0.0, 1.0), visible, self.ids, self.labels, self.colors)
 
     def to_pixels(self, width: int, height: int) -> np.ndarray:

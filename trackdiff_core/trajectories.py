@@ -15,6 +15,52 @@ from .timing import frame_positions, nearest_frame
 from .validate import bool_array, float_array, frame_size, to_numpy
 
 
+def resample_frames(values: np.ndarray, num_frames: int, visible: np.ndarray | None = None):
+    """The pack's one resample rule, for anything shaped ``[T, ...]``: ``(values, visible)`` over ``num_frames``.
+
+    First frame to first, last to last (:func:`~trackdiff_core.timing.frame_positions`); values are interpolated
+    linearly between the two nearest source frames, visibility (when given) is taken from the nearest source frame.
+    Tracklets, point trajectories and TRACKS-driven object paths all resample with it."""
+    values = np.asarray(values)
+    count = int(values.shape[0])
+    pos = frame_positions(count, int(num_frames))
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, count - 1)
+    frac = (pos - lo).reshape((-1,) + (1,) * (values.ndim - 1))
+    out = values[lo] * (1.0 - frac) + values[hi] * frac
+    if visible is None:
+        return out, None
+    return out, np.asarray(visible)[np.minimum(nearest_frame(pos), count - 1)]
+
+
+def group_displacements(points: np.ndarray, visible: np.ndarray, groups: np.ndarray, count: int | None = None) -> np.ndarray:
+    """``float32[T, G, 2]``: each group's displacement since frame 0, the pack's one per-group displacement.
+
+    Frame by frame, a group moves by the mean step of its points that are visible on **both** frames of the step; a
+    step that none of its points spans holds it still. So a point that becomes hidden (or appears) never moves the
+    group: four static points of which two hide from frame 3 on stay static, where a mean of the visible positions
+    would jump. For points visible throughout it equals the mean of ``p_t − p_0``."""
+    points = np.asarray(points, dtype=np.float64)
+    visible = np.asarray(visible, dtype=bool)
+    groups = np.asarray(groups, dtype=np.int64)
+    frames = points.shape[0]
+    count = int(groups.max()) + 1 if count is None and groups.size else int(count or 0)
+    out = np.zeros((frames, count, 2), dtype=np.float64)
+    if frames < 2:
+        return out.astype(np.float32)
+    steps = points[1:] - points[:-1]
+    spans = visible[1:] & visible[:-1]
+    for g in range(count):
+        chosen = groups == g
+        if not chosen.any():
+            continue
+        weight = spans[:, chosen].astype(np.float64)
+        total = (steps[:, chosen] * weight[..., None]).sum(axis=1)
+        n = weight.sum(axis=1)[:, None]
+        out[1:, g] = np.cumsum(np.where(n > 0, total / np.maximum(n, 1.0), 0.0), axis=0)
+    return out.astype(np.float32)
+
+
 class PointTrajectories:
     """Point tracks, validated once here.
 
@@ -74,12 +120,7 @@ class PointTrajectories:
 
     def resample(self, num_frames: int) -> "PointTrajectories":
         """The same motion over ``num_frames`` frames (linear in position, nearest in visibility)."""
-        pos = frame_positions(self.num_frames, int(num_frames))
-        lo = np.floor(pos).astype(np.int64)
-        hi = np.minimum(lo + 1, self.num_frames - 1)
-        frac = (pos - lo)[:, None, None]
-        points = self.points[lo] * (1.0 - frac) + self.points[hi] * frac
-        visible = self.visible[np.minimum(nearest_frame(pos), self.num_frames - 1)]
+        points, visible = resample_frames(self.points, num_frames, self.visible)
         # Interpolating between two in-frame positions stays in-frame, so visibility stays valid.
         return PointTrajectories(points, visible, self.groups)
 

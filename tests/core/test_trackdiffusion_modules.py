@@ -303,3 +303,25 @@ def test_modules_refuse_weights_for_another_width():
     layout = BoxLayout("fourier7", 8, 16, 12)
     with pytest.raises(TrackDiffError, match="do not match the model's block"):
         TrackDiffusionModules(layout, {"input_1": FuserDims(320, 12, 1280)}, {"input_1": (2, 16)})
+
+
+def test_slots_follow_increasing_id_among_the_objects_the_clip_shows():
+    from trackdiff_core import Tracklets
+    from trackdiff_core.trackdiffusion.object_slots import slot_boxes
+
+    boxes = np.tile(np.array([[0.1, 0.1, 0.2, 0.2], [0.3, 0.3, 0.4, 0.4], [0.5, 0.5, 0.6, 0.6]], np.float32), (4, 1, 1))
+    visible = np.ones((4, 3), bool)
+    visible[:, 1] = False  # id 1 never shows: it takes no slot
+    slots = slot_boxes(Tracklets(boxes, visible, ids=[9, 1, 4]), 20)
+    np.testing.assert_array_equal(slots.boxes[0, :2].numpy(), boxes[0, [2, 0]])  # id 4, then id 9
+    assert slots.present[:, :2].all() and not slots.present[:, 2:].any()
+
+
+def test_instance_embedding_rows_are_read_from_the_shapes():
+    from trackdiff_core.trackdiffusion.box_encoder import infer_layout
+
+    shapes = {"linears.0.weight": (32, 112), "linears.2.weight": (32, 32), "linears.4.weight": (24, 32),
+              "null_position_feature": (112,), "instance_embedding.weight": (20, 24)}
+    assert infer_layout(shapes).instance_slots == 20
+    with pytest.raises(TrackDiffError, match="instance_embedding.weight"):
+        infer_layout({**shapes, "instance_embedding.weight": (20, 23)})

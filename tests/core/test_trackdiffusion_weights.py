@@ -175,7 +175,7 @@ def test_not_trackdiffusion_truncated_pickled_and_missing_files(released, tmp_pa
         load_weights(str(truncated))
     pickled = tmp_path / "model.safetensors"
     torch.save({"position_net.linears.0.weight": torch.zeros(2)}, str(pickled))
-    with pytest.raises(TrackDiffError, match="is not a safetensors file .*never loaded"):
+    with pytest.raises(TrackDiffError, match="is a PyTorch pickle or zip checkpoint .*never unpickles"):
         load_weights(str(pickled))
     with pytest.raises(TrackDiffError, match="does not exist"):
         load_weights(str(tmp_path / "nowhere.safetensors"))

@@ -139,3 +139,9 @@ def test_guide_reads_pixels_at_the_size_the_tracks_say_or_the_generation_size():
     np.testing.assert_allclose(TrackGoGuide(tracks=foreign).resolve(64, 48).points[1, 0], [0.75, 0.5])
     with pytest.raises(TrackDiffError, match="must hold one mask per object"):
         TrackGoGuide(tracks={**result.to_tracks(), MASKS_KEY: torch.zeros(3, 4, 4, dtype=torch.bool)})
+
+
+def test_a_label_map_with_too_many_values_is_refused_before_splitting():
+    noisy = np.arange(64 * 96, dtype=np.float32).reshape(1, 64, 96)  # 6144 distinct values
+    with pytest.raises(TrackDiffError, match="is not a label map of at most 256 objects"):
+        build_objects(None, noisy, mask_layout="label_map", arrows='[[{"x": 1, "y": 1}]]', width=96, height=64)

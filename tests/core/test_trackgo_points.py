@@ -5,9 +5,9 @@ import pytest
 
 from trackdiff_core import MaskArrowDocument, TrackDiffError, Tracklets
 from trackdiff_core.masks import rle_encode
+from trackdiff_core.trackgo.inputs import build_objects
 from trackdiff_core.trackgo_points import (
     box_point_offsets,
-    document_to_trajectories,
     masks_and_paths_to_trajectories,
     path_displacements,
     sample_points_in_mask,
@@ -116,7 +116,7 @@ def test_points_leaving_the_frame_are_hidden():
     assert traj.visible[0].all() and not traj.visible[-1].all()
 
 
-def test_document_to_trajectories_with_painted_and_input_masks():
+def test_a_document_to_trajectories_with_painted_and_input_masks():
     painted = blob(48, 64, (5, 20, 5, 20))
     doc = MaskArrowDocument.parse(json.dumps({
         "version": 1, "kind": "mask_arrows", "frame_count": 14,
@@ -125,11 +125,12 @@ def test_document_to_trajectories_with_painted_and_input_masks():
             {"id": 1, "color": "#ff7f0e", "mask": None, "path": [[0.7, 0.7]], "timing": "ease_out"},
         ],
     }))
-    traj = document_to_trajectories(doc, 25, 5, seed=1, input_masks=blob()[None], width=64, height=48)
+    traj = build_objects(doc, blob()[None], points_k=5, points_s=1, seed=1, frame_count=25, width=64,
+                         height=48).trajectories
     assert (traj.num_frames, traj.num_points) == (25, 10)
     np.testing.assert_allclose(traj.points[-1, :5] - traj.points[0, :5], np.tile([0.4, 0.0], (5, 1)), atol=1e-6)
     with pytest.raises(TrackDiffError, match="MASK input does not match"):
-        document_to_trajectories(doc, 25, 5, input_masks=None)
+        build_objects(doc, None, points_k=5, points_s=1, frame_count=25, width=64, height=48)
 
 
 def test_boxes_to_points_move_and_scale_with_the_box():
@@ -141,3 +142,12 @@ def test_boxes_to_points_move_and_scale_with_the_box():
     np.testing.assert_array_equal(traj.visible, [[True] * 4, [False] * 4])
     single = tracklets_to_trajectories(Tracklets(boxes), 1)
     np.testing.assert_allclose(single.points[:, 0], [[0.2, 0.2], [0.7, 0.7]], atol=1e-6)
+
+
+def test_paths_run_at_even_pixel_speed_on_the_masks_frame():
+    mask = np.zeros((64, 96), bool)
+    mask[5:15, 5:15] = True
+    path = [[10 / 96, 10 / 64], [90 / 96, 10 / 64], [90 / 96, 60 / 64]]  # 80 px across, 50 px down
+    traj = masks_and_paths_to_trajectories(mask[None], [path], 14, 1)
+    steps = np.linalg.norm(np.diff(traj.points[:, 0] * [96, 64], axis=0), axis=-1)
+    np.testing.assert_allclose(steps, 10.0, atol=1e-4)

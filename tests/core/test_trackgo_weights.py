@@ -78,7 +78,7 @@ def test_truncated_file_is_a_clear_error(saved, tmp_path):
     data = path.read_bytes()
     cut = tmp_path / "cut.safetensors"
     cut.write_bytes(data[: len(data) // 2])
-    with pytest.raises(TrackDiffError, match="not a readable safetensors file, or it is truncated.*download or copy"):
+    with pytest.raises(TrackDiffError, match="is truncated: its tensors need .*download or copy it again"):
         load_adapter(str(cut))
 
 
@@ -88,7 +88,7 @@ def test_pickled_checkpoints_are_refused_without_unpickling(tmp_path):
     raw = tmp_path / "adapter.pkl"
     raw.write_bytes(pickle.dumps({"weight": [0.0]}))
     for path in (state, raw):
-        with pytest.raises(TrackDiffError, match="pickled PyTorch checkpoint; TrackDiff never unpickles"):
+        with pytest.raises(TrackDiffError, match="is a PyTorch pickle or zip checkpoint .*TrackDiff never unpickles"):
             load_adapter(str(path))
     with pytest.raises(TrackDiffError, match="does not exist"):
         load_adapter(str(tmp_path / "missing.safetensors"))

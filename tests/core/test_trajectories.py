@@ -55,3 +55,31 @@ def test_concatenate_renumbers_groups():
 def test_pixels_round_trip():
     p = PointTrajectories(np.random.default_rng(0).uniform(size=(4, 6, 2)), groups=[0, 0, 1, 1, 2, 2])
     assert PointTrajectories.from_pixels(p.to_pixels(640, 360), 640, 360, p.visible, p.groups).allclose(p, 1e-6)
+
+
+def test_group_displacements_ignore_points_that_hide():
+    from trackdiff_core.trajectories import group_displacements
+
+    points = np.tile(np.array([[0.1, 0.1], [0.2, 0.1], [0.8, 0.8], [0.9, 0.9]], np.float32), (6, 1, 1))
+    visible = np.ones((6, 4), bool)
+    visible[3:, 2:] = False  # two of the four static points hide from frame 3
+    np.testing.assert_array_equal(group_displacements(points, visible, np.zeros(4, np.int64)), 0.0)
+    moving = points + np.linspace(0, 0.1, 6, dtype=np.float32)[:, None, None]
+    moved = group_displacements(moving, visible, np.array([0, 0, 1, 1]))
+    np.testing.assert_allclose(moved[:, 0], np.linspace(0, 0.1, 6)[:, None].repeat(2, 1), atol=1e-6)
+    np.testing.assert_allclose(moved[3:, 1], moved[2:3, 1].repeat(3, 0), atol=1e-6)  # nothing seen: holds
+
+
+def test_one_resample_rule_for_tracklets_and_trajectories():
+    from trackdiff_core import Tracklets
+    from trackdiff_core.trajectories import resample_frames
+
+    boxes = np.random.default_rng(0).uniform(0.1, 0.2, (5, 2, 4)).astype(np.float32)
+    boxes[..., 2:] += 0.5
+    visible = np.random.default_rng(1).random((5, 2)) > 0.3
+    values, vis = resample_frames(boxes, 9, visible)
+    got = Tracklets(boxes, visible).resample(9)
+    np.testing.assert_allclose(got.boxes, values, atol=1e-7)
+    np.testing.assert_array_equal(got.visible, vis)
+    traj = PointTrajectories(boxes[..., :2], visible).resample(9)
+    np.testing.assert_allclose(traj.points, values[..., :2], atol=1e-7)

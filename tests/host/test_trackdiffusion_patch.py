@@ -227,10 +227,7 @@ def test_unet_weight_patches_blend_and_revert(td, tiny_svd, weights, tiny_svd_pa
         assert sorted(model.patches) == sorted("diffusion_model." + k for k in weights.unet)
         for key, trained in weights.unet.items():
             got = comfy.lora.calculate_weight(model.patches["diffusion_model." + key], stock_w[key].clone(), key)
-            if strength == 1.0:
-                assert torch.equal(got, trained), key  # exactly the re-trained tensor
-            else:
-                assert torch.allclose(got, 0.5 * stock_w[key] + 0.5 * trained, atol=1e-6), key
+            assert torch.allclose(got, (1 - strength) * stock_w[key] + strength * trained, atol=1e-6), key
         tiny_svd.run(model, frames=FRAMES, steps=1)
     assert not tiny_svd.model.patches
     assert torch.equal(tiny_svd.run(frames=FRAMES, steps=2), stock)  # the sampler took them off again
@@ -357,7 +354,7 @@ def test_bad_inputs_are_clear_errors(td, tiny_svd, weights, tmp_path):
     with pytest.raises(Error, match="is not a UNet model"):
         apply(SimpleNamespace(model=torch.nn.Linear(2, 2)), weights, tracklets(td))
     wide = td.core.load_weights(ckpt.write_released(tmp_path / "wide.safetensors", ckpt.UNetDims((64, 128, 256, 256), (4, 8, 16, 16), 32), stock=False))
-    with pytest.raises(Error, match="weights.fuser.input_1: is made for a 64-wide block but the model's block is 32 wide"):
+    with pytest.raises(Error, match=r"weights.fuser.input_1: does not fit the model's block \(32 channels\)"):
         apply(tiny_svd.model, wide, tracklets(td))
     strict = apply(tiny_svd.model, weights, tracklets(td, frames=14), frame_policy="error")
     with pytest.raises(Error, match="tracklets: does not match the video's 6 frames \\(got '14 frames'\\).*frame_mismatch = resample"):
@@ -373,3 +370,98 @@ def test_object_tokens_are_built_once_per_sampling_run(td, tiny_svd, weights):
     again = tiny_svd.run(model, frames=FRAMES, steps=3)  # a second run reuses them, with the same result
     assert patch.token_builds == 1
     assert torch.equal(again, tiny_svd.run(model, frames=FRAMES, steps=3))
+
+
+# -- a real LoRA file on conv_in, before and after -----------------------------------------------------------------------
+def write_conv_in_lora(path, model, rank=2, scale=0.2, seed=11):
+    """A LoRA safetensors for the tiny SVD's ``conv_in`` in the kohya layout ComfyUI's LoRA loaders read."""
+    from safetensors.torch import save_file
+
+    out_ch, in_ch, kh, kw = model.model_state_dict()["diffusion_model.input_blocks.0.0.weight"].shape
+    gen = torch.Generator().manual_seed(seed)
+    down = scale * torch.randn(rank, in_ch, kh, kw, generator=gen)
+    up = scale * torch.randn(out_ch, rank, 1, 1, generator=gen)
+    save_file({"lora_unet_input_blocks_0_0.lora_down.weight": down, "lora_unet_input_blocks_0_0.lora_up.weight": up,
+               "lora_unet_input_blocks_0_0.alpha": torch.tensor(float(rank))}, str(path))
+    return (up.flatten(1) @ down.flatten(1)).reshape(out_ch, in_ch, kh, kw)
+
+
+def with_lora(model, path, strength):
+    import comfy.sd
+    import comfy.utils
+
+    patched, _ = comfy.sd.load_lora_for_models(model, None, comfy.utils.load_torch_file(str(path)), strength, 0.0)
+    return patched
+
+
+@pytest.mark.parametrize("td_strength, lora_strength", [(1.0, 1.0), (0.5, 1.0), (1.0, 0.5), (0.3, 0.8)])
+def test_a_lora_file_on_conv_in_composes_in_either_order(td, tiny_svd, tiny_svd_path, weights, tmp_path, td_strength,
+                                                         lora_strength):
+    """conv_in = W + s_td·(W_td − W) + s_lora·ΔW_lora whichever of the two nodes comes first; the videos agree."""
+    import comfy.lora
+
+    key = "diffusion_model.input_blocks.0.0.weight"
+    delta = write_conv_in_lora(tmp_path / "conv_in_lora.safetensors", tiny_svd.model)
+    lora_first = td.patch.apply_trackdiffusion(with_lora(tiny_svd.model, tmp_path / "conv_in_lora.safetensors",
+                                                         lora_strength), weights, tracklets(td), strength=td_strength)
+    lora_after = with_lora(td.patch.apply_trackdiffusion(tiny_svd.model, weights, tracklets(td), strength=td_strength),
+                           tmp_path / "conv_in_lora.safetensors", lora_strength)
+    with safe_open(str(tiny_svd_path), "pt") as f:
+        stock_w = f.get_tensor("model." + key).float()
+    expected = stock_w + td_strength * (weights.unet["input_blocks.0.0.weight"].float() - stock_w) + lora_strength * delta
+    for model in (lora_first, lora_after):
+        assert len(model.patches[key]) == 2
+        got = comfy.lora.calculate_weight(model.patches[key], stock_w.clone(), key)
+        assert torch.allclose(got, expected, atol=1e-6)
+    a, b = tiny_svd.run(lora_first, frames=FRAMES, steps=2), tiny_svd.run(lora_after, frames=FRAMES, steps=2)
+    alone = tiny_svd.run(td.patch.apply_trackdiffusion(tiny_svd.model, weights, tracklets(td), strength=td_strength),
+                         frames=FRAMES, steps=2)
+    # The weights agree to float32 rounding (the two orders add the same terms in another order); through two sampling
+    # steps of the random tiny model that stays far below the LoRA's own effect, which the old blend erased.
+    assert (a - b).abs().max() < 0.02 * (a - alone).abs().max()
+
+
+# -- visible in the document, but not on the frames the model sees ------------------------------------------------------
+def test_objects_visible_only_on_frames_the_video_skips_give_the_stock_video(td, tiny_svd, weights):
+    """Visible on frame 3 of 14 only: at 3 video frames (resampled 0, 6.5, 13) no box is seen -> the stock video; at
+    14 frames it is seen -> a different one. The same patched MODEL does both, and keeps its patches."""
+    boxes = np.tile(np.array([0.2, 0.2, 0.7, 0.7], dtype=np.float32), (14, 1, 1))
+    visible = np.zeros((14, 1), dtype=bool)
+    visible[3] = True
+    for consistency in (0.0, 2.0):
+        model = td.patch.apply_trackdiffusion(tiny_svd.model, weights, td.Tracklets(boxes, visible),
+                                              consistency=consistency)
+        assert model is not tiny_svd.model
+        assert torch.equal(tiny_svd.run(model, frames=3, steps=2), tiny_svd.run(frames=3, steps=2))
+        assert not torch.allclose(tiny_svd.run(model, frames=14, steps=1), tiny_svd.run(frames=14, steps=1), atol=1e-3)
+        assert "diffusion_model.input_blocks.0.0.weight" in model.patches
+
+
+# -- the authors' instance embedding -------------------------------------------------------------------------------------
+def test_an_instance_embedding_is_added_to_each_slot_in_increasing_id_order(td, tiny_svd, weights, tmp_path):
+    """A released file with position_net.instance_embedding.weight [20, ctx] loads; slot s of every frame gets row s
+    (null slots included, as the authors' PositionNet); objects take slots by increasing id, not document order."""
+    (tmp_path / "svd_stage2").mkdir()
+    path = ckpt.write_released(tmp_path / "svd_stage2" / "diffusion_pytorch_model.safetensors", instance_slots=20)
+    loaded = td.core.load_weights(path)
+    assert loaded.layout.instance_slots == 20 and loaded.slots == 20
+    assert "instance embedding for 20 slots" in loaded.report.text()
+    with safe_open(path, "pt") as f:
+        rows = f.get_tensor("position_net.instance_embedding.weight")
+    base = tracklets(td)
+    ordered = td.Tracklets(base.boxes, base.visible, ids=[7, 3])  # document order: id 7, then id 3
+    model = td.patch.apply_trackdiffusion(tiny_svd.model, loaded, ordered)
+    patch, modules = fusers_of(model, td)
+    slots = patch.source.for_frames(FRAMES)
+    assert torch.equal(slots.boxes[:, 0], torch.tensor(base.boxes[:, 1]))  # id 3 -> slot 0
+    assert torch.equal(slots.boxes[:, 1], torch.tensor(base.boxes[:, 0]))  # id 7 -> slot 1
+    net = modules.position_net
+    with torch.no_grad():
+        plain = net.linears(net.embed(slots.boxes, slots.colors, slots.present))
+        added = net(slots.boxes, slots.colors, slots.present) - plain
+    torch.testing.assert_close(added, rows.to(added)[None].expand_as(added), atol=1e-5, rtol=1e-5)
+    converted = td.fmt.load_trackdiff_file(td.fmt.save_weights(str(tmp_path / "compact.safetensors"), loaded))
+    assert converted.layout == loaded.layout
+    with_rows = tiny_svd.run(model, frames=FRAMES, steps=2)
+    without = tiny_svd.run(td.patch.apply_trackdiffusion(tiny_svd.model, weights, ordered), frames=FRAMES, steps=2)
+    assert torch.isfinite(with_rows).all() and not torch.allclose(with_rows, without, atol=1e-4)

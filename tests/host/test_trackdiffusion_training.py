@@ -222,8 +222,8 @@ def test_bad_inputs_fail_with_a_clear_message(m, trained, tiny_svd_path, tmp_pat
 def test_the_node_refuses_an_enhancer_made_for_another_model(m, trained, tiny_svd):
     weights = m.core.load_weights(str(trained.result.output))
     weights.instance_enhancer["output_3"] = m.core.InstanceEnhancer(256, 16, 16).state_dict()  # the block is 128 wide
-    with pytest.raises(ValueError, match=r"weights.instance_enhancer.output_3: does not fit the model's block "
-                                         r"\(128 channels\) \(got \(256,\)\)"):
+    with pytest.raises(ValueError, match=r"weights.instance_enhancer.output_3: does not fit the model's 128-channel "
+                                         r"block \(got \(256,\)\)"):
         m.patch.apply_trackdiffusion(tiny_svd.model, weights, tracklets(m))
 
 

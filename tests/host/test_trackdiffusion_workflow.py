@@ -100,3 +100,72 @@ def test_convert_node_writes_a_compact_file_the_loader_reads(server):
 def test_too_many_objects_fail_with_a_clear_message(server):
     with pytest.raises(comfy_host.PromptFailed, match="more objects than the weights' 20 slots"):
         server.run(workflow(objects=21))
+
+
+def _conv_in_lora(server) -> str:
+    """A real LoRA file for the tiny SVD's conv_in in models/loras (as a user would put one there)."""
+    import torch
+    from safetensors.torch import save_file
+
+    name = "trackdiff_tiny_conv_in_lora.safetensors"
+    folder = server.base / "models" / "loras"
+    folder.mkdir(parents=True, exist_ok=True)
+    gen = torch.Generator().manual_seed(3)
+    save_file({"lora_unet_input_blocks_0_0.lora_down.weight": 0.5 * torch.randn(2, 8, 3, 3, generator=gen),
+               "lora_unet_input_blocks_0_0.lora_up.weight": 0.5 * torch.randn(32, 2, 1, 1, generator=gen),
+               "lora_unet_input_blocks_0_0.alpha": torch.tensor(2.0)}, str(folder / name))
+    return name
+
+
+@pytest.mark.parametrize("strength, lora_strength", [(1.0, 1.0), (0.5, 0.7)])
+def test_a_lora_before_or_after_the_node_gives_the_same_video(server, strength, lora_strength):
+    lora = _conv_in_lora(server)
+    loader = {"class_type": "LoraLoaderModelOnly", "inputs": {"lora_name": lora, "strength_model": lora_strength}}
+    before = workflow(strength=strength)
+    before["20"] = {**loader, "inputs": {**loader["inputs"], "model": ["1", 0]}}
+    before["12"]["inputs"]["model"] = ["20", 0]
+    after = workflow(strength=strength)
+    after["20"] = {**loader, "inputs": {**loader["inputs"], "model": ["12", 0]}}
+    after["4"]["inputs"]["model"] = ["20", 0]
+    a, b = (server.run(p)["7"]["trackdiff_stats"][0] for p in (before, after))
+    alone = server.run(workflow(strength=strength))["7"]["trackdiff_stats"][0]
+    order = max(abs(a[k] - b[k]) for k in ("min", "max", "mean"))
+    effect = max(abs(a[k] - alone[k]) for k in ("min", "max", "mean"))
+    assert order < 0.05 * effect  # equal up to float rounding; the LoRA acts in both orders (the old blend erased it)
+
+
+def test_objects_visible_only_on_frames_the_video_skips_give_the_stock_video(server):
+    """Visible only on frame 3 of the editor's 14; a 3-frame video resamples to frames 0, 6.5 and 13: nothing to see."""
+    doc = {"version": 1, "kind": "tracklets", "frame_count": 14,
+           "objects": [{"id": 1, "color": "#1f77b4",
+                        "visibility": [[3, 3]], "keyframes": [{"frame": 3, "box": [0.2, 0.2, 0.7, 0.7]}]}]}
+    skipped = workflow(frames=3)
+    skipped["10"]["inputs"]["tracklets_json"] = json.dumps(doc)
+    plain = {k: v for k, v in workflow(frames=3).items() if k not in ("10", "11", "12")}
+    plain["4"]["inputs"]["model"] = ["1", 0]
+    assert server.run(skipped)["7"]["trackdiff_stats"][0] == server.run(plain)["7"]["trackdiff_stats"][0]
+    seen = workflow(frames=14)
+    seen["10"]["inputs"]["tracklets_json"] = json.dumps(doc)
+    plain14 = {k: v for k, v in workflow(frames=14).items() if k not in ("10", "11", "12")}
+    plain14["4"]["inputs"]["model"] = ["1", 0]
+    assert server.run(seen)["7"]["trackdiff_stats"][0] != server.run(plain14)["7"]["trackdiff_stats"][0]
+
+
+@pytest.mark.parametrize("kind, needle", [
+    ("empty", "weights_name: is empty (0 bytes)"),
+    ("half", "weights_name: is truncated: its tensors need"),
+    ("pickle", "weights_name: is a PyTorch pickle or zip checkpoint"),
+])
+def test_the_loader_says_what_is_wrong_with_a_file(server, kind, needle):
+    import pickle
+
+    folder = server.base / "models" / "trackdiff"
+    data = (folder / RELEASED).read_bytes()
+    content = {"empty": b"", "half": data[: len(data) // 2], "pickle": pickle.dumps({"w": [0.0]})}[kind]
+    name = f"broken_{kind}.safetensors"
+    (folder / name).write_bytes(content)
+    with pytest.raises(comfy_host.PromptFailed) as info:
+        server.run(workflow(weights=name))
+    message = info.value.error.get("exception_message", "")
+    assert needle in message and str(folder) not in message
+    assert kind == "pickle" or "pickle" not in message

@@ -142,8 +142,9 @@ def test_bad_masks_and_arrows_fail_with_clear_messages(comfy_server, arrows, nee
 
 
 @pytest.mark.parametrize("content, needle", [
-    (pickle.dumps({"weight": [0.0]}), "pickled PyTorch checkpoint; TrackDiff never unpickles"),
-    (b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":", "not a readable safetensors file, or it is truncated"),
+    (pickle.dumps({"weight": [0.0]}), "is a PyTorch pickle or zip checkpoint (.ckpt / .pt / .bin); TrackDiff never unpickles"),
+    (b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":", "is truncated: its header alone needs 24 bytes but the file has 13"),
+    (b"", "is empty (0 bytes)"),
 ])
 def test_wrong_adapter_files_fail_with_clear_messages(pack, comfy_server, content, needle):
     folder = comfy_server.base / "models" / "trackdiff"
@@ -157,3 +158,21 @@ def test_wrong_adapter_files_fail_with_clear_messages(pack, comfy_server, conten
     with pytest.raises(comfy_host.PromptFailed) as info:
         comfy_server.run(prompt)
     assert needle in info.value.error.get("exception_message", "")
+
+
+def test_re_running_with_new_point_seeds_neither_leaks_nor_grows_the_loaded_models(comfy_server, synthesized_adapter,
+                                                                                     pack):
+    prompt = sampling(("5", 0))
+    prompt.update({
+        "3": mask_arrows(square_document(pack)),
+        "4": {"class_type": "TrackAdapterLoader", "inputs": {"adapter_name": synthesized_adapter}},
+        "5": apply_node(("3", 0), adapter=("4", 0)),
+        "30": {"class_type": "TrackDiffTestLoadedModels", "inputs": {"images": ["8", 0]}},
+    })
+    before = comfy_server.log_text().count("memory leak")
+    loaded = []
+    for seed in range(5):
+        prompt["3"]["inputs"]["point_seed"] = 100 + seed
+        loaded.append(comfy_server.run(prompt)["30"]["trackdiff_loaded"])
+    assert comfy_server.log_text().count("memory leak") == before
+    assert "TrackAdapter" in loaded[0] and all(sorted(names) == sorted(loaded[0]) for names in loaded), loaded

@@ -166,7 +166,8 @@ def spatial_attention_paths(d: UNetDims = TINY) -> list[tuple[str, int]]:
 
 
 def trackdiffusion_shapes(d: UNetDims = TINY, box_layout: str = "fourier7", hidden: int = 64,
-                          token_dim: int | None = None, null_features: bool = True) -> dict[str, tuple[int, ...]]:
+                          token_dim: int | None = None, null_features: bool = True,
+                          instance_slots: int = 0) -> dict[str, tuple[int, ...]]:
     """The tensors TrackDiffusion adds: fusers (diffusers ``GatedSelfAttentionDense`` names) and ``position_net``."""
     token_dim = token_dim or d.context_dim
     out: dict[str, tuple[int, ...]] = {}
@@ -186,6 +187,8 @@ def trackdiffusion_shapes(d: UNetDims = TINY, box_layout: str = "fourier7", hidd
     out["position_net.linears.0.weight"], out["position_net.linears.0.bias"] = (hidden, positive + position), (hidden,)
     out["position_net.linears.2.weight"], out["position_net.linears.2.bias"] = (hidden, hidden), (hidden,)
     out["position_net.linears.4.weight"], out["position_net.linears.4.bias"] = (token_dim, hidden), (token_dim,)
+    if instance_slots:  # the authors' PositionNet with ADD_INS_EMBED: one row per slot
+        out["position_net.instance_embedding.weight"] = (instance_slots, token_dim)
     return out
 
 

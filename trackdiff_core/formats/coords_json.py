@@ -31,8 +31,9 @@ def _decode(text: str, field: str):
         ) from None
 
 
-def parse_coords(value, field: str = "coordinates") -> list[list[tuple[float, float]]]:
-    """``[[(x, y) per frame] per track]`` from a JSON string, a list of strings, or decoded JSON."""
+def parse_coords(value, field: str = "coordinates", equal_lengths: bool = True) -> list[list[tuple[float, float]]]:
+    """``[[(x, y) per frame] per track]`` from a JSON string, a list of strings, or decoded JSON (``equal_lengths``:
+    every track must have the same number of points; off for paths, where each entry is its own polyline)."""
     if isinstance(value, str):
         if not value.strip():
             raise TrackDiffError(field, value, "is empty", 'give tracks like [[{"x": 10, "y": 20}, ...]]')
@@ -67,7 +68,7 @@ def parse_coords(value, field: str = "coordinates") -> list[list[tuple[float, fl
             points.append((xy[0], xy[1]))
         tracks.append(points)
     lengths = {len(t) for t in tracks}
-    if len(lengths) != 1:
+    if equal_lengths and len(lengths) != 1:
         raise TrackDiffError(
             field, [len(t) for t in tracks], "tracks have different lengths",
             "give every track the same number of points (one per frame)",

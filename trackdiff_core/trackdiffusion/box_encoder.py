@@ -17,6 +17,12 @@ from the tensor shapes (see :func:`infer_layout`); three layouts are understood:
 * ``fourier7``: Fourier features of all 7 numbers (width ``2·F·7``, 112 for ``F = 8``), no positive features;
 * ``rgb_positive``: the colour as 3 positive features, Fourier features of the 4 coordinates (``3 + 2·F·4``, 67);
 * ``fourier4``: Fourier features of the 4 coordinates only (``2·F·4``, 64); the colour is not used.
+
+**Instance embedding.** The authors' ``PositionNet`` (``pixeli99/TrackDiffusion``, ``third_party/diffusers/.../
+embeddings.py``) may carry ``instance_embedding.weight`` ``[slots, D]`` (20 slots): after the MLP, slot ``s`` of every
+frame gets row ``s`` added, ``token[t, s] += E[s]``, whether the slot holds a box or the null features (the
+unconditional half of guidance included). A file that carries it is read with it (:attr:`BoxLayout.instance_slots`);
+slot order then matters, and follows the authors' data loader (see :mod:`.object_slots`).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ class BoxLayout:
     freqs: int  # Fourier frequencies F
     hidden: int  # width of the two hidden layers (512 in the released weights)
     token_dim: int  # width of the object tokens (= the cross-attention context, 1024 in SVD)
+    instance_slots: int = 0  # rows of the instance embedding (20 in the authors' code; 0 = none)
 
     @property
     def fourier_coords(self) -> int:
@@ -68,7 +75,8 @@ class BoxLayout:
     @classmethod
     def from_dict(cls, data: dict, field: str = "dims.box_layout") -> "BoxLayout":
         try:
-            layout = cls(str(data["kind"]), int(data["freqs"]), int(data["hidden"]), int(data["token_dim"]))
+            layout = cls(str(data["kind"]), int(data["freqs"]), int(data["hidden"]), int(data["token_dim"]),
+                         int(data.get("instance_slots", 0)))
         except (KeyError, TypeError, ValueError):
             raise TrackDiffError(field, data, "is not a box layout", "re-convert the weights with this version") from None
         if layout.kind not in LAYOUTS:
@@ -92,7 +100,7 @@ def infer_layout(shapes: dict[str, tuple[int, ...]], field: str = "position_net"
         raise TrackDiffError(field, {k: shapes[k] for k in need}, "has MLP layers whose widths do not chain",
                              "the file is damaged or not a TrackDiffusion position_net; download it again")
     unknown = sorted(n for n in shapes if n not in need and not n.startswith("linears.")
-                     and n not in ("null_position_feature", "null_positive_feature"))
+                     and n not in ("null_position_feature", "null_positive_feature", "instance_embedding.weight"))
     if unknown:
         raise TrackDiffError(field, unknown, "holds tensors this box encoder does not know (text or image features?)",
                              "use TrackDiffusion weights whose boxes carry only coordinates and colours")
@@ -118,7 +126,15 @@ def infer_layout(shapes: dict[str, tuple[int, ...]], field: str = "position_net"
             field, {"fourier_coordinates": coords, "positive_width": positive, "input_width": in_width},
             "is a box-feature layout TrackDiffusion's boxes (x1 y1 x2 y2 + RGB) cannot fill",
             "use weights whose position_net input is 112 (Fourier of 7 numbers), 67 (RGB + Fourier of 4) or 64 wide")
-    return BoxLayout(kind, FOURIER_FREQS, int(hidden), int(token_dim))
+    instance_slots = 0
+    if "instance_embedding.weight" in shapes:
+        rows_cols = shapes["instance_embedding.weight"]
+        if len(rows_cols) != 2 or rows_cols[1] != token_dim or rows_cols[0] < 1:
+            raise TrackDiffError(f"{field}.instance_embedding.weight", rows_cols,
+                                 f"is not one {token_dim}-wide row per slot (as the object tokens)",
+                                 "the file is damaged or mixes models; download it again")
+        instance_slots = int(rows_cols[0])
+    return BoxLayout(kind, FOURIER_FREQS, int(hidden), int(token_dim), instance_slots)
 
 
 def fourier_features(values: torch.Tensor, freqs: int, temperature: float = FOURIER_TEMPERATURE) -> torch.Tensor:
@@ -142,6 +158,8 @@ class BoxEncoder(nn.Module):
         self.null_position_feature = nn.Parameter(torch.zeros(layout.position_dim))
         if layout.positive_dim:
             self.null_positive_feature = nn.Parameter(torch.zeros(layout.positive_dim))
+        if layout.instance_slots:
+            self.instance_embedding = nn.Embedding(layout.instance_slots, layout.token_dim)
 
     def embed(self, boxes: torch.Tensor, colors: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
         """The MLP's input ``e`` (before ``linears``), with null features where ``present`` is 0."""
@@ -159,4 +177,11 @@ class BoxEncoder(nn.Module):
         return torch.cat([positive, position], dim=-1).to(dtype)
 
     def forward(self, boxes: torch.Tensor, colors: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
-        return self.linears(self.embed(boxes, colors, present))
+        tokens = self.linears(self.embed(boxes, colors, present))
+        if not self.layout.instance_slots:
+            return tokens
+        slots = tokens.shape[-2]
+        if slots > self.layout.instance_slots:
+            raise TrackDiffError("tracklets", f"{slots} slots", f"exceed the instance embedding's "
+                                 f"{self.layout.instance_slots} rows", f"keep at most {self.layout.instance_slots} objects")
+        return tokens + self.instance_embedding.weight[:slots].to(tokens)  # slot s of every frame: + E[s]

@@ -15,7 +15,7 @@ from .box_encoder import BoxEncoder, BoxLayout
 from .fuser import GatedSelfAttentionFuser
 from .instance_enhancer import DECODER_SITES, InstanceEnhancer
 from .object_slots import SlotBoxes
-from .weights import FuserDims, TrackDiffusionWeights
+from .weights_base import FuserDims, TrackDiffusionWeights
 
 Heads = dict[str, tuple[int, int]]
 

@@ -1,9 +1,12 @@
 """Tracklets -> the per-frame, per-slot box arrays TrackDiffusion's box encoder reads.
 
-Object identity is the **slot index**: object ``n`` of the tracklets always goes to slot ``n``, on every frame, as in
-the authors' data loader (instances sorted by id, one slot each). Slots the tracklets do not fill, and frames where an
-object is hidden, get the encoder's learned null features (presence 0). More objects than the weights have slots is an
-error, never a silent drop.
+Object identity is the **slot index**, the same slot on every frame. The order is the authors' data loader's
+(``pixeli99/TrackDiffusion``, ``datasets/youtube_loader.py``: ``id_to_index_map`` over ``torch.unique`` of the clip's
+instance ids): the objects present in the clip — visible on at least one of the frames the model runs, after
+resampling — take slots ``0, 1, …`` in **increasing id** order, whatever their order in the document. With an instance
+embedding in the weights (one learned row per slot, see :mod:`.box_encoder`) that order is part of what the model saw in
+training. Slots the tracklets do not fill, and frames where an object is hidden, get the encoder's learned null features
+(presence 0). More objects than the weights have slots is an error, never a silent drop.
 
 Frame counts. The model call decides the frame count ``T`` (``SVD_img2vid_Conditioning``'s ``video_frames``); the
 tracklets are resampled to it with :meth:`Tracklets.resample` (first frame to first, last to last; boxes interpolated,
@@ -73,14 +76,21 @@ def slot_boxes(tracklets: Tracklets, slots: int, frames: int | None = None, fram
         log.warning("TrackDiffusion: tracklets have %d frames, the video %d: resampled (first to first, last to last)",
                     tracklets.num_frames, frames)
         tracklets = tracklets.resample(frames)
-    t, n = tracklets.num_frames, tracklets.num_objects
+    order = slot_order(tracklets)
+    t, n = tracklets.num_frames, len(order)
     boxes = np.zeros((t, slots, 4), dtype=np.float32)
     colors = np.zeros((t, slots, 3), dtype=np.float32)
     present = np.zeros((t, slots), dtype=bool)
-    boxes[:, :n] = tracklets.boxes
-    colors[:, :n] = tracklets.colors[None]
-    present[:, :n] = tracklets.visible
+    boxes[:, :n] = tracklets.boxes[:, order]
+    colors[:, :n] = tracklets.colors[order][None]
+    present[:, :n] = tracklets.visible[:, order]
     return SlotBoxes(torch.from_numpy(boxes), torch.from_numpy(colors), torch.from_numpy(present))
+
+
+def slot_order(tracklets: Tracklets) -> np.ndarray:
+    """Object indices by slot: the objects visible on some frame, in increasing id order (the authors' loader)."""
+    seen = np.flatnonzero(np.asarray(tracklets.visible).any(axis=0))
+    return seen[np.argsort(np.asarray(tracklets.ids)[seen], kind="stable")]
 
 
 def any_visible(tracklets: Tracklets) -> bool:

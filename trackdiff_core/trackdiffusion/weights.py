@@ -19,158 +19,19 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass, field
-from typing import Callable
-
-import torch
 
 from ..errors import TrackDiffError
-from .box_encoder import BoxLayout, infer_layout
-from .diffusers_layout import CONV_IN_OUT, FUSER, MIX_FACTOR, POSITION_NET, SVD_SITE_KEYS, comfy_block_path, site_key
+from .box_encoder import infer_layout
+from .diffusers_layout import CONV_IN_OUT, FUSER, MIX_FACTOR, POSITION_NET, comfy_block_path, site_key
+from .weights_base import (DEFAULT_SLOTS, FIX_DOWNLOAD, FUSER_TENSORS, FuserDims, LoadReport, Progress,
+                           TrackDiffusionWeights, check_consistency, check_fuser, layout_notes, open_safetensors,
+                           scalar, site_order)
+from .weights_format import FORMAT_NAME, load_trackdiff_file
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SLOTS = 20  # objects per frame in the authors' SVD data loader and pipeline (fixed_objs)
-FUSER_TENSORS = (
-    "linear.weight", "linear.bias", "attn.to_q.weight", "attn.to_k.weight", "attn.to_v.weight", "attn.to_out.0.weight",
-    "attn.to_out.0.bias", "ff.net.0.proj.weight", "ff.net.0.proj.bias", "ff.net.2.weight", "ff.net.2.bias",
-    "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias", "alpha_attn", "alpha_dense",
-)
-FIX_DOWNLOAD = ("use svd_stage1/unet/diffusion_pytorch_model.safetensors or svd_stage2/… from pengxiang/trackdiffusion_ytvis, "
-                "or a file converted from one (put it in models/trackdiff/)")
-Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class FuserDims:
-    channels: int  # the block's width (320 / 640 / 1280 in SVD)
-    context_dim: int  # object-token width the fuser's linear reads (1024)
-    ff_inner: int  # GEGLU inner width (4 · channels)
-
-    def to_dict(self) -> dict:
-        return {"channels": self.channels, "context_dim": self.context_dim, "ff_inner": self.ff_inner}
-
-
-@dataclass
-class LoadReport:
-    """What a loader found and what it ignored, for the user (the loader node shows :meth:`text`)."""
-
-    source: str
-    kind: str  # "released" or "trackdiff"
-    found: dict[str, int] = field(default_factory=dict)
-    ignored: dict[str, int] = field(default_factory=dict)
-    ignored_examples: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def ignore(self, category: str, key: str) -> None:
-        self.ignored[category] = self.ignored.get(category, 0) + 1
-        if category != "stock SVD tensors" and len(self.ignored_examples) < 12:
-            self.ignored_examples.append(key)
-
-    def text(self) -> str:
-        lines = [f"TrackDiffusion weights: {os.path.basename(self.source)} ({self.kind})"]
-        lines += [f"  found {n} {what}" for what, n in self.found.items()]
-        lines += [f"  ignored {n} {what}" for what, n in self.ignored.items()]
-        if self.ignored_examples:
-            lines.append("  ignored names include: " + ", ".join(self.ignored_examples))
-        lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
-
-
-@dataclass
-class TrackDiffusionWeights:
-    """Everything TrackDiffusion adds to SVD, keyed the way the ComfyUI patch needs it."""
-
-    layout: BoxLayout
-    position_net: dict[str, torch.Tensor]  # names relative to position_net. (linears.0.weight, null_position_feature…)
-    fusers: dict[str, dict[str, torch.Tensor]]  # site key (input_1 …) -> fuser state dict (diffusers names)
-    unet: dict[str, torch.Tensor]  # ComfyUI diffusion-model key (input_blocks.0.0.weight …) -> re-trained tensor
-    slots: int = DEFAULT_SLOTS
-    instance_enhancer: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
-    enhancer_config: dict = field(default_factory=dict)  # heads per site, bins, sampling_ratio
-    source: str = ""
-    stage: str = "unknown"
-    report: LoadReport | None = None
-    cache: dict = field(default_factory=dict, repr=False, compare=False)  # built modules, keyed by the host
-
-    def fuser_dims(self) -> dict[str, FuserDims]:
-        dims = {}
-        for key, state in self.fusers.items():
-            channels, context = state["linear.weight"].shape
-            dims[key] = FuserDims(int(channels), int(context), int(state["ff.net.2.weight"].shape[1]))
-        return dims
-
-    def dims(self) -> dict:
-        """The metadata ``dims`` record (JSON-able)."""
-        return {
-            "box_layout": self.layout.to_dict(),
-            "slots": self.slots,
-            "sites": {k: d.to_dict() for k, d in self.fuser_dims().items()},
-            "unet": sorted(self.unet),
-            "instance_enhancer": self.enhancer_config if self.instance_enhancer else {},
-        }
-
-    def tensors(self) -> dict[str, torch.Tensor]:
-        """All tensors under our file's key names (see :mod:`.weights_format`)."""
-        out = {f"position_net.{k}": v for k, v in self.position_net.items()}
-        for site, state in self.fusers.items():
-            out.update({f"fuser.{site}.{k}": v for k, v in state.items()})
-        out.update({f"unet.{k}": v for k, v in self.unet.items()})
-        for site, state in self.instance_enhancer.items():
-            out.update({f"instance_enhancer.{site}.{k}": v for k, v in state.items()})
-        return out
-
-    def with_instance_enhancer(self, states: dict[str, dict[str, torch.Tensor]], config: dict) -> "TrackDiffusionWeights":
-        """A copy that also carries a (trained) Instance Enhancer (``states``: site key -> module state dict)."""
-        copy = TrackDiffusionWeights(self.layout, self.position_net, self.fusers, self.unet, self.slots,
-                                     {k: dict(v) for k, v in states.items()}, dict(config), self.source, self.stage)
-        copy.report = self.report
-        return copy
-
-
-# -- helpers shared by both readers ------------------------------------------------------------------------------------
-def open_safetensors(path: str, field_name: str = "weights"):
-    """``safe_open`` with a clear error for a missing, truncated or non-safetensors (e.g. pickled) file."""
-    from safetensors import safe_open
-
-    if not os.path.isfile(path):
-        raise TrackDiffError(field_name, path, "does not exist", FIX_DOWNLOAD)
-    try:
-        return safe_open(path, framework="pt", device="cpu")
-    except Exception as exc:  # SafetensorError is not importable by name on every version
-        problem = str(exc)
-        if "header too large" in problem or "invalid header" in problem or "HeaderTooLarge" in problem:
-            what = "is not a safetensors file (a pickled .ckpt/.pt/.bin? those are never loaded)"
-        elif "incomplete" in problem or "not fully covered" in problem or "too small" in problem:
-            what = "is truncated (incomplete download?)"
-        else:
-            what = "could not be read as safetensors"
-        raise TrackDiffError(field_name, os.path.basename(path), f"{what}: {problem}",
-                             "download the file again, in .safetensors form; " + FIX_DOWNLOAD) from None
-
-
-def check_fuser(site: str, state: dict[str, torch.Tensor] | dict[str, tuple], field_name: str) -> FuserDims:
-    """Every fuser tensor is there and the widths agree."""
-    shapes = {k: tuple(v.shape) if hasattr(v, "shape") else tuple(v) for k, v in state.items()}
-    missing = [n for n in FUSER_TENSORS if n not in shapes]
-    if missing:
-        raise TrackDiffError(f"{field_name}.{site}", sorted(shapes), f"lacks {', '.join(missing)}",
-                             "the file is damaged or incomplete; " + FIX_DOWNLOAD)
-    channels, context = shapes["linear.weight"]
-    inner2 = shapes["ff.net.0.proj.weight"][0]
-    expect = {
-        "linear.bias": (channels,), "attn.to_q.weight": (channels, channels), "attn.to_k.weight": (channels, channels),
-        "attn.to_v.weight": (channels, channels), "attn.to_out.0.weight": (channels, channels),
-        "attn.to_out.0.bias": (channels,), "ff.net.0.proj.weight": (inner2, channels), "ff.net.0.proj.bias": (inner2,),
-        "ff.net.2.weight": (channels, inner2 // 2), "ff.net.2.bias": (channels,), "norm1.weight": (channels,),
-        "norm1.bias": (channels,), "norm2.weight": (channels,), "norm2.bias": (channels,), "alpha_attn": (),
-        "alpha_dense": (),
-    }
-    wrong = {n: shapes[n] for n, s in expect.items() if shapes[n] != s and not (s == () and shapes[n] == (1,))}
-    if wrong or inner2 % 2:
-        raise TrackDiffError(f"{field_name}.{site}", wrong, f"has widths that do not match a {channels}-wide fuser",
-                             "the file is damaged or mixes models; " + FIX_DOWNLOAD)
-    return FuserDims(int(channels), int(context), int(inner2 // 2))
+__all__ = ["DEFAULT_SLOTS", "FUSER_TENSORS", "FuserDims", "LoadReport", "TrackDiffusionWeights", "dims_json",
+           "load_released", "load_weights", "open_safetensors"]
 
 
 def _stage_from(path: str, metadata: dict) -> str:
@@ -179,15 +40,6 @@ def _stage_from(path: str, metadata: dict) -> str:
         if match:
             return f"stage{match.group(1)}"
     return "unknown"
-
-
-def _site_order(item) -> int:
-    return SVD_SITE_KEYS.index(item[0]) if item[0] in SVD_SITE_KEYS else len(SVD_SITE_KEYS)
-
-
-def _scalar(t: torch.Tensor) -> torch.Tensor:
-    return t.reshape(()) if t.numel() == 1 and t.ndim <= 1 else t
-
 
 # -- the released diffusers file ---------------------------------------------------------------------------------------
 def load_released(path: str, progress: Progress | None = None, field_name: str = "weights") -> TrackDiffusionWeights:
@@ -238,53 +90,24 @@ def load_released(path: str, progress: Progress | None = None, field_name: str =
         weights = TrackDiffusionWeights(
             layout=layout,
             position_net={k: read(v) for k, v in position.items()},
-            fusers={s: {k: _scalar(read(v)) for k, v in names.items()} for s, names in sorted(fusers.items(), key=_site_order)},
-            unet={k: read(v) for k, v in sorted(unet.items())},
+            fusers={s: {k: scalar(read(v)) for k, v in names.items()} for s, names in sorted(fusers.items(), key=site_order)},
+            unet={k: read(v) for k, v in sorted(unet.items())}, slots=layout.instance_slots or DEFAULT_SLOTS,
             source=os.path.basename(path), stage=_stage_from(path, metadata), report=report,
         )
-    _check_consistency(weights, field_name)
+    check_consistency(weights, field_name)
     report.found = {
         "position_net tensors": len(weights.position_net),
         f"fusers ({sum(map(len, weights.fusers.values()))} tensors) in sites {', '.join(weights.fusers)}": len(weights.fusers),
         "conv_in / conv_out tensors": sum(1 for k in weights.unet if not k.endswith("mix_factor")),
         "time_mixer.mix_factor scalars": sum(1 for k in weights.unet if k.endswith("mix_factor")),
     }
-    _layout_notes(weights, report)
+    layout_notes(weights, report)
     log.info("%s", report.text())
     return weights
-
-
-def _layout_notes(weights: TrackDiffusionWeights, report: LoadReport) -> None:
-    layout = weights.layout
-    how = {"fourier7": "Fourier features of x1 y1 x2 y2 and the RGB colour",
-           "rgb_positive": "the RGB colour as positive features plus Fourier features of x1 y1 x2 y2",
-           "fourier4": "Fourier features of x1 y1 x2 y2 only (the object colour is not used by these weights)"}[layout.kind]
-    report.notes.append(f"box encoder input is {layout.input_dim} wide: {how}; tokens {layout.token_dim} wide, "
-                        f"{weights.slots} slots")
-    missing = [s for s in SVD_SITE_KEYS if s not in weights.fusers]
-    if missing:
-        report.notes.append(f"no fuser for sites {', '.join(missing)} (those blocks run unchanged)")
-    if not weights.instance_enhancer:
-        report.notes.append("no Instance Enhancer in this file (the released SVD weights carry none)")
-
-
-def _check_consistency(weights: TrackDiffusionWeights, field_name: str) -> None:
-    unknown = sorted(set(weights.fusers) - set(SVD_SITE_KEYS))
-    if unknown:
-        raise TrackDiffError(f"{field_name}.fuser", unknown, "are not SVD transformer sites", FIX_DOWNLOAD)
-    for site, dims in weights.fuser_dims().items():
-        if dims.context_dim != weights.layout.token_dim:
-            raise TrackDiffError(
-                f"{field_name}.fuser.{site}.linear.weight", dims.context_dim,
-                f"reads {dims.context_dim}-wide object tokens but the box encoder makes {weights.layout.token_dim}-wide ones",
-                "the file mixes parts of different models; " + FIX_DOWNLOAD)
-
 
 # -- either kind -------------------------------------------------------------------------------------------------------
 def load_weights(path: str, progress: Progress | None = None, field_name: str = "weights") -> TrackDiffusionWeights:
     """Load a released diffusers file or one of ours, whichever ``path`` is."""
-    from .weights_format import FORMAT_NAME, load_trackdiff_file
-
     with open_safetensors(path, field_name) as f:
         metadata = f.metadata() or {}
     if metadata.get("format") == FORMAT_NAME:

@@ -27,10 +27,10 @@ import os
 import torch
 
 from ..errors import TrackDiffError
-from .box_encoder import BoxLayout
+from .box_encoder import BoxLayout, infer_layout
 from .diffusers_layout import SVD_SITE_KEYS
-from .weights import (FUSER_TENSORS, LoadReport, Progress, TrackDiffusionWeights, _check_consistency, _layout_notes,
-                      _site_order, check_fuser, open_safetensors)
+from .weights_base import (DEFAULT_SLOTS, FUSER_TENSORS, LoadReport, Progress, TrackDiffusionWeights,
+                           check_consistency, check_fuser, layout_notes, open_safetensors, site_order)
 
 FORMAT_NAME = "trackdiff.trackdiffusion"
 FORMAT_VERSION = 1
@@ -115,8 +115,6 @@ def load_trackdiff_file(path: str, progress: Progress | None = None, field_name:
                 enhancer.setdefault(site, {})[name] = tensor
             else:
                 report.ignore("unknown tensors", key)
-    from .box_encoder import infer_layout
-
     found = infer_layout({k: tuple(v.shape) for k, v in position.items()}, f"{field_name}.position_net")
     if found != layout:
         raise TrackDiffError(f"{field_name}.position_net", found.to_dict(),
@@ -135,12 +133,12 @@ def load_trackdiff_file(path: str, progress: Progress | None = None, field_name:
         raise TrackDiffError(f"{field_name}.instance_enhancer", unknown_enhancer, "are not SVD transformer sites",
                              "re-save the Instance Enhancer with save_weights")
     weights = TrackDiffusionWeights(
-        layout=layout, position_net=position, fusers=dict(sorted(fusers.items(), key=_site_order)), unet=dict(sorted(unet.items())),
-        slots=int(dims.get("slots", 20)), instance_enhancer=enhancer,
+        layout=layout, position_net=position, fusers=dict(sorted(fusers.items(), key=site_order)), unet=dict(sorted(unet.items())),
+        slots=int(dims.get("slots", layout.instance_slots or DEFAULT_SLOTS)), instance_enhancer=enhancer,
         enhancer_config=dict(dims.get("instance_enhancer") or {}), source=metadata.get("source", ""),
         stage=metadata.get("stage", "unknown"), report=report,
     )
-    _check_consistency(weights, field_name)
+    check_consistency(weights, field_name)
     report.found = {
         "position_net tensors": len(position),
         f"fusers in sites {', '.join(weights.fusers)}": len(fusers),
@@ -150,5 +148,5 @@ def load_trackdiff_file(path: str, progress: Progress | None = None, field_name:
         report.found[f"Instance Enhancer sites ({', '.join(sorted(enhancer))})"] = len(enhancer)
     report.notes.append(f"format version {version}, converted from {weights.source or 'unknown'} ({weights.stage}), "
                         f"stored as {metadata.get('dtype', '?')}")
-    _layout_notes(weights, report)
+    layout_notes(weights, report)
     return weights

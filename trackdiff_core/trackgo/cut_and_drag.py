@@ -14,21 +14,15 @@ import numpy as np
 
 from ..errors import TrackDiffError
 from ..masks import as_masks, resize_masks
-from ..trajectories import PointTrajectories
+from ..trajectories import PointTrajectories, group_displacements
 
 FILLS = ("inpaint", "keep")
 
 
 def object_displacements(trajectories: PointTrajectories) -> np.ndarray:
-    """``float32[T, N, 2]``: each object's (group's) mean displacement since frame 0, normalised."""
-    count = trajectories.num_groups
-    moves = trajectories.points - trajectories.points[:1]
-    out = np.zeros((trajectories.num_frames, count, 2), dtype=np.float32)
-    for g in range(count):
-        chosen = trajectories.groups == g
-        if chosen.any():
-            out[:, g] = moves[:, chosen].mean(axis=1)
-    return out
+    """``float32[T, N, 2]``: each object's (group's) displacement since frame 0, normalised (see
+    :func:`~trackdiff_core.trajectories.group_displacements`: points that hide or appear never move it)."""
+    return group_displacements(trajectories.points, trajectories.visible, trajectories.groups, trajectories.num_groups)
 
 
 def masks_from_points(trajectories: PointTrajectories, width: int, height: int, grow: float = 0.03) -> np.ndarray:

@@ -6,9 +6,12 @@ Where the arrows come from:
 * **the document** (``mask_arrows_json``, the drawing widget's state): each object has a path and either a painted mask
   or ``null``, which takes the next mask of the MASK input (the counts must match exactly);
 * **a STRING of paths** (``arrows``): coordinate JSON ``[[{"x", "y"}, ...], ...]`` in pixels of ``width`` × ``height``
-  (KJNodes' spline editor, core ``WanMoveTracksFromCoords``); path ``i`` moves mask ``i`` with the ``timing`` curve;
+  (KJNodes' spline editor, core ``WanMoveTracksFromCoords``); path ``i`` moves mask ``i`` with the ``timing`` curve.
+  Entries may have any lengths (each is its own polyline). When every entry has exactly ``frame_count`` points (and
+  ``frame_count > 2``) they are read as one position per frame instead (:func:`per_frame_positions`);
 * **core TRACKS** (``tracks``): each object (TrackDiff's groups, else each track; with a single mask, all tracks
-  together) moves by its points' mean displacement, frame by frame, resampled to the frame count.
+  together) moves by its displacement (the mean step of its points visible on both frames of each step), resampled
+  to the frame count.
 
 With a STRING or TRACKS, the masks come from the MASK input (one per object, or a label map); there must be exactly one
 arrow per mask. Each mask gets ``K · s`` points (farthest-point sampling, seeded per object: see
@@ -27,13 +30,30 @@ from ..formats.coords_json import parse_coords
 from ..formats.tracks_dict import GROUPS_KEY, trajectories_from_tracks, trajectories_to_tracks
 from ..mask_arrow_document import MaskArrowDocument
 from ..masks import as_masks, require_nonempty, resize_masks, split_label_map
-from ..timing import check_timing, frame_positions
+from ..timing import check_timing
 from ..trackgo_points import masks_and_paths_to_trajectories, sample_points_in_mask
-from ..trajectories import PointTrajectories
-from ..validate import frame_size, integer
+from ..trajectories import PointTrajectories, group_displacements, resample_frames
+from ..document import MAX_OBJECTS
+from ..validate import frame_size, integer, to_numpy
 from .guide import MASKS_KEY, SIZE_KEY
 
 MASK_LAYOUTS = ("one_per_object", "label_map")
+# Bounds on what one run may build, so any allowed input runs in bounded memory and time (or stops with a clear error):
+MAX_MASK_PIXELS = 1 << 27  # all objects' masks at width × height together (128 MB as bool; 1024 × 576 × 227 objects)
+MAX_POINT_FRAMES = 1 << 24  # frames × points in the TRACKS (128 MB as float32 x, y)
+
+
+def check_budget(objects: int, width: int, height: int, frames: int, points: int) -> None:
+    """A clear error when the masks or the trajectories would be larger than the bounds above."""
+    if objects * width * height > MAX_MASK_PIXELS:
+        raise TrackDiffError(
+            "width × height", f"{width}×{height} for {objects} masks",
+            f"would keep {objects * width * height / 1e6:.0f} M mask pixels (at most {MAX_MASK_PIXELS / 1e6:.1f} M)",
+            "use the generation size (SVD: 1024×576) or fewer objects")
+    if frames * objects * points > MAX_POINT_FRAMES:
+        raise TrackDiffError(
+            "K · s × objects × frame_count", f"{points} × {objects} × {frames}",
+            f"is more than {MAX_POINT_FRAMES} point positions", "lower K or s, or frame_count")
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,11 @@ def read_masks(masks, layout: str, field: str = "masks") -> np.ndarray | None:
     if layout not in MASK_LAYOUTS:
         raise TrackDiffError("mask_layout", layout, "is not a known layout", f"use one of {', '.join(MASK_LAYOUTS)}")
     if layout == "label_map":
+        distinct = np.unique(to_numpy(masks))
+        if np.count_nonzero(distinct) > MAX_OBJECTS:  # each label becomes a full-size mask: bound them first
+            raise TrackDiffError(field, f"{np.count_nonzero(distinct)} distinct values",
+                                 f"is not a label map of at most {MAX_OBJECTS} objects (one value per object)",
+                                 "give a label image with one whole-number value per object, or use one_per_object")
         return split_label_map(masks, field)[0]
     return as_masks(masks, field)
 
@@ -80,7 +105,7 @@ def _check_counts(arrows: int, masks: int, source: str) -> None:
 
 
 def _paths_from_string(arrows: str, width: int, height: int) -> list[np.ndarray]:
-    tracks = parse_coords(arrows, "arrows")
+    tracks = parse_coords(arrows, "arrows", equal_lengths=False)  # each entry is its own polyline: any lengths
     paths = []
     for index, track in enumerate(tracks):
         path = np.asarray(track, dtype=np.float64) / np.array([width, height], dtype=np.float64)
@@ -95,8 +120,18 @@ def _paths_from_string(arrows: str, width: int, height: int) -> list[np.ndarray]
     return paths
 
 
+def per_frame_positions(paths: list[np.ndarray], frames: int) -> bool:
+    """Whether the arrows STRING holds one position per frame rather than paths: every entry has exactly
+    ``frame_count`` points (and more than 2, where the two readings differ). Coordinates sampled once per frame
+    (KJNodes' spline editor with ``points_to_sample`` = the frame count, core ``WanMoveTracksFromCoords``' input) then
+    keep their own timing; anything else is a polyline followed at even pixel speed with the ``timing`` curve."""
+    return frames > 2 and all(len(p) == frames for p in paths)
+
+
 def _object_paths_from_tracks(tracks: dict, width: int, height: int, frames: int, masks: int) -> list[np.ndarray]:
-    """Per object, its points' mean position per frame (visible points where there are any), resampled.
+    """Per object, its path: the first frame's mean position of its points plus the object's displacement
+    (:func:`~trackdiff_core.trajectories.group_displacements`: steps of points visible on both frames, so points that
+    hide or appear never move it), resampled to ``frames`` with the one resample rule.
 
     Objects are TrackDiff's groups when the tracks carry them; otherwise each track is an object, except that with a
     single mask all tracks move it together (e.g. core ``GenerateTracks``' bundle of parallel tracks)."""
@@ -112,18 +147,16 @@ def _object_paths_from_tracks(tracks: dict, width: int, height: int, frames: int
     else:
         groups = np.arange(trajectories.num_points)
     count = int(groups.max()) + 1
+    _check_counts(count, masks, "tracks")  # before any per-object work
+    moves = group_displacements(trajectories.points, trajectories.visible, groups, count)  # [T, N, 2]
+    moves, _ = resample_frames(moves, frames)
     paths = []
     for g in range(count):
-        pts = trajectories.points[:, groups == g]
-        vis = trajectories.visible[:, groups == g]
-        weight = np.where(vis.any(axis=1, keepdims=True), vis, True).astype(np.float64)
-        mean = (pts * weight[..., None]).sum(axis=1) / weight.sum(axis=1, keepdims=True)
-        paths.append(mean.astype(np.float32))
-    positions = frame_positions(trajectories.num_frames, frames)
-    lo = np.floor(positions).astype(int)
-    hi = np.minimum(lo + 1, trajectories.num_frames - 1)
-    frac = (positions - lo)[:, None]
-    return [(p[lo] * (1 - frac) + p[hi] * frac).astype(np.float32) for p in paths]
+        first = trajectories.points[0, groups == g]
+        seen = trajectories.visible[0, groups == g]
+        start = (first[seen] if seen.any() else first).mean(axis=0)
+        paths.append((start[None] + moves[:, g]).astype(np.float32))
+    return paths
 
 
 def _move_by_paths(masks: np.ndarray, paths: list[np.ndarray], frames: int, points: int, seed: int) -> PointTrajectories:
@@ -163,11 +196,15 @@ def build_objects(
             raise TrackDiffError("masks", None, f"are needed with {source} (they say which region each arrow moves)",
                                  "connect a MASK batch with one mask per arrow, or a label map")
         require_nonempty(external, "masks")
+        check_budget(len(external), width, height, frames, points)
         fitted = resize_masks(external, width, height)
         if arrows is not None:
             paths = _paths_from_string(arrows, width, height)
             _check_counts(len(paths), len(fitted), "arrows")
-            trajectories = masks_and_paths_to_trajectories(fitted, paths, frames, points, seed, timing)
+            if per_frame_positions(paths, frames):
+                trajectories = _move_by_paths(fitted, paths, frames, points, seed)
+            else:
+                trajectories = masks_and_paths_to_trajectories(fitted, paths, frames, points, seed, timing)
         else:
             paths = _object_paths_from_tracks(tracks, width, height, frames, len(fitted))
             _check_counts(len(paths), len(fitted), "tracks")
@@ -187,6 +224,7 @@ def build_objects(
     if not document.objects:
         empty = PointTrajectories(np.zeros((frames, 0, 2), np.float32), groups=np.zeros(0, np.int64))
         return TrackGoObjects(empty, np.zeros((0, height, width), bool), [], [], width, height)
+    check_budget(len(document.objects), width, height, frames, points)
     fitted, paths, timings, windows = [], [], [], []
     supply = iter(taken)
     for index, obj in enumerate(document.objects):

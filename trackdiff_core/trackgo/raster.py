@@ -13,7 +13,7 @@ at its frame-``t`` position with a Gaussian of ``sigma`` cells; per cell the cha
 ====  =====================================================================================================
 
 **Motion region** (``bool[H, W]``, one map for all frames): every cell a visible point passes over at any frame, plus,
-when masks are given, each object's mask moved along its points' mean displacement at every frame, dilated by a few
+when masks are given, each object's mask moved by its displacement (``trajectories.group_displacements``) at every frame, dilated by a few
 cells. Everything an object touches at any time may change; the rest is what ``τ`` holds still.
 """
 
@@ -23,6 +23,8 @@ import math
 
 import torch
 import torch.nn.functional as F
+
+from ..trajectories import group_displacements
 
 RASTER_CHANNELS = 5
 
@@ -105,11 +107,12 @@ def motion_region(
         region.view(-1)[(row * width + col)[keep]] = True
     if masks is not None and len(masks):
         small = F.interpolate(masks[:, None].to(torch.float32), size=(height, width), mode="area")[:, 0] > 0
+        all_moves = group_displacements(points.detach().cpu().numpy(), visible.cpu().numpy(), groups.cpu().numpy(),
+                                        small.shape[0])  # [T, N, 2] normalised
         for index in range(small.shape[0]):
-            chosen = groups == index
-            if not bool(chosen.any()):
+            if not bool((groups == index).any()):
                 continue
-            moves = (points[:, chosen] - points[:1, chosen]).mean(dim=1)  # [T, 2] normalised
+            moves = all_moves[:, index]
             shifts = {(int(round(float(dy) * height)), int(round(float(dx) * width))) for dx, dy in moves.tolist()}
             for dy, dx in shifts:
                 region |= _shift(small[index], dy, dx)

@@ -25,12 +25,12 @@ import os
 import torch
 
 from ..errors import TrackDiffError
+from ..safetensors_file import open_safetensors
 from .adapter import SiteSpec, TrackAdapter
 from .config import TrackGoConfig
 
 FORMAT = "trackdiff.trackgo_adapter"
 FORMAT_VERSION = "1"
-_PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # a pickle protocol header, or torch.save's zip container
 
 
 def adapter_metadata(adapter: TrackAdapter, steps: int = 0) -> dict[str, str]:
@@ -63,34 +63,19 @@ def save_adapter(adapter: TrackAdapter, path: str, steps: int = 0, extra_metadat
     return path
 
 
-def _not_safetensors(path: str, name: str, exc: Exception) -> TrackDiffError:
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4)
-    except OSError:
-        head = b""
-    if any(head.startswith(magic) for magic in _PICKLE_MAGIC):
-        return TrackDiffError(
-            "adapter file", name, "is a pickled PyTorch checkpoint; TrackDiff never unpickles weights (it could run code)",
-            "convert it to .safetensors with trusted tools, or train an adapter with python -m trackdiff_core.training",
-        )
-    return TrackDiffError("adapter file", name, f"is not a readable safetensors file, or it is truncated ({exc})",
-                          "download or copy it again")
-
-
-def read_safetensors(path: str, name: str | None = None) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """All tensors and the metadata of ``path``, with a clear error for anything that is not a whole safetensors file."""
-    from safetensors import safe_open
-
+def read_safetensors(path: str, name: str | None = None, field: str = "adapter file") -> tuple[dict[str, torch.Tensor],
+                                                                                          dict[str, str]]:
+    """All tensors and the metadata of ``path``, through the pack's one safetensors reader (a true message for a
+    missing, empty, truncated, pickled or non-safetensors file; ``field`` names the input, e.g. ``"clip file"``)."""
     name = name or os.path.basename(path)
-    if not os.path.isfile(path):
-        raise TrackDiffError("adapter file", name, "does not exist", "put the file in models/trackdiff/ and refresh")
-    try:
-        with safe_open(path, framework="pt", device="cpu") as handle:
-            metadata = dict(handle.metadata() or {})
-            tensors = {key: handle.get_tensor(key) for key in handle.keys()}
-    except Exception as exc:  # safetensors raises its own error types, OSError and ValueError
-        raise _not_safetensors(path, name, exc) from None
+    fixes = {"default": "download or copy it again",
+             "missing": "put the file in models/trackdiff/ and refresh",
+             "pickle": "convert it to .safetensors with trusted tools, or train an adapter with python -m "
+                       "trackdiff_core.training",
+             "not_safetensors": "choose a TrackGo adapter .safetensors file (python -m trackdiff_core.training writes them)"}
+    with open_safetensors(path, field, name, fixes) as handle:
+        metadata = dict(handle.metadata() or {})
+        tensors = {key: handle.get_tensor(key) for key in handle.keys()}
     return tensors, metadata
 
 

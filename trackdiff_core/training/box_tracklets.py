@@ -19,6 +19,7 @@ import torch
 from ..crop import center_crop_box, is_whole
 from ..errors import TrackDiffError
 from ..tracklets import Tracklets
+from ..trackdiffusion.model_fit import check_fusers_fit
 from ..trackdiffusion.modules import TrackDiffusionModules
 from ..trackdiffusion.object_slots import SlotBoxes, slot_boxes
 from ..trackdiffusion.weights import TrackDiffusionWeights
@@ -146,14 +147,6 @@ def box_denoising_loss(runtime: BoxTrackletRuntime, slots: SlotBoxes, clip: Clip
 
 
 def model_heads(backend, weights: TrackDiffusionWeights, field: str) -> dict[str, tuple[int, int]]:
-    """The model's ``{site: (n_heads, dim_head)}``, after checking that every fuser of ``weights`` fits its block
-    (``field`` names the weights in the error, e.g. ``"--weights"``)."""
-    specs = {s.key: s for s in backend.site_specs()}
-    for site, dims in weights.fuser_dims().items():
-        spec = specs.get(site)
-        if spec is None or spec.channels != dims.channels:
-            raise TrackDiffError(
-                f"{field}.fuser.{site}", f"{dims.channels} channels",
-                f"does not fit the model's block ({f'{spec.channels} channels' if spec else 'no such site'})",
-                "use TrackDiffusion weights made for this SVD (the released ones are for full-size SVD)")
-    return {key: (spec.n_heads, spec.d_head) for key, spec in specs.items()}
+    """The model's ``{site: (n_heads, dim_head)}``, after the node's own check that every fuser of ``weights`` fits its
+    block (``field`` names the weights in the error, e.g. ``"--weights"``)."""
+    return check_fusers_fit(weights, backend.site_specs(), field)

@@ -32,6 +32,7 @@ import torch
 
 from ..errors import TrackDiffError
 from ..trackdiffusion.instance_enhancer import DECODER_SITES
+from ..trackdiffusion.model_fit import check_enhancer_fit
 from ..trackdiffusion.modules import TrackDiffusionModules
 from ..trackdiffusion.object_slots import SlotBoxes
 from ..trackdiffusion.weights import TrackDiffusionWeights, load_weights
@@ -150,7 +151,7 @@ class InstanceEnhancerTask(TrainingTask):
             raise TrackDiffError(ENHANCER_FILE, path, "carries no Instance Enhancer",
                                  "start from a file this task wrote, or leave --init out to start fresh")
         heads = self._heads(backend)
-        self._check_enhancer_fits(saved, heads)
+        check_enhancer_fit(saved, backend.site_specs(), ENHANCER_FILE)
         if not self._same_fusers(saved):
             log.warning("%s: its Instance Enhancer was trained with other fusers than --weights %s; training goes on "
                         "with --weights' fusers", path, self.weights_path)
@@ -163,19 +164,6 @@ class InstanceEnhancerTask(TrainingTask):
         modules = self._modules(self.base.with_instance_enhancer(states, config), heads)
         modules.instance_enhancer.to(torch.float32).requires_grad_(True)
         return modules
-
-    @staticmethod
-    def _check_enhancer_fits(saved: TrackDiffusionWeights, heads) -> None:
-        for site, state in saved.instance_enhancer.items():
-            if site not in heads:
-                raise TrackDiffError(ENHANCER_FILE, f"instance_enhancer.{site}", "is not a transformer site of this "
-                                     "model", "start from a file trained for this SVD")
-            width = tuple(state["norm_in.weight"].shape) if "norm_in.weight" in state else None
-            n, d = heads[site]
-            if width != (n * d,):
-                raise TrackDiffError(f"{ENHANCER_FILE}.instance_enhancer.{site}", width,
-                                     f"does not fit the model's {n * d}-channel block",
-                                     "start from a file trained for this SVD")
 
     def _same_fusers(self, saved: TrackDiffusionWeights) -> bool:
         if sorted(saved.fusers) != sorted(self.base.fusers):

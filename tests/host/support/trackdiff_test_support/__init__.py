@@ -36,6 +36,49 @@ class TrackDiffTestImageStats:
         return {"ui": {"trackdiff_stats": [stats]}}
 
 
-NODE_CLASS_MAPPINGS = {"TrackDiffTestImageStats": TrackDiffTestImageStats, **TINY_WAN_NODES}
-NODE_DISPLAY_NAME_MAPPINGS = {"TrackDiffTestImageStats": "TrackDiff Test Image Stats"}
+class TrackDiffTestLoadedModels:
+    """Output node: the class names of the models ComfyUI holds loaded, after its ``images`` input ran."""
+
+    RETURN_TYPES = ()
+    FUNCTION = "report"
+    OUTPUT_NODE = True
+    CATEGORY = "testing"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"images": ("IMAGE", {"tooltip": "Anything computed after the sampling to observe."})}}
+
+    @classmethod
+    def IS_CHANGED(cls, **kwargs):
+        return float("nan")  # always re-run: it reports state, not a function of its input
+
+    def report(self, images):
+        import comfy.model_management
+
+        names = [type(m.real_model()).__name__ for m in comfy.model_management.current_loaded_models]
+        return {"ui": {"trackdiff_loaded": names}}
+
+
+class TrackDiffTestTracks:
+    """Output node: a TRACKS dict's pixel paths ``[T][P][x, y]`` and visibility ``[T][P]``, in the prompt's history."""
+
+    RETURN_TYPES = ()
+    FUNCTION = "report"
+    OUTPUT_NODE = True
+    CATEGORY = "testing"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"tracks": ("TRACKS", {"tooltip": "The tracks to report."})}}
+
+    def report(self, tracks):
+        return {"ui": {"trackdiff_tracks": [{"path": tracks["track_path"].float().tolist(),
+                                             "visible": tracks["track_visibility"].bool().tolist()}]}}
+
+
+NODE_CLASS_MAPPINGS = {"TrackDiffTestImageStats": TrackDiffTestImageStats, "TrackDiffTestLoadedModels": TrackDiffTestLoadedModels,
+                       "TrackDiffTestTracks": TrackDiffTestTracks, **TINY_WAN_NODES}
+NODE_DISPLAY_NAME_MAPPINGS = {"TrackDiffTestImageStats": "TrackDiff Test Image Stats",
+                              "TrackDiffTestLoadedModels": "TrackDiff Test Loaded Models",
+                              "TrackDiffTestTracks": "TrackDiff Test Tracks"}
 
