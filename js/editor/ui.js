@@ -79,3 +79,12 @@ export function loadImage(source) {
 }
 
 export const isMac = () => typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent || "");
+
+const TEXT_INPUTS = new Set(["text", "number", "search", "email", "url", "tel", "password"]);
+
+/** A field a person types into (its keys, Ctrl+Z included, belong to it), as opposed to a button, box or list. */
+export function isTextField(el) {
+  if (!el || !el.tagName) return false;
+  if (el.tagName === "TEXTAREA") return true;
+  return el.tagName === "INPUT" && TEXT_INPUTS.has((el.type || "text").toLowerCase()) && !el.classList.contains("td-keys");
+}
