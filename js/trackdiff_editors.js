@@ -82,6 +82,24 @@ async function uploadTemp(file) {
   return { filename: data.name, subfolder: data.subfolder || "", type: data.type || "temp" };
 }
 
+/** Vue nodes: when ComfyUI rebuilds the graph in place (its own undo / redo), a node component with the same id is
+ *  reused and keeps the previous node's widget element, now empty, instead of mounting the new one. Put the new
+ *  editor where the old one was, as soon as that shows (within a couple of seconds of the node being created). */
+function adoptStaleHost(container, node) {
+  let tries = 0;
+  const attempt = () => {
+    if (container.isConnected || !node.graph?.nodes?.includes?.(node)) {
+      if (!container.isConnected && ++tries < 120) requestAnimationFrame(attempt);
+      return;
+    }
+    const stale = [...document.querySelectorAll(`[data-node-id="${node.id}"] .trackdiff-editor-host`)]
+      .find((el) => el !== container && !el.querySelector(".td-editor"));
+    if (stale) stale.replaceWith(container);
+    else if (++tries < 120) requestAnimationFrame(attempt);
+  };
+  requestAnimationFrame(attempt);
+}
+
 function attach(node) {
   const widget = node.widgets?.find((w) => EDITORS[w.name]);
   if (!widget || node.widgets.some((w) => w.name === DOM_WIDGET_NAME)) return;
@@ -135,6 +153,7 @@ function attach(node) {
 
   if (node.size[0] < 560 || node.size[1] < 520) node.setSize([Math.max(node.size[0], 560), Math.max(node.size[1], 520)]);
   const stopFill = fillVueNode(container, node, MIN_HEIGHT - 20);
+  adoptStaleHost(container, node);
 
   // -- outside changes of the document: ComfyUI's undo and configure, the API, other extensions ----------------------
   const fromHost = (value) => {

@@ -185,7 +185,11 @@ export class EditorBase {
   }
 
   /** A drag is one edit: begin, preview as often as needed, end (or cancel with Escape). */
-  beginGesture(label) { this.gesture = { before: this.text, beforeDoc: this.doc, label }; }
+  /** `base`: the document the drag edits (the current one, or one with the object this drag creates). */
+  beginGesture(label, base = this.doc) {
+    this.gesture = { before: this.text, beforeDoc: this.doc, base, label };
+    if (base !== this.doc) this.preview(base);
+  }
   preview(doc) {
     this.doc = doc;
     this.requestDraw();

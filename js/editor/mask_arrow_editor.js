@@ -155,31 +155,35 @@ export class MaskArrowEditor extends EditorBase {
       return;
     }
     if (!inside) return;
+    // A stroke or an arrow with nothing selected makes its object: one edit with the stroke (one undo step).
+    const created = () => {
+      const { doc, id } = addObject(this.doc, [p.nx, p.ny]);
+      this.selectedId = id;
+      return { doc, obj: doc.objects.find((o) => o.id === id) };
+    };
     if (this.tool === "brush" || this.tool === "erase") {
+      let base = this.doc;
       if (!obj) {
         if (this.tool === "erase") return;
-        this.newObject([p.nx, p.ny]);
-        obj = this.selected;
+        ({ doc: base, obj } = created());
       }
       const current = this.decoded(obj);
       const grid = current ?? { ...this.maskGrid(), data: null };
       const mask = { width: grid.width, height: grid.height, data: current ? current.data.slice() : new Uint8Array(grid.width * grid.height) };
       this.drag = { mode: "paint", id: obj.id, mask, last: p, value: this.tool === "brush" ? 1 : 0 };
-      this.beginGesture(this.tool === "brush" ? `paint #${obj.id}` : `erase #${obj.id}`);
+      this.beginGesture(this.tool === "brush" ? `paint #${obj.id}` : `erase #${obj.id}`, base);
       this.stamp(mask, p, p, this.brushSize / 2, this.drag.value);
       this.requestDraw();
     } else if (this.tool === "arrow") {
-      if (!obj) {
-        this.newObject([p.nx, p.ny]);
-        obj = this.selected;
-      }
-      if (e.shiftKey) {
+      let base = this.doc;
+      if (!obj) ({ doc: base, obj } = created());
+      if (e.shiftKey && base === this.doc) {
         const path = isStatic(obj) && obj.path.length === 1 ? [...obj.path, [p.nx, p.ny]] : [...obj.path, [p.nx, p.ny]];
         this.commit(setPath(this.doc, obj.id, path), `add path point to #${obj.id}`);
         return;
       }
       this.drag = { mode: "arrow", id: obj.id, start: [p.nx, p.ny] };
-      this.beginGesture(`arrow for #${obj.id}`);
+      this.beginGesture(`arrow for #${obj.id}`, base);
     } else if (this.tool === "anchor") {
       if (!obj) {
         this.newObject([p.nx, p.ny]);
@@ -202,11 +206,11 @@ export class MaskArrowEditor extends EditorBase {
     }
     if (outside) this.showNotice("Clamped to the image edge: paths stay inside the picture", 1500);
     if (d.mode === "arrow") {
-      this.preview(setPath(this.gesture.beforeDoc, d.id, [d.start, q]));
+      this.preview(setPath(this.gesture.base, d.id, [d.start, q]));
     } else if (d.mode === "point") {
-      const obj = this.gesture.beforeDoc.objects.find((o) => o.id === d.id);
+      const obj = this.gesture.base.objects.find((o) => o.id === d.id);
       const path = obj.path.map((pt, i) => (i === d.index ? q : pt));
-      this.preview(setPath(this.gesture.beforeDoc, d.id, path));
+      this.preview(setPath(this.gesture.base, d.id, path));
     }
   }
 
@@ -220,7 +224,7 @@ export class MaskArrowEditor extends EditorBase {
         this.showNotice("A painted mask cannot be empty: delete the object, or tick “mask from input”");
         return;
       }
-      this.preview(setMask(this.gesture.beforeDoc, d.id, rleEncode(d.mask.data, d.mask.height, d.mask.width)));
+      this.preview(setMask(this.gesture.base, d.id, rleEncode(d.mask.data, d.mask.height, d.mask.width)));
     }
     this.endGesture();
   }

@@ -238,3 +238,163 @@ def test_mask_arrow_editor_stroke_arrow_save_reload(ui, documents, comfy_server)
     ui.wait_for_editor(reloaded)
     assert ui.widget_value(reloaded, "mask_arrows_json") == value
     assert ui.editor_state(reloaded)["error"] is None
+
+
+# -- nothing a person draws is lost (issue 11) --------------------------------------------------------------------------
+
+def saved_workflow(comfy_server, name: str) -> dict:
+    import urllib.parse
+    import urllib.request
+
+    url = f"{comfy_server.url}/api/userdata/{urllib.parse.quote('workflows/' + name + '.json', safe='')}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def node_value(workflow: dict, node_type: str) -> str:
+    (saved,) = [n for n in workflow["nodes"] if n["type"] == node_type]
+    return saved["widgets_values"][0]
+
+
+def test_draw_then_at_once_ctrl_s_and_reload_keep_the_drawing(ui, comfy_server, documents):
+    TrackletDocument, _ = documents
+    node = ui.add_node("TrackletEditor")
+    ui.press("Escape")
+    ui.click_empty_canvas()
+    before = ui.workflow_state()
+
+    # Draw, and nothing else: the tab is marked modified and ComfyUI took an undo checkpoint at once.
+    ui.drag(node, (0.2, 0.3), (0.5, 0.7))
+    drawn = ui.widget_value(node, "tracklets_json")
+    after = ui.workflow_state()
+    assert after["modified"], "the workflow is marked modified right after drawing"
+    assert after["undo"] == before["undo"] + 1, "one ComfyUI undo checkpoint per edit"
+
+    # Ctrl+S right away (the keyboard is still in the editor): the saved file has the box.
+    name = f"drawn_{'vue' if ui.vue else 'canvas'}"
+    ui.press("Mod+s")
+    prompt = ui.page.get_by_role("dialog").locator("input")
+    prompt.wait_for()
+    prompt.fill(name)
+    prompt.press("Enter")
+    ui.page.wait_for_function("() => !window.app.extensionManager.workflow.activeWorkflow.isModified")
+    assert node_value(saved_workflow(comfy_server, name), "TrackletEditor") == drawn
+
+    # Move it, scrub, keyframe, make it appear there (pointer, keyboard and panel), and reload the tab at once.
+    ui.drag(node, (0.35, 0.5), (0.45, 0.55))
+    ui.press("ArrowRight")
+    ui.press("ArrowRight")
+    ui.drag(node, (0.45, 0.55), (0.55, 0.6))
+    ui.press("k")
+    ui.editor_button(node, "[ Appears").click()
+    edited = ui.widget_value(node, "tracklets_json")
+    (obj,) = TrackletDocument.parse(edited).objects
+    assert [k.frame for k in obj.keyframes] == [0, 2] and obj.visibility is not None
+    assert ui.workflow_state()["modified"]
+    ui.reload()
+    (reloaded,) = ui.node_ids("TrackletEditor")
+    ui.wait_for_editor(reloaded)
+    assert ui.widget_value(reloaded, "tracklets_json") == edited, "a reload right after editing keeps every edit"
+    assert ui.editor_state(reloaded)["value"] == edited
+
+
+def test_mask_arrow_edits_reach_comfyui_at_once(ui):
+    node = ui.add_node("MaskArrowToTrajectories")
+    ui.click_empty_canvas()
+    before = ui.workflow_state()["undo"]
+    ui.drag(node, (0.3, 0.4), (0.4, 0.5))  # a brush stroke
+    ui.press("a")
+    ui.drag(node, (0.35, 0.45), (0.8, 0.3))  # its arrow
+    assert ui.workflow_state()["undo"] == before + 2
+    value = ui.widget_value(node, "mask_arrows_json")
+    ui.reload()
+    (reloaded,) = ui.node_ids("MaskArrowToTrajectories")
+    ui.wait_for_editor(reloaded)
+    assert ui.widget_value(reloaded, "mask_arrows_json") == value
+
+
+def count_boxes(ui, node) -> int:
+    return len(json.loads(ui.widget_value(node, "tracklets_json"))["objects"])
+
+
+def test_undo_button_then_ctrl_z_stays_in_the_editor(ui):
+    node = ui.add_node("TrackletEditor")
+    values = []
+    for x in (0.05, 0.35, 0.65):
+        ui.drag(node, (x, 0.2), (x + 0.2, 0.5))
+        values.append(ui.widget_value(node, "tracklets_json"))
+    tracker = ui.change_tracker()
+
+    ui.editor_button(node, "↶").click()
+    assert count_boxes(ui, node) == 2
+    ui.press("Mod+z")  # right after the button: the editor's undo, not ComfyUI's
+    assert count_boxes(ui, node) == 1
+    assert ui.js("(id) => window.app.graph.getNodeById(id).trackdiffEditor.history.canRedo", node)
+    assert ui.change_tracker()["redo"] == tracker["redo"], "ComfyUI's own undo did not run"
+    ui.press("Mod+Shift+z")
+    ui.editor_button(node, "↷").click()
+    assert ui.widget_value(node, "tracklets_json") == values[2]
+
+    # Outside the editor, ComfyUI's undo goes back one edit (the last redo), never to an older value.
+    ui.click_empty_canvas()
+    ui.press("Mod+z")
+    ui.page.wait_for_function("() => window.app.extensionManager.workflow.activeWorkflow.changeTracker.redoQueue.length === 1", polling=100)
+    (node,) = ui.node_ids("TrackletEditor")
+    ui.wait_for_editor(node)
+    assert ui.widget_value(node, "tracklets_json") == values[1]
+
+
+def test_clicking_a_chip_shows_its_properties_and_all_of_them_fit(ui):
+    node = ui.add_node("TrackletEditor")
+    ui.drag(node, (0.1, 0.1), (0.3, 0.3))
+    ui.drag(node, (0.5, 0.5), (0.8, 0.8))
+    ui.press("Escape")
+    ui.editor_button(node, "#0").click()
+    panel = ui.js(
+        """(id) => {
+            const e = window.app.graph.getNodeById(id).trackdiffEditor;
+            const box = e.panel.getBoundingClientRect();
+            const inside = (b) => { const r = b.getBoundingClientRect(); return r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5; };
+            const buttons = [...e.panel.querySelectorAll('button')];
+            return {text: e.panel.textContent, selected: e.selectedId, on: buttons.filter((b) => b.classList.contains('td-on')).map((b) => b.textContent),
+                    hidden: buttons.filter((b) => !inside(b)).map((b) => b.textContent)};
+        }""",
+        node,
+    )
+    assert panel["selected"] == 0 and panel["on"] == ["#0"]
+    assert "Click a box or a chip" not in panel["text"] and "label" in panel["text"]
+    assert panel["hidden"] == [], "every control of the properties panel is visible at the default node size"
+
+
+def stage_height(ui, node) -> float:
+    return ui.js("(id) => window.app.graph.getNodeById(id).trackdiffEditor.stage.getBoundingClientRect().height", node)
+
+
+def test_resizing_the_node_resizes_the_drawing_area(ui):
+    node = ui.add_node("TrackletEditor")
+    before = stage_height(ui, node)
+    ui.resize_node(node, 0, 180)
+    ui.page.wait_for_function(
+        "([id, h]) => window.app.graph.getNodeById(id).trackdiffEditor.stage.getBoundingClientRect().height > h + 150",
+        arg=[node, before],
+    )
+    scale = ui.js("() => window.app.canvas.ds.scale")
+    assert stage_height(ui, node) == pytest.approx(before + 180 * scale, abs=12 * scale)
+
+
+def test_a_workflow_saved_in_the_canvas_fills_the_vue_node(ui):
+    node = ui.add_node("TrackletEditor", size=(560, 870))
+    ui.next_frame(4)
+    gap = ui.js(
+        """(id) => {
+            const n = window.app.graph.getNodeById(id);
+            const root = n.trackdiffEditor.root.getBoundingClientRect();
+            const el = document.querySelector(`[data-node-id="${id}"]`);
+            if (el) return el.getBoundingClientRect().bottom - root.bottom;
+            const c = window.app.canvas;
+            const r = c.canvas.getBoundingClientRect();
+            return r.top + (n.pos[1] + n.size[1] + c.ds.offset[1]) * c.ds.scale - root.bottom;
+        }""",
+        node,
+    )
+    assert 0 <= gap < 30, f"{gap:.0f} px of empty node under the editor"
