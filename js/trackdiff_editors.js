@@ -129,8 +129,8 @@ function attach(node) {
   });
   node.trackdiffEditor = editor;
   editor.hostWidget = widget;
-  // The document may have been normalised (an empty value becomes an empty document): store what the editor shows.
-  if (widget.value !== editor.getValue() && !editor.error) widget.value = editor.getValue();
+  // A new node's empty value becomes an empty document (a stored document is kept exactly as it is written).
+  if ((typeof widget.value !== "string" || !widget.value.trim()) && !editor.error) widget.value = editor.getValue();
 
   const domWidget = node.addDOMWidget(DOM_WIDGET_NAME, "trackdiff-editor", container, {
     serialize: false,

@@ -223,3 +223,32 @@ class ComfyPage:
         self.page.reload()
         self.page.wait_for_function("window.app && window.app.extensionManager && window.app.graph", timeout=90_000)
         self.next_frame(3)
+
+    def open_template(self, name: str) -> None:
+        """Workflow ▸ Browse Templates, this pack's category, click the template's card."""
+        self.js("() => window.app.extensionManager.command.execute('Comfy.BrowseTemplates')")
+        dialog = self.page.get_by_role("dialog")
+        dialog.get_by_text("ComfyUI-TrackDiff", exact=True).first.click()
+        before = self.js("() => window.app.extensionManager.workflow.activeWorkflow?.key ?? null")
+        dialog.locator(f'[data-testid="template-workflow-{name}"]').click()
+        # A template opened twice opens as a second tab ("name (2)").
+        self.page.wait_for_function(
+            """([name, before]) => { const w = window.app.extensionManager.workflow.activeWorkflow;
+                                     return w && w.key !== before && w.path.startsWith(`workflows/${name}`)
+                                            && window.app.graph.nodes.length > 0; }""",
+            arg=[name, before],
+        )
+        self.next_frame(3)
+
+    def template_cards(self) -> dict:
+        """This pack's cards in the template browser: name -> the text a person reads on the card."""
+        self.js("() => window.app.extensionManager.command.execute('Comfy.BrowseTemplates')")
+        dialog = self.page.get_by_role("dialog")
+        dialog.get_by_text("ComfyUI-TrackDiff", exact=True).first.click()
+        dialog.locator('[data-testid^="template-workflow-"]').first.wait_for()
+        cards = self.js(
+            """() => Object.fromEntries([...document.querySelectorAll('[data-testid^="template-workflow-"]')]
+                .map((e) => [e.dataset.testid.slice('template-workflow-'.length), e.innerText]))"""
+        )
+        self.page.keyboard.press("Escape")
+        return cards

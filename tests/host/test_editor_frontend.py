@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+import comfy_host
 from editor_page import ComfyPage
 
 MODES = {"canvas": False, "vue": True}
@@ -398,3 +399,57 @@ def test_a_workflow_saved_in_the_canvas_fills_the_vue_node(ui):
         node,
     )
     assert 0 <= gap < 30, f"{gap:.0f} px of empty node under the editor"
+
+
+# -- the shipped templates, before any run -------------------------------------------------------------------------------
+
+SHIPPED = sorted(p.stem for p in (comfy_host.REPO_ROOT / "workflows").glob("*.json"))
+TEMPLATE_INDEX = json.loads((comfy_host.REPO_ROOT / "workflows" / "templates" / "index.json").read_text())
+
+
+def test_template_browser_shows_titles_and_descriptions(ui):
+    cards = ui.template_cards()
+    assert sorted(cards) == SHIPPED
+    entries = {t["name"]: t for category in TEMPLATE_INDEX for t in category["templates"]}
+    assert sorted(entries) == SHIPPED, "every shipped workflow has its title and description in the index"
+    for name, text in cards.items():
+        assert entries[name]["title"] in text and entries[name]["description"] in text
+        assert name not in text, "no raw file name on the card"
+
+
+def test_every_template_shows_its_picture_before_any_run(ui, comfy_server, tmp_path_factory):
+    shots = tmp_path_factory.getbasetemp()
+    picture = comfy_server.base / "input" / "example.png"
+    picture.unlink(missing_ok=True)
+
+    def editors():
+        return ui.js("() => window.app.graph.nodes.filter((n) => n.trackdiffEditor).map((n) => n.id)")
+
+    # The Load Image of every template names example.png; without it, each editor says exactly that.
+    with_editor = []
+    for name in SHIPPED:
+        ui.open_template(name)
+        for node in editors():
+            ui.wait_for_editor(node)
+            ui.page.wait_for_function(
+                "(id) => window.app.graph.getNodeById(id).trackdiffEditor.hint?.includes('“example.png” (Load Image)')", arg=node
+            )
+            with_editor.append(name)
+        assert not ui.workflow_state()["modified"], "opening a template changes nothing"
+    assert len(with_editor) == 3
+
+    # With the picture in ComfyUI's input folder, every editor shows it as Image Scale delivers it (a 1024×576
+    # centre crop of the 96×64 picture), so the coordinates drawn are those of the video.
+    comfy_host.write_test_image(picture)
+    for name in with_editor:
+        ui.open_template(name)
+        (node,) = editors()
+        ui.wait_for_editor(node)
+        ui.page.wait_for_function("(id) => window.app.graph.getNodeById(id).trackdiffEditor.background", arg=node)
+        state = ui.js(
+            """(id) => { const e = window.app.graph.getNodeById(id).trackdiffEditor;
+                         return {label: e.background.label, aspect: e.aspect}; }""",
+            node,
+        )
+        assert state == {"label": "linked image, as resized", "aspect": pytest.approx(1024 / 576)}
+        ui.page.screenshot(path=str(shots / f"template_{name}_{'vue' if ui.vue else 'canvas'}.png"))
