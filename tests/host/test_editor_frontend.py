@@ -453,3 +453,42 @@ def test_every_template_shows_its_picture_before_any_run(ui, comfy_server, tmp_p
         )
         assert state == {"label": "linked image, as resized", "aspect": pytest.approx(1024 / 576)}
         ui.page.screenshot(path=str(shots / f"template_{name}_{'vue' if ui.vue else 'canvas'}.png"))
+
+
+# -- a malformed document, queued --------------------------------------------------------------------------------------
+
+MALFORMED = {
+    "MaskArrowToTrajectories": ("mask_arrows_json", '{"version": 1, "kind": "mask_arrows", "frame_count": 14, "objects": [{"id": 0}]}'),
+    "TrackletEditor": ("tracklets_json", '{"version": 1, "kind": "tracklets", "frame_count": 14, "objects": [{"id": 0}]}'),
+}
+
+
+@pytest.mark.xfail(strict=False, reason="needs the validate_inputs fix from issue 13")
+@pytest.mark.parametrize("node_type", sorted(MALFORMED))
+def test_queueing_a_malformed_document_gives_one_error_on_its_input(ui, node_type):
+    field, bad = MALFORMED[node_type]
+    node = ui.add_node(node_type, pos=(420, 80))
+    ui.js(
+        """(id) => {
+            const n = window.app.graph.getNodeById(id);
+            const load = window.LiteGraph.createNode('LoadImage');
+            load.pos = [20, 80];
+            window.app.graph.add(load);
+            load.widgets.find((w) => w.name === 'image').value = 'trackdiff_test_image.png';
+            load.connect(0, n, n.inputs.findIndex((i) => i.name === 'image'));
+            const preview = window.LiteGraph.createNode('PreviewImage');
+            preview.pos = [1100, 80];
+            window.app.graph.add(preview);
+            n.connect(n.outputs.findIndex((o) => o.name === 'preview'), preview, 0);
+        }""",
+        node,
+    )
+    ui.set_widget_value(node, field, bad)
+    ui.page.get_by_role("button", name="Run").first.click()
+    dialog = ui.page.get_by_role("dialog").filter(has_text="failed validation")
+    dialog.wait_for()
+    text = dialog.inner_text()
+    assert text.count("objects[0].color") == 1, f"one error, shown once:\n{text}"
+    assert f"{field}.objects[0].color" in text
+    rings = ui.js("(id) => window.app.graph.getNodeById(id).inputs.filter((i) => i.hasErrors).map((i) => i.name)", node)
+    assert rings == [field], "only the document's input is marked, not the image slot"
