@@ -100,6 +100,19 @@ function adoptStaleHost(container, node) {
   requestAnimationFrame(attempt);
 }
 
+/** The node's own output preview (the images it returns, for other frontends and the API) would sit under the
+ *  editor and take its height; the editor already shows the run's frame, so ComfyUI's preview is left out here. */
+function hideOutputPreview(node) {
+  // Classic canvas: the preview widget is (re)made by the node's onDrawBackground, which does nothing else.
+  node.onDrawBackground = function () {};
+  // Vue nodes: the preview is a sibling of the widgets.
+  if (document.getElementById("trackdiff-host-styles")) return;
+  const style = document.createElement("style");
+  style.id = "trackdiff-host-styles";
+  style.textContent = "[data-node-id]:has(.trackdiff-editor-host) .lg-node-content .image-preview{display:none!important}";
+  document.head.append(style);
+}
+
 function attach(node) {
   const widget = node.widgets?.find((w) => EDITORS[w.name]);
   if (!widget || node.widgets.some((w) => w.name === DOM_WIDGET_NAME)) return;
@@ -152,6 +165,7 @@ function attach(node) {
   for (const type of ["pointerdown", "pointermove", "pointerup"]) container.addEventListener(type, forwardMiddle, true);
 
   if (node.size[0] < 560 || node.size[1] < 520) node.setSize([Math.max(node.size[0], 560), Math.max(node.size[1], 520)]);
+  hideOutputPreview(node);
   const stopFill = fillVueNode(container, node, MIN_HEIGHT - 20);
   adoptStaleHost(container, node);
 

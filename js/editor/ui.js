@@ -26,7 +26,7 @@ const CSS = `
 .td-editor button:disabled{opacity:.4;cursor:default}
 .td-editor button.td-on{background:#2f5f8f;border-color:#4c86c0}
 .td-editor input,.td-editor select{background:#121212;color:#eee;border:1px solid #444;border-radius:3px;font:inherit;padding:1px 3px;min-height:20px}
-.td-editor input[type=number]{width:62px}
+.td-editor input[type=number]{width:70px}
 .td-editor input[type=color]{width:28px;padding:0 1px}
 .td-editor label{display:inline-flex;align-items:center;gap:3px}
 .td-stage{position:relative;flex:1 1 auto;min-height:80px;overflow:hidden;background:#111}

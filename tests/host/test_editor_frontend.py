@@ -195,10 +195,15 @@ def test_background_from_linked_image_and_last_run(ui, tmp_path_factory):
         node,
     )
     assert preview
+    drawing = stage_height(ui, node)
     ui.js("async () => { await window.app.queuePrompt(0); }")
     ui.page.wait_for_function(
         "(id) => window.app.graph.getNodeById(id).trackdiffEditor.background?.label === 'last run'", arg=node, timeout=60_000
     )
+    ui.page.wait_for_timeout(500)  # let the frontend lay out what the run sent back
+    ui.next_frame(3)
+    assert stage_height(ui, node) == pytest.approx(drawing, abs=6), "the node's output preview takes no drawing space"
+    ui.page.screenshot(path=str(shots / f"after_run_{'vue' if ui.vue else 'canvas'}.png"))
     assert ui.js("(id) => window.app.graph.getNodeById(id).properties.trackdiff_background.type", node) == "temp"
 
 
