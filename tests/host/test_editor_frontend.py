@@ -385,7 +385,15 @@ def test_resizing_the_node_resizes_the_drawing_area(ui):
         arg=[node, before],
     )
     scale = ui.js("() => window.app.canvas.ds.scale")
-    assert stage_height(ui, node) == pytest.approx(before + 180 * scale, abs=12 * scale)
+    grown = stage_height(ui, node)
+    assert grown == pytest.approx(before + 180 * scale, abs=12 * scale)
+    # And back: a smaller node, a smaller drawing area (never an editor taller than its node).
+    ui.resize_node(node, 0, -120)
+    ui.page.wait_for_function(
+        "([id, h]) => window.app.graph.getNodeById(id).trackdiffEditor.stage.getBoundingClientRect().height < h - 90",
+        arg=[node, grown],
+    )
+    assert stage_height(ui, node) == pytest.approx(grown - 120 * scale, abs=12 * scale)
 
 
 def test_a_workflow_saved_in_the_canvas_fills_the_vue_node(ui):
