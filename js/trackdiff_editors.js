@@ -127,7 +127,7 @@ function attach(node) {
   Object.assign(container.style, { width: "100%", height: "100%", minHeight: `${MIN_HEIGHT - 20}px`, display: "flex" });
 
   const editor = new Editor(container, {
-    value: typeof widget.value === "string" ? widget.value : undefined,
+    value: typeof widget.value === "string" && widget.value.trim() ? widget.value : undefined,
     onChange(text) {
       widget.value = text;
       node.graph?.setDirtyCanvas?.(true, false);
@@ -171,7 +171,15 @@ function attach(node) {
 
   // -- outside changes of the document: ComfyUI's undo and configure, the API, other extensions ----------------------
   const fromHost = (value) => {
-    if (typeof value === "string" && value !== editor.getValue()) editor.setValue(value);
+    if (typeof value !== "string") return;
+    if (!value.trim()) {
+      // An empty value (a new node: see addCustomNodeDefs below) is an empty document.
+      const empty = editor.serialize(editor.emptyDocument());
+      editor.setValue(empty);
+      if (widget.value !== empty) widget.value = empty;
+      return;
+    }
+    if (value !== editor.getValue()) editor.setValue(value);
   };
   const watched = watchValue(widget, fromHost);
 
@@ -266,6 +274,18 @@ function attach(node) {
 if (app) {
   app.registerExtension({
     name: "TrackDiff.Editors",
+    // The document inputs' default is an empty document in JSON: the node search's preview would show that text, and a
+    // new node gets its empty document from the editor anyway. Previews show the input as empty instead.
+    addCustomNodeDefs(defs) {
+      for (const def of Object.values(defs || {})) {
+        for (const group of [def?.input?.required, def?.input?.optional]) {
+          for (const name of Object.keys(EDITORS)) {
+            const spec = group?.[name];
+            if (Array.isArray(spec) && spec[0] === "STRING" && spec[1]) spec[1] = { ...spec[1], default: "" };
+          }
+        }
+      }
+    },
     nodeCreated(node) {
       attach(node);
     },

@@ -505,3 +505,19 @@ def test_queueing_a_malformed_document_gives_one_error_on_its_input(ui, node_typ
     assert f"{field}.objects[0].color" in text
     rings = ui.js("(id) => window.app.graph.getNodeById(id).inputs.filter((i) => i.hasErrors).map((i) => i.name)", node)
     assert rings == [field], "only the document's input is marked, not the image slot"
+
+
+def test_node_search_preview_shows_no_raw_document(ui):
+    ui.page.mouse.dblclick(640, 460)  # the graph's empty background: ComfyUI's node search
+    ui.page.keyboard.type("Tracklet Editor")
+    preview = ui.page.locator("._sb_node_preview, [data-node-id^='preview-']").first
+    preview.wait_for()
+    text = preview.inner_text()
+    assert "tracklets_json" in text and '"version"' not in text and "{" not in text, text
+    # The node it adds starts with an empty, valid document.
+    ui.page.keyboard.press("Enter")
+    ui.page.wait_for_function("() => window.app.graph.nodes.some((n) => n.trackdiffEditor)")
+    (node,) = ui.node_ids("TrackletEditor")
+    ui.wait_for_editor(node)
+    assert json.loads(ui.widget_value(node, "tracklets_json"))["objects"] == []
+    assert ui.editor_state(node)["error"] is None
