@@ -141,7 +141,6 @@ function attach(node) {
     },
   });
   node.trackdiffEditor = editor;
-  editor.hostWidget = widget;
   // A new node's empty value becomes an empty document (a stored document is kept exactly as it is written).
   if ((typeof widget.value !== "string" || !widget.value.trim()) && !editor.error) widget.value = editor.getValue();
 
