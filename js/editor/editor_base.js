@@ -4,7 +4,7 @@
 
 import { History } from "./history.js";
 import { clientToLayout, fitRect, layoutToNorm } from "./geometry.js";
-import { h, injectStyles, isMac, loadImage } from "./ui.js";
+import { h, injectStyles, isMac, isTextField, loadImage } from "./ui.js";
 
 export class EditorBase {
   /**
@@ -113,6 +113,17 @@ export class EditorBase {
       }
     });
     this.root.addEventListener("drop", (e) => this.drop(e));
+    // After a click on any of the editor's own controls the keyboard goes back to the editor: a focused button (or
+    // checkbox, colour, list) would otherwise leave Ctrl+Z to the host, whose undo rebuilds the node from its value.
+    this.root.addEventListener("mousedown", (e) => {
+      if (e.target.closest?.("button")) e.preventDefault(); // a button never takes the focus from the editor
+    });
+    this.root.addEventListener("click", (e) => {
+      if (e.target.closest?.("button, [role=menuitem]") && this.root.contains(e.target)) this.focus();
+    });
+    this.root.addEventListener("change", (e) => {
+      if (!isTextField(e.target)) this.focus();
+    });
     this.outsideDown = (e) => {
       if (!this.root.contains(e.target)) this.closeMenu();
     };
@@ -174,7 +185,11 @@ export class EditorBase {
   }
 
   /** A drag is one edit: begin, preview as often as needed, end (or cancel with Escape). */
-  beginGesture(label) { this.gesture = { before: this.text, beforeDoc: this.doc, label }; }
+  /** `base`: the document the drag edits (the current one, or one with the object this drag creates). */
+  beginGesture(label, base = this.doc) {
+    this.gesture = { before: this.text, beforeDoc: this.doc, base, label };
+    if (base !== this.doc) this.preview(base);
+  }
   preview(doc) {
     this.doc = doc;
     this.requestDraw();
@@ -281,7 +296,13 @@ export class EditorBase {
   }
 
   // -- background -----------------------------------------------------------------------------------------------------
-  /** Show `source` (URL, Blob/File or a loaded image) under the drawing; `label` says where it came from. */
+  /** What the stage says while it has no picture (a host knows best what is missing). */
+  setHint(text) {
+    this.hint = text || null;
+    this.requestDraw();
+  }
+
+  /** Show `source` (URL, Blob/File, a loaded image or a canvas) under the drawing; `label` says where it came from. */
   async setBackground(source, label = "") {
     if (!source) {
       this.background = null;
@@ -290,13 +311,18 @@ export class EditorBase {
     }
     const token = (this.backgroundToken = (this.backgroundToken || 0) + 1);
     try {
-      const image = source instanceof HTMLImageElement || (typeof ImageBitmap !== "undefined" && source instanceof ImageBitmap)
-        ? source : await loadImage(source);
+      const ready = source instanceof HTMLImageElement || source instanceof HTMLCanvasElement
+        || (typeof ImageBitmap !== "undefined" && source instanceof ImageBitmap);
+      const image = ready ? source : await loadImage(source);
       if (token !== this.backgroundToken) return null;
       this.background = { image, label };
       const w = image.naturalWidth || image.width;
       const hgt = image.naturalHeight || image.height;
-      if (w > 0 && hgt > 0) this.aspect = w / hgt;
+      // A canvas may be drawn smaller than the picture it stands for; it then carries that picture's exact aspect.
+      const exact = parseFloat(image.dataset?.aspect);
+      if (exact > 0) this.aspect = exact;
+      else if (w > 0 && hgt > 0) this.aspect = w / hgt;
+      this.hint = null;
       this.requestDraw();
       return image;
     } catch (err) {
@@ -406,7 +432,7 @@ export class EditorBase {
 
   // -- keyboard -------------------------------------------------------------------------------------------------------
   keyDown(e) {
-    const typing = e.target !== this.keys && (e.target.tagName === "INPUT" || e.target.tagName === "TEXTAREA" || e.target.tagName === "SELECT");
+    const typing = isTextField(e.target) || e.target.tagName === "SELECT";
     if (typing) {
       if (e.key === "Escape") e.target.blur?.();
       e.stopPropagation(); // the host's shortcuts must not fire while typing a label
@@ -579,7 +605,8 @@ export class EditorBase {
     this.undoButton.disabled = !this.history.canUndo;
     this.redoButton.disabled = !this.history.canRedo;
     this.renderError();
-    if (!this.panel.contains(this.root.ownerDocument.activeElement)) {
+    const active = this.root.ownerDocument.activeElement;
+    if (!(this.panel.contains(active) && isTextField(active))) { // never under the pointer of someone typing
       this.panel.replaceChildren(...(doc ? this.renderPanel() : []));
     }
     this.requestDraw();
@@ -607,10 +634,18 @@ export class EditorBase {
     } else {
       ctx.fillStyle = "#2a2a2a";
       ctx.fillRect(img.x, img.y, img.w, img.h);
-      ctx.fillStyle = "#777";
-      ctx.font = "12px system-ui, sans-serif";
+      // Centred on an empty stage; along the bottom edge, under the drawing, once there is something drawn.
+      const text = this.hint || "No image yet: connect one, run once, or paste or drop a picture here";
+      const empty = !this.doc?.objects.length;
+      ctx.fillStyle = "#888";
+      ctx.font = `${empty ? 12 : 11}px system-ui, sans-serif`;
       ctx.textAlign = "center";
-      ctx.fillText("No image yet: connect one, run once, paste or drop a picture", img.x + img.w / 2, img.y + img.h / 2);
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(img.x, img.y, img.w, img.h);
+      ctx.clip();
+      ctx.fillText(text, img.x + img.w / 2, empty ? img.y + img.h / 2 : img.y + img.h - 6, Math.max(10, img.w - 12));
+      ctx.restore();
       ctx.textAlign = "left";
     }
     ctx.strokeStyle = "#555";
@@ -640,7 +675,13 @@ export class EditorBase {
     for (let f = 0; f < g.n; f++) {
       const x = Math.round(g.x(f)) + 0.5;
       ctx.fillRect(x - 0.5, H - 11, 1, f % every === 0 ? 6 : 3);
-      if (f % every === 0) ctx.fillText(String(f), x + 2, H - 1);
+      if (f % every !== 0 && f !== g.n - 1) continue;
+      const label = String(f);
+      const w = ctx.measureText(label).width;
+      // Labels sit right of their tick, except where that would run past the edge (the last frame's).
+      const lx = x + 2 + w > g.right + 8 ? x - 2 - w : x + 2;
+      if (f === g.n - 1 && f % every !== 0 && lx < Math.round(g.x(f - (f % every))) + 2 + ctx.measureText(String(f - (f % every))).width + 3) continue;
+      ctx.fillText(label, lx, H - 1);
     }
     this.drawTimelineMarks(ctx, g, H);
     const x = g.x(this.frame);

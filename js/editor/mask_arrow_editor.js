@@ -13,12 +13,38 @@ import { h, withAlpha } from "./ui.js";
 
 const MASK_LONG_SIDE = 512; // painted masks are stored at most this big (Python resizes them to the generation size)
 const TAIL = 4; // frames of tail behind each sampled point
-const TOOLS = [
-  ["brush", "Brush", "Paint the selected object's mask (B)"],
-  ["erase", "Erase", "Erase from the selected object's mask (E)"],
-  ["arrow", "Arrow", "Drag an arrow for where the object goes; Shift+click adds a path point (A)"],
-  ["anchor", "Anchor", "Click to pin the object still: a static anchor (N)"],
+
+/**
+ * The tools, each in one place: its name, button label, shortcut key, tooltip, help line, and what a press on the
+ * picture does (`down(editor, p, e, obj, created)`: `obj` is the selected object or null, `created()` makes a new one
+ * at the pointer as part of the same edit). Moving and releasing follow the drag the press started (paint, arrow).
+ * Adding a tool is adding an entry here.
+ */
+export const TOOLS = [
+  {
+    name: "brush", label: "Brush", key: "b", title: "Paint the selected object's mask (B)",
+    help: ["B", "brush: paint the selected object's mask (with nothing selected, a new object)"],
+    down: (ed, p, e, obj, created) => ed.startPaint(p, obj ?? created(), 1),
+  },
+  {
+    name: "erase", label: "Erase", key: "e", title: "Erase from the selected object's mask (E)",
+    help: ["E", "eraser: erase from the selected object's mask"],
+    down: (ed, p, e, obj) => obj && ed.startPaint(p, { obj, base: ed.doc }, 0),
+  },
+  {
+    name: "arrow", label: "Arrow", key: "a", title: "Drag an arrow for where the object goes; Shift+click adds a path point (A)",
+    help: ["A", "arrow: drag from the object to where it goes; Shift+click adds a point (a multi-point path)"],
+    shiftAddsPoints: true, // so Shift+click on an existing point adds one there instead of dragging it
+    down: (ed, p, e, obj, created) => (obj && e.shiftKey ? ed.addPathPoint(obj, p) : ed.startArrow(p, obj ? { obj, base: ed.doc } : created())),
+  },
+  {
+    name: "anchor", label: "Anchor", key: "n", title: "Click to pin the object still: a static anchor (N)",
+    help: ["N", "anchor: click to pin the object still"],
+    down: (ed, p, e, obj) => (obj ? ed.commit(setPath(ed.doc, obj.id, [[p.nx, p.ny]]), `anchor #${obj.id}`) : ed.newObject([p.nx, p.ny])),
+  },
 ];
+const TOOL_BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
+const TOOL_BY_KEY = new Map(TOOLS.map((t) => [t.key, t]));
 
 export class MaskArrowEditor extends EditorBase {
   get kindName() { return "mask_arrows"; }
@@ -39,7 +65,7 @@ export class MaskArrowEditor extends EditorBase {
     this.seed = 0;
     this.maskCache = new WeakMap();
     this.sampleCache = new WeakMap();
-    this.toolButtons = TOOLS.map(([name, label, title]) => h("button", { text: label, title, "data-tool": name, onclick: () => this.setTool(name) }));
+    this.toolButtons = TOOLS.map((t) => h("button", { text: t.label, title: t.title, "data-tool": t.name, onclick: () => this.setTool(t.name) }));
     this.brushInput = h("input", { type: "number", min: "1", max: "200", step: "1", value: String(this.brushSize), title: "Brush size (screen pixels)",
       onchange: (e) => { this.brushSize = Math.max(1, Math.min(200, parseInt(e.target.value, 10) || 18)); } });
     this.pointsInput = h("input", { type: "number", min: "1", max: "512", step: "1", value: String(this.pointCount),
@@ -54,6 +80,7 @@ export class MaskArrowEditor extends EditorBase {
   }
 
   setTool(name) {
+    if (!TOOL_BY_NAME.has(name)) return;
     this.tool = name;
     for (const b of this.toolButtons) b.classList.toggle("td-on", b.dataset.tool === name);
     this.canvas.style.cursor = "crosshair";
@@ -149,44 +176,40 @@ export class MaskArrowEditor extends EditorBase {
     const inside = p.nx >= 0 && p.nx <= 1 && p.ny >= 0 && p.ny <= 1;
     let obj = this.selected;
     const pointIndex = obj ? hitTestPathPoint(obj.path, p, this.imageRect()) : -1;
-    if (pointIndex >= 0 && !(this.tool === "arrow" && e.shiftKey)) {
+    if (pointIndex >= 0 && !(TOOL_BY_NAME.get(this.tool).shiftAddsPoints && e.shiftKey)) {
       this.drag = { mode: "point", id: obj.id, index: pointIndex };
       this.beginGesture(`move path point of #${obj.id}`);
       return;
     }
     if (!inside) return;
-    if (this.tool === "brush" || this.tool === "erase") {
-      if (!obj) {
-        if (this.tool === "erase") return;
-        this.newObject([p.nx, p.ny]);
-        obj = this.selected;
-      }
-      const current = this.decoded(obj);
-      const grid = current ?? { ...this.maskGrid(), data: null };
-      const mask = { width: grid.width, height: grid.height, data: current ? current.data.slice() : new Uint8Array(grid.width * grid.height) };
-      this.drag = { mode: "paint", id: obj.id, mask, last: p, value: this.tool === "brush" ? 1 : 0 };
-      this.beginGesture(this.tool === "brush" ? `paint #${obj.id}` : `erase #${obj.id}`);
-      this.stamp(mask, p, p, this.brushSize / 2, this.drag.value);
-      this.requestDraw();
-    } else if (this.tool === "arrow") {
-      if (!obj) {
-        this.newObject([p.nx, p.ny]);
-        obj = this.selected;
-      }
-      if (e.shiftKey) {
-        const path = isStatic(obj) && obj.path.length === 1 ? [...obj.path, [p.nx, p.ny]] : [...obj.path, [p.nx, p.ny]];
-        this.commit(setPath(this.doc, obj.id, path), `add path point to #${obj.id}`);
-        return;
-      }
-      this.drag = { mode: "arrow", id: obj.id, start: [p.nx, p.ny] };
-      this.beginGesture(`arrow for #${obj.id}`);
-    } else if (this.tool === "anchor") {
-      if (!obj) {
-        this.newObject([p.nx, p.ny]);
-        return;
-      }
-      this.commit(setPath(this.doc, obj.id, [[p.nx, p.ny]]), `anchor #${obj.id}`);
-    }
+    // A stroke or an arrow with nothing selected makes its object: one edit with the stroke (one undo step).
+    const created = () => {
+      const { doc, id } = addObject(this.doc, [p.nx, p.ny]);
+      this.selectedId = id;
+      return { obj: doc.objects.find((o) => o.id === id), base: doc };
+    };
+    TOOL_BY_NAME.get(this.tool).down(this, p, e, obj, created);
+  }
+
+  /** Begin a brush (value 1) or eraser (0) drag on `obj`, editing document `base`. */
+  startPaint(p, { obj, base }, value) {
+    const current = this.decoded(obj);
+    const grid = current ?? { ...this.maskGrid(), data: null };
+    const mask = { width: grid.width, height: grid.height, data: current ? current.data.slice() : new Uint8Array(grid.width * grid.height) };
+    this.drag = { mode: "paint", id: obj.id, mask, last: p, value };
+    this.beginGesture(value ? `paint #${obj.id}` : `erase #${obj.id}`, base);
+    this.stamp(mask, p, p, this.brushSize / 2, value);
+    this.requestDraw();
+  }
+
+  /** Begin dragging an arrow from `p` for `obj`, editing document `base`. */
+  startArrow(p, { obj, base }) {
+    this.drag = { mode: "arrow", id: obj.id, start: [p.nx, p.ny] };
+    this.beginGesture(`arrow for #${obj.id}`, base);
+  }
+
+  addPathPoint(obj, p) {
+    this.commit(setPath(this.doc, obj.id, [...obj.path, [p.nx, p.ny]]), `add path point to #${obj.id}`);
   }
 
   onStageMove(p) {
@@ -202,11 +225,11 @@ export class MaskArrowEditor extends EditorBase {
     }
     if (outside) this.showNotice("Clamped to the image edge: paths stay inside the picture", 1500);
     if (d.mode === "arrow") {
-      this.preview(setPath(this.gesture.beforeDoc, d.id, [d.start, q]));
+      this.preview(setPath(this.gesture.base, d.id, [d.start, q]));
     } else if (d.mode === "point") {
-      const obj = this.gesture.beforeDoc.objects.find((o) => o.id === d.id);
+      const obj = this.gesture.base.objects.find((o) => o.id === d.id);
       const path = obj.path.map((pt, i) => (i === d.index ? q : pt));
-      this.preview(setPath(this.gesture.beforeDoc, d.id, path));
+      this.preview(setPath(this.gesture.base, d.id, path));
     }
   }
 
@@ -220,16 +243,16 @@ export class MaskArrowEditor extends EditorBase {
         this.showNotice("A painted mask cannot be empty: delete the object, or tick “mask from input”");
         return;
       }
-      this.preview(setMask(this.gesture.beforeDoc, d.id, rleEncode(d.mask.data, d.mask.height, d.mask.width)));
+      this.preview(setMask(this.gesture.base, d.id, rleEncode(d.mask.data, d.mask.height, d.mask.width)));
     }
     this.endGesture();
   }
 
   // -- keys and menu --------------------------------------------------------------------------------------------------
   onKey(e, key) {
-    const tools = { b: "brush", e: "erase", a: "arrow", n: "anchor" };
-    if (tools[key]) {
-      this.setTool(tools[key]);
+    const tool = TOOL_BY_KEY.get(key);
+    if (tool) {
+      this.setTool(tool.name);
       return true;
     }
     const obj = this.selected;
@@ -286,10 +309,7 @@ export class MaskArrowEditor extends EditorBase {
 
   helpRows() {
     return [
-      ["B / E", "brush / eraser: paint the selected object's mask"],
-      ["A", "arrow: drag from the object to where it goes"],
-      ["Shift+click", "with the arrow: add a point (a multi-point path)"],
-      ["N", "anchor: click to pin the object still"],
+      ...TOOLS.map((t) => t.help),
       ["Drag a point", "move a path point"],
       ["Delete", "delete the selected object"],
       ["", "dots: sampled points (a preview), with tails"],

@@ -26,14 +26,14 @@ const CSS = `
 .td-editor button:disabled{opacity:.4;cursor:default}
 .td-editor button.td-on{background:#2f5f8f;border-color:#4c86c0}
 .td-editor input,.td-editor select{background:#121212;color:#eee;border:1px solid #444;border-radius:3px;font:inherit;padding:1px 3px;min-height:20px}
-.td-editor input[type=number]{width:72px}
+.td-editor input[type=number]{width:70px}
 .td-editor input[type=color]{width:28px;padding:0 1px}
 .td-editor label{display:inline-flex;align-items:center;gap:3px}
 .td-stage{position:relative;flex:1 1 auto;min-height:80px;overflow:hidden;background:#111}
 .td-stage canvas{position:absolute;left:0;top:0;width:100%;height:100%;touch-action:none}
 .td-timeline{position:relative;height:30px;flex:0 0 30px;background:#202020;border-top:1px solid #333;cursor:pointer;touch-action:none}
 .td-timeline canvas{position:absolute;left:0;top:0;width:100%;height:100%}
-.td-panel{display:flex;flex-wrap:wrap;align-items:center;align-content:flex-start;gap:4px 8px;padding:4px;background:#232323;border-top:1px solid #333;flex:0 0 62px;height:62px;overflow-y:auto}
+.td-panel{display:flex;flex-wrap:wrap;align-items:center;align-content:flex-start;gap:4px 8px;padding:4px;background:#232323;border-top:1px solid #333;flex:0 0 92px;height:92px;overflow-y:auto}
 .td-panel .td-muted{color:#888}
 .td-notice{position:absolute;left:8px;bottom:8px;max-width:calc(100% - 16px);padding:3px 8px;border-radius:4px;background:rgba(170,110,0,.92);
   color:#fff;pointer-events:none;opacity:0;transition:opacity .2s}
@@ -79,3 +79,12 @@ export function loadImage(source) {
 }
 
 export const isMac = () => typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent || "");
+
+const TEXT_INPUTS = new Set(["text", "number", "search", "email", "url", "tel", "password"]);
+
+/** A field a person types into (its keys, Ctrl+Z included, belong to it), as opposed to a button, box or list. */
+export function isTextField(el) {
+  if (!el || !el.tagName) return false;
+  if (el.tagName === "TEXTAREA") return true;
+  return el.tagName === "INPUT" && TEXT_INPUTS.has((el.type || "text").toLowerCase()) && !el.classList.contains("td-keys");
+}

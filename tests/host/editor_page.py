@@ -173,3 +173,82 @@ class ComfyPage:
                 return t ? {undo: t.undoQueue.length, redo: t.redoQueue.length} : null;
             }"""
         )
+
+    # -- what a person does -------------------------------------------------------------------------------------------
+    @property
+    def mod(self) -> str:
+        return "Meta" if self.js("() => /Mac/.test(navigator.platform)") else "Control"
+
+    def press(self, keys: str) -> None:
+        """Press a shortcut where the keyboard focus is; 'Mod' is Ctrl (Cmd on a Mac)."""
+        self.page.keyboard.press(keys.replace("Mod", self.mod))
+        self.next_frame(2)
+
+    def editor_button(self, node_id: int, text: str):
+        """A button of a node's editor (toolbar or properties panel), by its text."""
+        handle = self.page.evaluate_handle(
+            """([id, text]) => [...window.app.graph.getNodeById(id).trackdiffEditor.root.querySelectorAll('button')]
+                .find((b) => b.textContent.trim() === text)""",
+            [node_id, text],
+        ).as_element()
+        assert handle is not None, f"no button {text!r} in the editor"
+        return handle
+
+    def click_empty_canvas(self) -> None:
+        """Click the graph's background, right of every node (where a person clicks to leave a widget)."""
+        x, y = self.js(
+            """() => {
+                const c = window.app.canvas;
+                const right = Math.max(...window.app.graph.nodes.map((n) => n.pos[0] + n.size[0]));
+                const r = c.canvas.getBoundingClientRect();
+                const s = c.ds.scale;
+                return [r.left + (right + 60 + c.ds.offset[0]) * s, r.top + (140 + c.ds.offset[1]) * s];
+            }"""
+        )
+        self.page.mouse.click(x, y)
+        self.next_frame(2)
+
+    def workflow_state(self) -> dict:
+        """The open workflow as ComfyUI sees it: modified mark, undo depth, and the path it would save to."""
+        return self.js(
+            """() => {
+                const w = window.app.extensionManager.workflow.activeWorkflow;
+                return {modified: w.isModified, undo: w.changeTracker.undoQueue.length, path: w.path,
+                        temporary: w.isTemporary};
+            }"""
+        )
+
+    def reload(self) -> None:
+        """Reload the browser tab, as a person presses F5: ComfyUI restores the open workflow from the browser."""
+        self.page.reload()
+        self.page.wait_for_function("window.app && window.app.extensionManager && window.app.graph", timeout=90_000)
+        self.next_frame(3)
+
+    def open_template(self, name: str) -> None:
+        """Workflow ▸ Browse Templates, this pack's category, click the template's card."""
+        self.js("() => window.app.extensionManager.command.execute('Comfy.BrowseTemplates')")
+        dialog = self.page.get_by_role("dialog")
+        dialog.get_by_text("ComfyUI-TrackDiff", exact=True).first.click()
+        before = self.js("() => window.app.extensionManager.workflow.activeWorkflow?.key ?? null")
+        dialog.locator(f'[data-testid="template-workflow-{name}"]').click()
+        # A template opened twice opens as a second tab ("name (2)").
+        self.page.wait_for_function(
+            """([name, before]) => { const w = window.app.extensionManager.workflow.activeWorkflow;
+                                     return w && w.key !== before && w.path.startsWith(`workflows/${name}`)
+                                            && window.app.graph.nodes.length > 0; }""",
+            arg=[name, before],
+        )
+        self.next_frame(3)
+
+    def template_cards(self) -> dict:
+        """This pack's cards in the template browser: name -> the text a person reads on the card."""
+        self.js("() => window.app.extensionManager.command.execute('Comfy.BrowseTemplates')")
+        dialog = self.page.get_by_role("dialog")
+        dialog.get_by_text("ComfyUI-TrackDiff", exact=True).first.click()
+        dialog.locator('[data-testid^="template-workflow-"]').first.wait_for()
+        cards = self.js(
+            """() => Object.fromEntries([...document.querySelectorAll('[data-testid^="template-workflow-"]')]
+                .map((e) => [e.dataset.testid.slice('template-workflow-'.length), e.innerText]))"""
+        )
+        self.page.keyboard.press("Escape")
+        return cards
