@@ -246,13 +246,6 @@ WAN_VAE = "wan_2.1_vae.safetensors"
 WAN_CLIP_VISION = "clip_vision_h.safetensors"
 WAN_PROMPT = "a ball rolls across the road, a car drives to the right, natural motion, sharp details"
 WAN_NEGATIVE = "static, blurry, distorted, low quality, jpeg artifacts, watermark, text"
-WAN_TEMPLATES = {  # template browser: title and description (the frontend shows a custom node's template by file name)
-    "wan_move_boxes": ("Wan-Move: boxes", "Draw a box per object; Wan-Move 14B moves what is in each box along it."),
-    "wan_move_mask_arrows": ("Wan-Move: masks + arrows", "Paint a mask and draw an arrow per object; Wan-Move 14B "
-                             "moves the masked points along the arrows."),
-    "wan_ati_mask_arrows": ("Wan ATI: masks + arrows", "Paint a mask and draw an arrow (or a static point) per object; "
-                            "ATI 14B follows the trajectories."),
-}
 
 
 def wan_inputs(model: str) -> tuple:

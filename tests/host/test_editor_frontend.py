@@ -476,7 +476,6 @@ MALFORMED = {
 }
 
 
-@pytest.mark.xfail(strict=False, reason="needs the validate_inputs fix from issue 13")
 @pytest.mark.parametrize("node_type", sorted(MALFORMED))
 def test_queueing_a_malformed_document_gives_one_error_on_its_input(ui, node_type):
     field, bad = MALFORMED[node_type]
