@@ -12,6 +12,7 @@ import pytest
 
 import comfy_host
 from editor_page import ComfyPage
+from workflow_setup import for_the_tiny_wan
 from trackdiff_core.tracklet_document import BoxKeyframe, BoxObject, TrackletDocument
 
 WAN_WORKFLOWS = sorted((comfy_host.REPO_ROOT / "workflows").glob("wan_*.json"))
@@ -34,29 +35,6 @@ def page(browser, comfy_server):
     ui = ComfyPage(browser, comfy_server, vue=False)
     yield ui
     ui.close()
-
-
-def for_the_tiny_wan(prompt: dict, files: dict, frames: int = 5) -> dict:
-    """The shipped defaults (Wan 2.1 14B files, 832×480, 81 frames, 20 steps) swapped for the tiny test setup."""
-    changes = {
-        "LoadImage": {"image": comfy_host.TEST_IMAGE},
-        "UNETLoader": {"unet_name": files["diffusion_models"]},
-        "CLIPLoader": {"clip_name": files["text_encoders"]},
-        "VAELoader": {"vae_name": files["vae"]},
-        "CLIPVisionLoader": {"clip_name": files["clip_vision"]},
-        "ImageScale": {"width": W, "height": H},
-        "MaskArrowToTrajectories": {"width": W, "height": H, "frame_count": frames},
-        "TracksForWanMove": {"width": W, "height": H, "length": frames},
-        "TracksForATI": {"width": W, "height": H, "length": frames},
-        "KSampler": {"steps": 2},
-    }
-    # ComfyUI's detectors only accept the full-size umT5 and ViT-H: the tiny ones load through test-only loaders
-    # that take the same inputs.
-    swaps = {"CLIPLoader": "TrackDiffTestTinyUMT5Loader", "CLIPVisionLoader": "TrackDiffTestTinyClipVisionLoader"}
-    for node in prompt.values():
-        node["inputs"].update(changes.get(node["class_type"], {}))
-        node["class_type"] = swaps.get(node["class_type"], node["class_type"])
-    return prompt
 
 
 @pytest.mark.parametrize("path", WAN_WORKFLOWS, ids=lambda p: p.stem)

@@ -49,3 +49,31 @@ def for_the_tiny_model(prompt: dict, frames: int = FRAMES) -> dict:
     for node in prompt.values():
         node["inputs"].update(changes.get(node["class_type"], {}))
     return prompt
+
+
+def for_the_tiny_wan(prompt: dict, files: dict, frames: int = 5) -> dict:
+    """The shipped defaults (Wan 2.1 14B files, 832×480, 81 frames, 20 steps) swapped for the tiny test setup."""
+    changes = {
+        "LoadImage": {"image": comfy_host.TEST_IMAGE},
+        "UNETLoader": {"unet_name": files["diffusion_models"]},
+        "CLIPLoader": {"clip_name": files["text_encoders"]},
+        "VAELoader": {"vae_name": files["vae"]},
+        "CLIPVisionLoader": {"clip_name": files["clip_vision"]},
+        "ImageScale": {"width": WIDTH, "height": HEIGHT},
+        "MaskArrowToTrajectories": {"width": WIDTH, "height": HEIGHT, "frame_count": frames},
+        "TracksForWanMove": {"width": WIDTH, "height": HEIGHT, "length": frames},
+        "TracksForATI": {"width": WIDTH, "height": HEIGHT, "length": frames},
+        "KSampler": {"steps": 2},
+    }
+    # ComfyUI's detectors only accept the full-size umT5 and ViT-H: the tiny ones load through test-only loaders
+    # that take the same inputs.
+    swaps = {"CLIPLoader": "TrackDiffTestTinyUMT5Loader", "CLIPVisionLoader": "TrackDiffTestTinyClipVisionLoader"}
+    for node in prompt.values():
+        node["inputs"].update(changes.get(node["class_type"], {}))
+        node["class_type"] = swaps.get(node["class_type"], node["class_type"])
+    return prompt
+
+
+def is_wan(path: Path) -> bool:
+    """A Wan workflow (run on the tiny Wan 2.1 with test-only text-encoder and CLIP-vision loaders)."""
+    return path.stem.startswith("wan_")
