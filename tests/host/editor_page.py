@@ -73,6 +73,12 @@ class ComfyPage:
         self.wait_for_editor(node_id)
         return node_id
 
+    def show_node(self, node_id: int) -> None:
+        """Bring a node into the view, as a person scrolls to it (DOM widgets outside the view are not shown)."""
+        self.js("(id) => { const c = window.app.canvas; c.centerOnNode(window.app.graph.getNodeById(id)); "
+                "c.setDirty(true, true); }", node_id)
+        self.next_frame(2)
+
     def wait_for_editor(self, node_id: int) -> None:
         self.page.wait_for_function(
             """(id) => {

@@ -430,6 +430,21 @@ def test_template_browser_shows_titles_and_descriptions(ui):
         assert name not in text, "no raw file name on the card"
 
 
+def _template_nodes(name: str) -> list[dict]:
+    return json.loads((comfy_host.REPO_ROOT / "workflows" / f"{name}.json").read_text())["nodes"]
+
+
+def has_editor(name: str) -> bool:
+    return any(n["type"] in ("TrackletEditor", "MaskArrowToTrajectories") for n in _template_nodes(name))
+
+
+def scaled_aspect(name: str) -> float:
+    """The aspect of the Image Scale the template's picture goes through (1024×576 for SVD, 832×480 for Wan)."""
+    (scale,) = [n for n in _template_nodes(name) if n["type"] == "ImageScale"]
+    _, width, height, _ = scale["widgets_values"]
+    return width / height
+
+
 def test_every_template_shows_its_picture_before_any_run(ui, comfy_server, tmp_path_factory):
     shots = tmp_path_factory.getbasetemp()
     picture = comfy_server.base / "input" / "example.png"
@@ -443,20 +458,22 @@ def test_every_template_shows_its_picture_before_any_run(ui, comfy_server, tmp_p
     for name in SHIPPED:
         ui.open_template(name)
         for node in editors():
+            ui.show_node(node)  # a large workflow (the Wan ones) opens with the editor outside the view
             ui.wait_for_editor(node)
             ui.page.wait_for_function(
                 "(id) => window.app.graph.getNodeById(id).trackdiffEditor.hint?.includes('“example.png” (Load Image)')", arg=node
             )
             with_editor.append(name)
         assert not ui.workflow_state()["modified"], "opening a template changes nothing"
-    assert len(with_editor) == 3
+    assert len(with_editor) == sum(1 for name in SHIPPED if has_editor(name))
 
-    # With the picture in ComfyUI's input folder, every editor shows it as Image Scale delivers it (a 1024×576
-    # centre crop of the 96×64 picture), so the coordinates drawn are those of the video.
+    # With the picture in ComfyUI's input folder, every editor shows it as Image Scale delivers it (the template's size,
+    # a centre crop of the 96×64 picture), so the coordinates drawn are those of the video.
     comfy_host.write_test_image(picture)
     for name in with_editor:
         ui.open_template(name)
         (node,) = editors()
+        ui.show_node(node)
         ui.wait_for_editor(node)
         ui.page.wait_for_function("(id) => window.app.graph.getNodeById(id).trackdiffEditor.background", arg=node)
         state = ui.js(
@@ -464,7 +481,7 @@ def test_every_template_shows_its_picture_before_any_run(ui, comfy_server, tmp_p
                          return {label: e.background.label, aspect: e.aspect}; }""",
             node,
         )
-        assert state == {"label": "linked image, as resized", "aspect": pytest.approx(1024 / 576)}
+        assert state == {"label": "linked image, as resized", "aspect": pytest.approx(scaled_aspect(name))}
         ui.page.screenshot(path=str(shots / f"template_{name}_{'vue' if ui.vue else 'canvas'}.png"))
 
 
