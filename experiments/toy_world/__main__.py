@@ -48,6 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument("--K", type=int, default=8)
     sample.add_argument("--s", type=int, default=4)
     sample.add_argument("--keep-frames", default=None, help="a folder for the decoded frames (.npy), for pictures")
+    boxes = commands.add_parser("box-loss-gap", help="TrackDiffusion: denoising loss with true vs wrong boxes")
+    boxes.add_argument("--backbone", required=True)
+    boxes.add_argument("--weights", required=True, help="TrackDiffusion weights trained on it (trackdiffusion task)")
+    boxes.add_argument("--clips", type=int, default=16)
+    boxes.add_argument("--data-seed", type=int, default=1)
+    boxes.add_argument("--size", type=int, default=96)
+    boxes.add_argument("--frames", type=int, default=8)
+    boxes.add_argument("--out", required=True)
     pictures = commands.add_parser("pictures", help="drawn tracks over sampled frames (from sample --keep-frames)")
     pictures.add_argument("--frames-dir", required=True)
     pictures.add_argument("--out", required=True, help="a folder for the PNG sheets")
@@ -75,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "train":
         return training_cli().main(args.args)
-    results = run_loss_gap(args) if args.command == "loss-gap" else run_sampling(args)
+    runs = {"loss-gap": run_loss_gap, "sample": run_sampling, "box-loss-gap": run_box_loss_gap}
+    results = runs[args.command](args)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1, default=float))
     log.info("wrote %s", args.out)
@@ -119,6 +128,20 @@ def run_loss_gap(args) -> dict:
     task.attach(backend, adapter)
     dataset, indices = held_out(args)
     return loss_gap(task, adapter, backend, dataset, indices)
+
+
+def run_box_loss_gap(args) -> dict:
+    from trackdiff_core.training.trackdiffusion_task import TrackDiffusionTask
+
+    from .backend import ToyWorldBackend
+    from .box_loss_gap import box_loss_gap
+
+    backend = ToyWorldBackend(checkpoint=args.backbone, width=args.size, height=args.size, device="cpu")
+    task = TrackDiffusionTask()
+    module = task.load(args.weights, backend).eval()
+    task.attach(backend, module)
+    dataset, indices = held_out(args)
+    return box_loss_gap(task, backend, dataset, indices)
 
 
 def run_sampling(args) -> dict:

@@ -47,6 +47,15 @@ def drawn_motion(clip: Clip, variant: str, other: Clip | None = None) -> np.ndar
     raise ValueError(f"unknown variant {variant!r}; use one of {VARIANTS}")
 
 
+def mask_centroids(masks: np.ndarray) -> np.ndarray:
+    """``float[N, 2]`` pixel centroid (x, y) of each frame-0 mask: where a person starts each shape's drawn path."""
+    out = []
+    for mask in masks:
+        ys, xs = np.nonzero(mask)
+        out.append((xs.mean() + 0.5, ys.mean() + 0.5))
+    return np.array(out, np.float64)
+
+
 def colour_fractions(frames: np.ndarray, background: np.ndarray, colours: np.ndarray) -> np.ndarray:
     """``float[N, T, H, W]``: each pixel's share of each object's colour (0 where another object's share is larger)."""
     frames = np.asarray(frames, np.float64)

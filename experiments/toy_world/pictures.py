@@ -12,8 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .measure import drawn_motion, measure
-from .sample_eval import block_mean
+from .measure import drawn_motion, mask_centroids
 
 SCALE = 2
 ROW_LABEL_WIDTH = 120
@@ -46,9 +45,7 @@ def clip_sheet(dataset, index: int, frames_dir: Path, conditions: list[str], mot
             rows.append((name, np.load(path), motion_of.get(name, "true")))
     colours = clip.tracklets.colors
     height, width = clip.masks.shape[1:]
-    areas = clip.masks.reshape(len(clip.masks), -1).sum(axis=1)
-    start = measure(block_mean(clip.frames[:1] / 255.0), block_mean(dataset.background(index)), colours,
-                    areas).centroids[:, 0]
+    start = mask_centroids(clip.masks)
     sheet = []
     for label, frames, motion_name in rows:
         motion = drawn_motion(clip, motion_name, other)

@@ -47,6 +47,22 @@ def loss_gap_table(path: Path) -> str:
     return "\n".join(lines)
 
 
+BOX_ROWS = (("true", "true boxes"), ("other", "another clip's motion"), ("reversed", "reversed motion"),
+            ("still", "no motion (still)"), ("no_boxes", "no boxes (presence 0)"))
+
+
+def box_loss_gap_table(path: Path) -> str:
+    data = json.loads(path.read_text())
+    summary = data["summary"]
+    lines = [f"TrackDiffusion, denoising loss on {len(data['clips'])} held-out clips (as above):", "",
+             "| boxes given | EDM loss | relative to the true boxes |", "|---|---|---|"]
+    for key, label in BOX_ROWS:
+        if key in summary:
+            gap = "—" if key == "true" else _percent(summary[key]["gap_vs_true"])
+            lines.append(f"| {label} | {_interval(summary[key]['loss'])} | {gap} |")
+    return "\n".join(lines)
+
+
 def sampling_table(path: Path) -> str:
     data = json.loads(path.read_text())
     clips = len({r["clip"] for r in data["records"]})
@@ -63,7 +79,8 @@ def sampling_table(path: Path) -> str:
 
 def report(runs: Path) -> str:
     parts = [training_table(runs)]
-    for name, table in (("trackgo_loss_gap.json", loss_gap_table), ("trackgo_sampling.json", sampling_table)):
+    for name, table in (("trackgo_loss_gap.json", loss_gap_table), ("trackgo_sampling.json", sampling_table),
+                        ("trackdiffusion_loss_gap.json", box_loss_gap_table)):
         if (runs / name).is_file():
             parts.append(table(runs / name))
     return "\n\n".join(parts) + "\n"

@@ -8,8 +8,8 @@ cd "$(dirname "$0")/../.."
 RUNS=${1:-runs/toy_world}
 PY=${PYTHON:-python}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-BACKBONE_STEPS=${BACKBONE_STEPS:-2000}
-ADAPTER_STEPS=${ADAPTER_STEPS:-1500}
+BACKBONE_STEPS=${BACKBONE_STEPS:-2500}
+ADAPTER_STEPS=${ADAPTER_STEPS:-2400}
 CLIPS=${CLIPS:-16}
 toy() { "$PY" -m experiments.toy_world "$@"; }
 resume() { [ -d "$1/checkpoints" ] && echo --resume || true; }
@@ -30,4 +30,9 @@ toy loss-gap --backbone "$BACKBONE" --adapter "$ADAPTER" --clips "$CLIPS" --out 
 toy sample --backbone "$BACKBONE" --adapter "$ADAPTER" --clips "$CLIPS" --steps 12 --K 8 --s 4 \
     --keep-frames "$RUNS/frames" --out "$RUNS/trackgo_sampling.json"
 toy pictures --frames-dir "$RUNS/frames" --out "$RUNS/pictures" --clips 3
+# 4. TrackDiffusion box control from scratch on the same frozen backbone, and its loss gap
+toy train trackdiffusion "${common[@]}" --checkpoint "$BACKBONE" --seed 3 --steps "${TRACKDIFFUSION_STEPS:-2000}" \
+    --lr 1e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion" $(resume "$RUNS/trackdiffusion")
+toy box-loss-gap --backbone "$BACKBONE" --weights "$RUNS/trackdiffusion/trackdiffusion.safetensors" --clips "$CLIPS" \
+    --out "$RUNS/trackdiffusion_loss_gap.json"
 toy report --runs "$RUNS"

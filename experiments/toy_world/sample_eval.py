@@ -27,7 +27,7 @@ import numpy as np
 
 from trackdiff_core.mask_arrow_document import MaskArrowDocument
 
-from .measure import VARIANTS, Measured, drawn_motion, measure, targets, trajectory_error
+from .measure import VARIANTS, Measured, drawn_motion, mask_centroids, measure, targets, trajectory_error
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def evaluate(server, dataset, indices: list[int], has_adapter: bool, steps: int,
         colours, masks = clip.tracklets.colors, clip.masks
         areas = masks.reshape(len(masks), -1).sum(axis=1)
         height, width = masks.shape[1:]
-        start = measure(block_mean(clip.frames[:1] / 255.0), background, colours, areas).centroids[:, 0]
+        start = mask_centroids(masks)
         frame_name, labels_name = write_inputs(input_dir, f"clip{index}", clip)
         for condition in conditions(has_adapter):
             motion = drawn_motion(clip, condition["motion"], other)
