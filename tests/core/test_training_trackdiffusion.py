@@ -213,3 +213,24 @@ def test_the_cli_subcommand_trains_and_the_instance_enhancer_trains_on_its_file(
                  "--height", "32"]) == 0
     assert sorted(load_weights(str(tmp_path / "ie" / InstanceEnhancerTask.output_name)).instance_enhancer) == \
         ["output_3", "output_6"]
+
+
+def test_box_loss_gap_of_the_toy_world_experiment(tmp_path):
+    """The experiment's TrackDiffusion loss gap (experiments/toy_world/box_loss_gap.py) on a trained toy model: every
+    variant's loss, and the boxes matter (moving them changes the loss, taking them away changes it)."""
+    from experiments.toy_world.box_loss_gap import NO_BOXES, box_loss_gap, with_box_motion
+    from experiments.toy_world.measure import drawn_motion
+    from trackdiff_core.training.loop import EVAL_OFFSET
+
+    the_task = task()
+    backend = ToyBoxBackend()
+    result = Trainer(the_task, backend, data(), str(tmp_path), 12, lr=3e-3, seed=1).run()
+    assert result.steps == 12
+    gap = box_loss_gap(the_task, backend, data(), [EVAL_OFFSET + i for i in range(2)])
+    assert set(gap["summary"]) == {"true", "other", "reversed", "still", NO_BOXES} and len(gap["clips"]) == 2
+    for clip in gap["clips"]:
+        assert len({round(clip[name], 12) for name in gap["summary"]}) > 1
+    clip = data().clip(EVAL_OFFSET)
+    moved = with_box_motion(clip, drawn_motion(clip, "true"))
+    first = moved.tracklets.visible[0] & clip.tracklets.visible[0]
+    assert torch.allclose(torch.as_tensor(moved.tracklets.boxes[0][first]), torch.as_tensor(clip.tracklets.boxes[0][first]))
