@@ -68,7 +68,25 @@ def _size_outputs() -> list:
     ]
 
 
-class TracksForWanMove(io.ComfyNode):
+class _TracksForWan(io.ComfyNode):
+    """What both converters share: the early frame-count check and gathering the tracks; ``convert`` differs."""
+
+    @classmethod
+    def validate_inputs(cls, length=None):  # names only what it checks: ComfyUI's own checks stay on for the rest
+        return _check_length_early(length)
+
+    @staticmethod
+    def convert(trajectories, width: int, height: int, length: int):
+        raise NotImplementedError
+
+    @classmethod
+    def execute(cls, width, height, length, points_per_box, tracklets=None, tracks=None) -> io.NodeOutput:
+        length = check_length(length)
+        trajectories = gather_trajectories(tracklets, tracks, points_per_box, width, height, length)
+        return io.NodeOutput(cls.convert(trajectories, width, height, length), width, height, length)
+
+
+class TracksForWanMove(_TracksForWan):
     @classmethod
     def define_schema(cls):
         return io.Schema(
@@ -83,18 +101,12 @@ class TracksForWanMove(io.ComfyNode):
             + _size_outputs(),
         )
 
-    @classmethod
-    def validate_inputs(cls, length=None, **kwargs):
-        return _check_length_early(length)
-
-    @classmethod
-    def execute(cls, width, height, length, points_per_box, tracklets=None, tracks=None) -> io.NodeOutput:
-        length = check_length(length)
-        trajectories = gather_trajectories(tracklets, tracks, points_per_box, width, height, length)
-        return io.NodeOutput(wan_move_tracks(trajectories, width, height, length), width, height, length)
+    @staticmethod
+    def convert(trajectories, width, height, length):
+        return wan_move_tracks(trajectories, width, height, length)
 
 
-class TracksForATI(io.ComfyNode):
+class TracksForATI(_TracksForWan):
     @classmethod
     def define_schema(cls):
         return io.Schema(
@@ -109,15 +121,9 @@ class TracksForATI(io.ComfyNode):
             + _size_outputs(),
         )
 
-    @classmethod
-    def validate_inputs(cls, length=None, **kwargs):
-        return _check_length_early(length)
-
-    @classmethod
-    def execute(cls, width, height, length, points_per_box, tracklets=None, tracks=None) -> io.NodeOutput:
-        length = check_length(length)
-        trajectories = gather_trajectories(tracklets, tracks, points_per_box, width, height, length)
-        return io.NodeOutput(ati_tracks_json(trajectories, width, height), width, height, length)
+    @staticmethod
+    def convert(trajectories, width, height, length):
+        return ati_tracks_json(trajectories, width, height)
 
 
 NODES = [TracksForWanMove, TracksForATI]

@@ -77,3 +77,13 @@ def test_many_objects_on_a_long_timeline_give_a_bounded_preview(comfy_server):
     outputs = comfy_server.run({"1": editor({**TRACKLETS, "frame_count": 4096, "objects": objects}), "2": stats("1")})
     frames, height, width, _ = outputs["2"]["trackdiff_stats"][0]["shape"]
     assert frames == 128 and frames * height * width <= 1 << 23  # 2^15 boxes drawn: 128 frames of 256 objects
+
+
+@pytest.mark.parametrize("node_type, output", [("TracksForWanMove", "TrackDiffTestTracks"), ("TracksForATI", "PreviewAny")])
+def test_comfyui_checks_the_wan_track_nodes_ranges(comfy_server, node_type, output):
+    """The Wan converters check only their frame count themselves, so ComfyUI's own range checks stay on for the rest:
+    a width above the declared maximum is refused by ComfyUI, once, naming the width."""
+    wan = {"class_type": node_type, "inputs": {"width": 1 << 20, "height": 480, "length": 81, "points_per_box": 4}}
+    sink = {"class_type": output, "inputs": {"tracks" if output == "TrackDiffTestTracks" else "source": ["1", 0]}}
+    errors = rejected(comfy_server, {"1": wan, "2": sink})
+    assert [(e["type"], e["extra_info"]["input_name"]) for e in errors] == [("value_bigger_than_max", "width")]
