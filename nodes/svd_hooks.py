@@ -19,6 +19,7 @@ patches, wrappers, ``transformer_options`` patches and additional models. Module
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass, field
 
@@ -106,6 +107,8 @@ class CallContext:
     temporal: bool = False
     cache: dict = field(default_factory=dict)
     latent_shape: tuple[int, ...] | None = None  # the diffusion model's input x: [chunks·T, channels, H, W]
+    model_input: torch.Tensor | None = field(default=None, repr=False)  # that x (noisy latent + SVD's image latent)
+    serial: int = 0  # a number no other model call of this process has (unlike id(), never reused)
 
     def chunk_is_uncond(self) -> list[bool]:
         return [c == 1 for c in self.cond_or_uncond]
@@ -114,6 +117,9 @@ class CallContext:
         """``int64[chunks · T]``: 0 for rows of conditional chunks, 1 for unconditional (spatial row order)."""
         kinds = torch.tensor(self.cond_or_uncond, dtype=torch.int64, device=device)
         return kinds.repeat_interleave(self.frames)
+
+
+_CALL_SERIALS = itertools.count(1)
 
 
 def call_context(options: dict) -> CallContext | None:
@@ -130,7 +136,8 @@ def _diffusion_model_wrapper(executor, x, timesteps, context, y, control, transf
         kinds = [0] * chunks
     previous = transformer_options.get(STATE_KEY)
     transformer_options[STATE_KEY] = CallContext(frames, chunks, kinds, transformer_options.get("sigmas"),
-                                                 latent_shape=tuple(x.shape))
+                                                 latent_shape=tuple(x.shape), model_input=x,
+                                                 serial=next(_CALL_SERIALS))
     try:
         return executor(x, timesteps, context, y, control, transformer_options, **kwargs)
     finally:

@@ -138,10 +138,10 @@ class TrackDiffusionPatch:
                                  "report this workflow: TrackDiffusion expects SVD's frames folded into the batch")
         tokens, boxes, present = self.call_inputs(ctx, x)
         precision = extra_options.get("attn_precision")
+        _, _, h, w = extra_options["activations_shape"]
         if fuser is not None:
-            x = fuser(x, tokens, self.strength, comfy_attention.optimized_attention, extra_options, precision)
+            x = fuser(x, tokens, self.strength, comfy_attention.optimized_attention, extra_options, precision, (h, w))
         if enhancer is not None:
-            _, _, h, w = extra_options["activations_shape"]
             x = enhancer(x, boxes, present, ctx.frames, (h, w), self.strength,
                          comfy_attention.optimized_attention_masked, extra_options)
         return x

@@ -103,10 +103,12 @@ def _host_attention(q, k, v, heads, extra_options):
 class TrackGoPatch:
     """The two attention patches of one TrackGo runtime. Shared by clones (``__deepcopy__`` returns itself)."""
 
-    def __init__(self, runtime, window: SigmaWindow, keys: set[str]):
+    def __init__(self, runtime, window: SigmaWindow, keys: set[str], latent_channels: int = 4, latent_in=None):
         self.runtime = runtime
         self.window = window
         self.keys = keys
+        self.latent_channels = int(latent_channels)  # the noisy latent's channels; SVD's image latent follows them
+        self.latent_in = latent_in  # the model's process_latent_in: the VAE's scale to the model's (unit) scale
         self.token = uuid.uuid4().hex[:12]  # this patch's slot in the per-call cache
 
     def __deepcopy__(self, memo):
@@ -127,7 +129,20 @@ class TrackGoPatch:
                                  "use ComfyUI 0.3.60 or newer")
         attention = functools.partial(_host_attention, extra_options=extra_options)
         return key, SiteCall(ctx.frames, list(ctx.cond_or_uncond), int(shape[-2]), int(shape[-1]), int(latent[-2]),
-                             int(latent[-1]), attention)
+                             int(latent[-1]), attention, self.first_frame_latent(ctx), ctx.serial)
+
+    def first_frame_latent(self, ctx) -> torch.Tensor | None:
+        """``[C, H, W]``: SVD's image latent (the channels after the noisy latent) of the first conditional chunk's
+        first frame, in the model's latent scale (``process_latent_in``), when the adapter reads appearance; None
+        otherwise."""
+        adapter = self.runtime.adapter
+        x = ctx.model_input
+        if adapter is None or not adapter.config.appearance_channels or x is None or 0 not in ctx.cond_or_uncond:
+            return None
+        if x.shape[1] <= self.latent_channels:
+            return None
+        image = x[ctx.cond_or_uncond.index(0) * ctx.frames, self.latent_channels:]
+        return self.latent_in(image[None])[0] if self.latent_in is not None else image
 
     def before(self, n, context, value, extra_options):
         """``attn1_patch``: the trainable branch's attention, from the attention's input."""
@@ -157,7 +172,8 @@ def apply_trackgo(model, runtime, start_percent: float = 0.0, end_percent: float
     specs = site_specs(model)
     window = SigmaWindow(model, start_percent, end_percent)
     patched = prepare_model(model)
-    patch = TrackGoPatch(runtime, window, {s.key for s in specs})
+    channels = int(getattr(model.model.diffusion_model, "out_channels", 4))
+    patch = TrackGoPatch(runtime, window, {s.key for s in specs}, channels, model.model.process_latent_in)
     if runtime.adapter is not None:
         check_adapter_fits(runtime.adapter, specs)
         if manage_memory:

@@ -4,6 +4,7 @@
     python -m experiments.toy_world train backbone --out runs/toy/backbone ...   # the pack's training CLI, tiny SVD known
     python -m experiments.toy_world loss-gap --backbone B --adapter A --out gap.json    # true vs wrong tracks: loss
     python -m experiments.toy_world sample --backbone B --adapter A --out sample.json   # videos via /prompt, measured
+    python -m experiments.toy_world prediction-error --backbone B --adapter A --out pred.json  # one-step x0, per σ
 
 ``train`` passes everything after the task name to ``python -m trackdiff_core.training`` unchanged, in a process where
 ComfyUI knows the tiny SVD, so every training uses the pack's own entry point.
@@ -36,22 +37,28 @@ def main(argv: list[str] | None = None) -> int:
     gap = commands.add_parser("loss-gap", help="denoising loss with true vs wrong tracks on held-out clips")
     sample = commands.add_parser("sample", help="sample videos through /prompt and measure the shapes' positions")
     boxes = commands.add_parser("box-loss-gap", help="TrackDiffusion: denoising loss with true vs wrong boxes")
+    predicted = commands.add_parser("prediction-error", help="trajectory error of the denoiser's one-step prediction per σ")
     pictures = commands.add_parser("pictures", help="drawn tracks over sampled frames (from sample --keep-frames)")
-    for sub in (gap, sample, boxes, pictures):  # which held-out clips of which toy world
+    for sub in (gap, sample, boxes, predicted, pictures):  # which held-out clips of which toy world
         sub.add_argument("--clips", type=int, default=3 if sub is pictures else 16, help="held-out clips")
         sub.add_argument("--data-seed", type=int, default=1, help="the toy world's seed (held-out indices from 2^30)")
         sub.add_argument("--size", type=int, default=96)
         sub.add_argument("--frames", type=int, default=8)
-    for sub in (gap, sample, boxes):
+    for sub in (gap, sample, boxes, predicted):
         sub.add_argument("--backbone", required=True, help="the trained toy backbone (a full SVD checkpoint)")
         sub.add_argument("--out", required=True, help="a JSON file for the results")
-    for sub in (gap, sample):
+    for sub in (gap, sample, predicted):
         sub.add_argument("--adapter", default=None, help="a TrackGo adapter trained on it")
     boxes.add_argument("--weights", required=True, help="TrackDiffusion weights trained on it (trackdiffusion task)")
     sample.add_argument("--steps", type=int, default=12, help="KSampler steps")
     sample.add_argument("--seeds", type=int, default=1, help="sampling seeds per clip and condition")
     sample.add_argument("--K", type=int, default=8)
     sample.add_argument("--s", type=int, default=4)
+    sample.add_argument("--sampler", default="euler", help="KSampler's sampler_name")
+    sample.add_argument("--scheduler", default="karras", help="KSampler's scheduler")
+    sample.add_argument("--cfg", type=float, default=1.0, help="KSampler's cfg")
+    sample.add_argument("--strength", type=float, default=1.0, help="ApplyTrackAdapter's strength")
+    sample.add_argument("--conditions", default="", help="comma-separated conditions to run (default: all)")
     sample.add_argument("--keep-frames", default=None, help="a folder for the decoded frames (.npy), for pictures")
     pictures.add_argument("--frames-dir", required=True)
     pictures.add_argument("--out", required=True, help="a folder for the PNG sheets")
@@ -75,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "train":
         return training_cli().main(args.args)
-    runs = {"loss-gap": run_loss_gap, "sample": run_sampling, "box-loss-gap": run_box_loss_gap}
+    runs = {"loss-gap": run_loss_gap, "sample": run_sampling, "box-loss-gap": run_box_loss_gap,
+            "prediction-error": run_prediction_error}
     results = runs[args.command](args)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1, default=float))
@@ -106,20 +114,35 @@ def run_pictures(args) -> int:
     return 0
 
 
-def run_loss_gap(args) -> dict:
+def trackgo_on_backbone(args, command: str) -> tuple:
+    """``(task, adapter, backend)``: the adapter of ``--adapter`` attached to the backbone of ``--backbone``."""
     from trackdiff_core.training.trackgo_task import TrackGoTask
 
     from .backend import ToyWorldBackend
-    from .loss_gap import loss_gap
 
     if not args.adapter:
-        raise SystemExit("loss-gap needs --adapter")
+        raise SystemExit(f"{command} needs --adapter")
     backend = ToyWorldBackend(checkpoint=args.backbone, width=args.size, height=args.size, device="cpu")
     task = TrackGoTask()
     adapter = task.load(args.adapter, backend).eval()
     task.attach(backend, adapter)
+    return task, adapter, backend
+
+
+def run_loss_gap(args) -> dict:
+    from .loss_gap import loss_gap
+
+    task, adapter, backend = trackgo_on_backbone(args, "loss-gap")
     dataset, indices = held_out(args)
     return loss_gap(task, adapter, backend, dataset, indices)
+
+
+def run_prediction_error(args) -> dict:
+    from .prediction_error import prediction_error
+
+    task, adapter, backend = trackgo_on_backbone(args, "prediction-error")
+    dataset, indices = held_out(args)
+    return prediction_error(task, adapter, backend, dataset, indices)
 
 
 def run_box_loss_gap(args) -> dict:
@@ -141,7 +164,7 @@ def run_sampling(args) -> dict:
 
     import comfy_host
 
-    from .sample_eval import ADAPTER, CHECKPOINT, evaluate, summarise
+    from .sample_eval import ADAPTER, CHECKPOINT, Sampling, evaluate, summarise
 
     dataset, indices = held_out(args)
     with tempfile.TemporaryDirectory(prefix="toy_world_comfy_") as folder:
@@ -152,8 +175,10 @@ def run_sampling(args) -> dict:
             (base / "models" / "trackdiff" / ADAPTER).symlink_to(Path(args.adapter).resolve())
         server = comfy_host.ComfyServer(base).start()
         try:
-            results = evaluate(server, dataset, indices, bool(args.adapter), args.steps, args.K, args.s,
-                               tuple(range(args.seeds)), Path(args.keep_frames) if args.keep_frames else None)
+            settings = Sampling(args.steps, args.sampler, args.scheduler, args.cfg, args.strength, args.K, args.s)
+            only = tuple(c for c in args.conditions.split(",") if c)
+            results = evaluate(server, dataset, indices, bool(args.adapter), settings, tuple(range(args.seeds)),
+                               Path(args.keep_frames) if args.keep_frames else None, only)
         finally:
             server.stop()
     results["summary"] = summarise(results["records"])

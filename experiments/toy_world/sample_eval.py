@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,22 @@ log = logging.getLogger(__name__)
 CHECKPOINT = "toy_backbone.safetensors"
 ADAPTER = "toy_trackgo_adapter.safetensors"
 TAUS = (0.25, 1.0)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """The sampler settings every condition shares (``KSampler``'s inputs; ``strength`` is ``ApplyTrackAdapter``'s)."""
+
+    steps: int = 12
+    sampler: str = "euler"
+    scheduler: str = "karras"
+    cfg: float = 1.0
+    strength: float = 1.0
+    points_k: int = 8
+    points_s: int = 4
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 def conditions(has_adapter: bool) -> list[dict]:
@@ -57,7 +74,7 @@ def drawn_paths(start: np.ndarray, motion: np.ndarray, width: int, height: int) 
 
 
 def prompt(condition: dict, frame_name: str, labels_name: str, paths: list, frames: int, width: int, height: int,
-           seed: int, steps: int, points_k: int, points_s: int, prefix: str) -> dict:
+           seed: int, settings: Sampling, prefix: str) -> dict:
     """The API-format graph of one condition."""
     g = {
         "ckpt": {"class_type": "ImageOnlyCheckpointLoader", "inputs": {"ckpt_name": CHECKPOINT}},
@@ -68,7 +85,8 @@ def prompt(condition: dict, frame_name: str, labels_name: str, paths: list, fram
         "decode": {"class_type": "VAEDecode", "inputs": {"samples": ["sampler", 0], "vae": ["ckpt", 2]}},
         "save": {"class_type": "SaveImage", "inputs": {"images": ["decode", 0], "filename_prefix": prefix}},
     }
-    sampler = {"seed": seed, "steps": steps, "cfg": 1.0, "sampler_name": "euler", "scheduler": "karras",
+    sampler = {"seed": seed, "steps": settings.steps, "cfg": settings.cfg, "sampler_name": settings.sampler,
+               "scheduler": settings.scheduler,
                "positive": ["cond", 0], "negative": ["cond", 1], "latent_image": ["cond", 2], "denoise": 1.0,
                "model": ["ckpt", 0]}
     mode = condition["mode"]
@@ -77,12 +95,13 @@ def prompt(condition: dict, frame_name: str, labels_name: str, paths: list, fram
         g["coords"] = {"class_type": "PrimitiveStringMultiline", "inputs": {"value": json.dumps(paths)}}
         g["coord_tracks"] = {"class_type": "WanMoveTracksFromCoords", "inputs": {"track_coords": ["coords", 0]}}
         g["tracks"] = {"class_type": "MaskArrowToTrajectories", "inputs": {
-            "mask_arrows_json": MaskArrowDocument(frames, ()).dumps(), "frame_count": frames, "K": points_k, "s": points_s, "point_seed": seed,
+            "mask_arrows_json": MaskArrowDocument(frames, ()).dumps(), "frame_count": frames, "K": settings.points_k, "s": settings.points_s,
+            "point_seed": seed,
             "timing": "linear", "width": width, "height": height, "mask_layout": "label_map", "image": ["image", 0],
             "masks": ["labels", 0], "tracks": ["coord_tracks", 0]}}
     if mode in ("adapter", "zero_weight"):
         g["apply"] = {"class_type": "ApplyTrackAdapter", "inputs": {
-            "model": ["ckpt", 0], "tracks": ["tracks", 0], "strength": 1.0, "tau": condition["tau"],
+            "model": ["ckpt", 0], "tracks": ["tracks", 0], "strength": settings.strength, "tau": condition["tau"],
             "start_percent": 0.0, "end_percent": 1.0}}
         if mode == "adapter":
             g["adapter"] = {"class_type": "TrackAdapterLoader", "inputs": {"adapter_name": ADAPTER}}
@@ -119,9 +138,14 @@ def block_mean(image: np.ndarray, block: int = 8) -> np.ndarray:
     return np.repeat(np.repeat(blocks, block, axis=-3), block, axis=-2)
 
 
-def evaluate(server, dataset, indices: list[int], has_adapter: bool, steps: int, points_k: int, points_s: int,
-             seeds=(0,), keep_frames: Path | None = None) -> dict:
-    """Run every condition on every clip through ``server`` and measure; returns per-video records."""
+def evaluate(server, dataset, indices: list[int], has_adapter: bool, settings: Sampling, seeds=(0,),
+             keep_frames: Path | None = None, only: tuple[str, ...] = ()) -> dict:
+    """Run every condition (or those named in ``only``) on every clip through ``server`` and measure; returns
+    per-video records and the settings."""
+    chosen = [c for c in conditions(has_adapter) if not only or c["name"] in only]
+    unknown = set(only) - {c["name"] for c in conditions(has_adapter)}
+    if unknown:
+        raise ValueError(f"unknown conditions {sorted(unknown)}: use {[c['name'] for c in conditions(has_adapter)]}")
     input_dir = server.base / "input"
     records = []
     for position, index in enumerate(indices):
@@ -133,7 +157,7 @@ def evaluate(server, dataset, indices: list[int], has_adapter: bool, steps: int,
         height, width = masks.shape[1:]
         start = mask_centroids(masks)
         frame_name, labels_name = write_inputs(input_dir, f"clip{index}", clip)
-        for condition in conditions(has_adapter):
+        for condition in chosen:
             motion = drawn_motion(clip, condition["motion"], other)
             paths = drawn_paths(start, motion, width, height)
             drawn = np.array([[[p["x"], p["y"]] for p in path] for path in paths])
@@ -142,7 +166,7 @@ def evaluate(server, dataset, indices: list[int], has_adapter: bool, steps: int,
             for seed in seeds:
                 name = f"clip{index}_{condition['name']}_s{seed}"
                 outputs = server.run(prompt(condition, frame_name, labels_name, paths, clip.num_frames, width,
-                                            height, seed, steps, points_k, points_s, f"toy/{name}"), timeout=600)
+                                            height, seed, settings, f"toy/{name}"), timeout=600)
                 images = outputs["save"]["images"]
                 frames = np.stack([server.view_image(image) for image in images])
                 if keep_frames is not None:
@@ -152,7 +176,7 @@ def evaluate(server, dataset, indices: list[int], has_adapter: bool, steps: int,
                 error = trajectory_error(result, where, measurable, float(np.hypot(width, height)))
                 records.append({"clip": index, "condition": condition["name"], "seed": seed, **error})
                 log.info("%s: error %.2f px, lost %.2f", name, error["error"], error["lost"])
-    return {"records": records}
+    return {"settings": settings.to_dict(), "records": records}
 
 
 def summarise(records: list[dict]) -> dict:

@@ -325,3 +325,27 @@ def test_instance_embedding_rows_are_read_from_the_shapes():
     assert infer_layout(shapes).instance_slots == 20
     with pytest.raises(TrackDiffError, match="instance_embedding.weight"):
         infer_layout({**shapes, "instance_embedding.weight": (20, 23)})
+
+
+def test_query_positions_let_a_token_find_the_box_that_holds_it():
+    """With query positions the fuser's output at a token depends on where the token is; the same content at another
+    cell gives another output. Without them the fuser is permutation-equivariant over the tokens (it cannot know)."""
+    from trackdiff_core.trackdiffusion.fuser import QUERY_POSITION_WIDTH, cell_centres
+
+    assert torch.allclose(cell_centres(2, 3), torch.tensor([[1 / 6, 0.25], [0.5, 0.25], [5 / 6, 0.25],
+                                                            [1 / 6, 0.75], [0.5, 0.75], [5 / 6, 0.75]]))
+    x = torch.randn(1, 1, 32).repeat(2, 12, 1)  # every token the same content
+    objs = torch.randn(2, 5, 24)
+    plain = seeded(GatedSelfAttentionFuser(32, 24, 2, 16))
+    placed = seeded(GatedSelfAttentionFuser(32, 24, 2, 16, query_position=QUERY_POSITION_WIDTH))
+    with torch.no_grad():
+        same = plain(x, objs)
+        where = placed(x, objs, hw=(3, 4))
+    assert torch.allclose(same, same[:, :1].expand_as(same), atol=1e-5)
+    assert (where - where[:, :1]).abs().amax(dim=(0, 2))[1:].min() > 1e-3  # every cell differs from the first
+    untrained = GatedSelfAttentionFuser(32, 24, 2, 16, query_position=QUERY_POSITION_WIDTH)
+    assert torch.equal(untrained(x, objs, hw=(3, 4)), x)  # zero gates: still exactly the identity
+    with pytest.raises(TrackDiffError, match="no token grid"):
+        placed(x, objs)  # the grid is needed
+    with pytest.raises(TrackDiffError, match="no token grid"):
+        placed(x, objs, hw=(4, 4))

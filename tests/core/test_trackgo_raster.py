@@ -78,3 +78,22 @@ def test_motion_region_covers_the_sweep_and_the_moved_mask():
     levels = pool_region(grown, level_sizes(height, width, 4))
     assert [tuple(r.shape) for r in levels] == [(16, 16), (8, 8), (4, 4), (2, 2)]
     assert levels[3][0].all() and not levels[3][1].any()
+
+
+def test_appearance_is_read_where_a_track_starts_and_carried_along_it():
+    """A point starting on a red cell of the first frame's latent brings red with it to wherever it is later: the
+    channels after the 5 displacement channels hold what moves, not only how."""
+    h = w = 8
+    image = torch.zeros(3, h, w)
+    image[0, 2, 1] = 1.0  # "red" at row 2, column 1
+    points = torch.tensor([[[1.5 / w, 2.5 / h]], [[4.5 / w, 2.5 / h]], [[6.5 / w, 5.5 / h]]])  # starts on the red cell
+    visible = torch.ones(3, 1, dtype=torch.bool)
+    plain = rasterize(points, visible, h, w, sigma=0.5)
+    maps = rasterize(points, visible, h, w, sigma=0.5, appearance=image)
+    assert maps.shape == (3, 8, h, w) and torch.equal(maps[:, :5], plain)
+    assert maps[0, 5, 2, 1] == pytest.approx(1.0) and maps[1, 5, 2, 4] == pytest.approx(1.0)
+    assert maps[2, 5, 5, 6] == pytest.approx(1.0) and maps[2, 5, 2, 1] == 0.0  # left behind: nothing carried there
+    assert float(maps[:, 6:].abs().max()) == 0.0  # the other channels were 0 where it started
+    # A point hidden at frame 0 (an object that enters later) carries nothing.
+    late = rasterize(points, torch.tensor([[False], [True], [True]]), h, w, sigma=0.5, appearance=image)
+    assert float(late[:, 5:].abs().max()) == 0.0

@@ -100,3 +100,39 @@ def test_fit_check_names_the_mismatch():
     other = [SiteSpec("input_1", 32, 2, 16, 0), SiteSpec("middle_0", 32, 2, 16, 1)]
     with pytest.raises(TrackDiffError, match=r"does not fit this model \(widths \[32\]; first differing layer input_1\)"):
         check_adapter_fits(adapter, other)
+
+
+def test_an_adapter_that_reads_appearance_round_trips_and_needs_the_first_frame(tmp_path):
+    """``appearance_channels`` is written with the adapter; the loaded one reads the first frame's latent where tracks
+    start (another picture gives another output) and refuses, naming the fix, to run without it."""
+    adapter = randomize_outputs(TrackAdapter(SMALL, TrackGoConfig(frames=6, width=64, height=64, appearance_channels=4)))
+    assert adapter.encoder.stem[0].in_channels == 9
+    path = tmp_path / "appearance.safetensors"
+    save_adapter(adapter, str(path), steps=3)
+    loaded = load_adapter(str(path))
+    assert loaded.config.appearance_channels == 4
+
+    def run(image, call_id):
+        runtime = TrackGoRuntime(loaded, TrackGoGuide(moving_points()))
+        call = SiteCall(6, [0], 8, 8, 8, 8, appearance=image, call_id=call_id)
+        gen = torch.Generator().manual_seed(0)
+        n, y = torch.randn(64, 6, 16, generator=gen), torch.randn(64, 6, 16, generator=gen)
+        return runtime.merge("input_1", y, call, runtime.branch("input_1", n, call))
+
+    image = torch.randn(4, 8, 8, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(run(image, 1), run(image.clone(), 2))
+    assert not torch.allclose(run(image, 1), run(-image, 1))
+    with pytest.raises(TrackDiffError, match="appearance_channels: needs the first frame's latent.*gives None.*SVD_img2vid_Conditioning"):
+        run(None, 1)
+    with pytest.raises(TrackDiffError, match="appearance_channels"):
+        TrackGoConfig(appearance_channels=-1)
+
+
+def test_the_runtime_rebuilds_appearance_features_for_each_model_call():
+    """Within a model call the 16 sites share one build; the next call (which may bring another picture) builds anew."""
+    adapter = randomize_outputs(TrackAdapter(SMALL, TrackGoConfig(appearance_channels=4)))
+    runtime = TrackGoRuntime(adapter, TrackGoGuide(moving_points()))
+    n = torch.randn(64, 6, 16)
+    for call_id in (1, 1, 2):
+        runtime.branch("input_1", n, SiteCall(6, [0], 8, 8, 8, 8, appearance=torch.randn(4, 8, 8), call_id=call_id))
+    assert runtime.preparations == 2

@@ -168,3 +168,26 @@ def test_non_svd_model_is_a_clear_error(m, tiny_svd, tracks):
 
     with pytest.raises(m["errors"].TrackDiffError, match="is not a UNet model.*Fix: connect an SVD"):
         m["nodes"].ApplyTrackAdapter.execute(SimpleNamespace(model=torch.nn.Linear(2, 2)), tracks, 1.0, -1.0, 0.0, 1.0)
+
+
+def test_an_adapter_reading_appearance_gets_the_first_frame_latent_of_the_conditional_half(m, tiny_svd, tracks):
+    """With ``appearance_channels`` the runtime is given SVD's image latent (the model input's channels after the noisy
+    latent) of the conditional chunk, in the model's latent scale, and rebuilds E's input for each model call."""
+    trackgo = m["trackgo"]
+    adapter = trackgo.TrackAdapter(m["patch"].site_specs(tiny_svd.model), trackgo.TrackGoConfig(appearance_channels=4))
+    patched, rt = apply(m, tiny_svd.model, tracks, adapter.eval().requires_grad_(False), tau=0.5)
+    seen = []
+    prepare = rt.prepare
+
+    def spy(call, device, dtype):
+        seen.append((call.call_id, None if call.appearance is None else call.appearance.clone()))
+        return prepare(call, device, dtype)
+
+    rt.prepare = spy
+    positive, negative, latent = tiny_svd.conditioning(64, 64, 6)
+    th_sample = __import__("svd_runner").sample
+    th_sample(patched, positive, negative, latent, steps=2, cfg=2.5)
+    expected = tiny_svd.model.model.process_latent_in(positive[0][1]["concat_latent_image"])[0]
+    assert seen and all(image is not None and torch.allclose(image, expected, atol=1e-6) for _, image in seen)
+    assert len({call_id for call_id, _ in seen}) == 2  # two model calls (steps), E's input built for each
+    assert rt.preparations == 2

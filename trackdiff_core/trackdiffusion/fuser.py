@@ -8,7 +8,13 @@ one row per frame) and that frame's object tokens ``o`` (``[B·T, S, D]``)::
     v = v + β · tanh(γ_dense) · FF(LN₂(v))
 
 ``γ`` are the learned gates (initialised to 0, so an untrained fuser is the identity) and ``β`` is GLIGEN's external
-scale, TrackDiffusion's *strength*. Only the visual rows of the attention output are kept, so queries are computed for
+scale, TrackDiffusion's *strength*.
+
+**Query positions (TrackDiff's option, not in the released weights).** A box token says *where* an object is, but
+``LN₁(v)`` carries the position of a visual token only as far as the UNet's convolutions happen to encode it. With
+``query_position`` the fuser adds ``P(fourier(c))`` to ``LN₁(v)`` — ``c`` the token's cell centre in ``[0, 1]²`` (x, y),
+``fourier`` the box encoder's embedding, ``P`` a linear layer — so that a token can match the boxes that hold it. On the
+toy world (``docs/toy-world.md``) fusers without it learned *that* boxes are there, never *where*. Only the visual rows of the attention output are kept, so queries are computed for
 the visual tokens only (identical result, without the ``S`` object query rows): ``LN`` is per token, so
 ``LN₁([v ; u]) = [LN₁(v) ; LN₁(u)]``. Heads and head width are the block's own (64-wide heads in SVD).
 """
@@ -18,15 +24,27 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..errors import TrackDiffError
 from .attention import DEFAULT_ATTENTION
+from .box_encoder import FOURIER_FREQS, fourier_features
 from .layers import FeedForward, Projections
+
+QUERY_POSITION_WIDTH = 2 * FOURIER_FREQS * 2  # Fourier features of a token's (x, y) cell centre
+
+
+def cell_centres(h: int, w: int, device=None) -> torch.Tensor:
+    """``[h·w, 2]``: the (x, y) centre of each token's cell in ``[0, 1]²``, row-major as the tokens."""
+    ys = (torch.arange(h, dtype=torch.float32, device=device) + 0.5) / h
+    xs = (torch.arange(w, dtype=torch.float32, device=device) + 0.5) / w
+    return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(h * w, 2)
 
 
 class GatedSelfAttentionFuser(nn.Module):
     """State-dict names as diffusers' ``GatedSelfAttentionDense`` (``linear``, ``attn.to_q`` …, ``ff.net.0.proj`` …,
     ``norm1``, ``norm2``, ``alpha_attn``, ``alpha_dense``)."""
 
-    def __init__(self, dim: int, context_dim: int, heads: int, dim_head: int, ff_inner: int | None = None, operations=nn):
+    def __init__(self, dim: int, context_dim: int, heads: int, dim_head: int, ff_inner: int | None = None, operations=nn,
+                 query_position: int = 0):
         super().__init__()
         self.dim = dim
         self.linear = operations.Linear(context_dim, dim)
@@ -36,19 +54,35 @@ class GatedSelfAttentionFuser(nn.Module):
         self.norm2 = operations.LayerNorm(dim)
         self.alpha_attn = nn.Parameter(torch.zeros(()))
         self.alpha_dense = nn.Parameter(torch.zeros(()))
+        if query_position:
+            self.query_position = operations.Linear(query_position, dim)
+        else:
+            self.query_position = None
 
     def forward(self, x: torch.Tensor, objs: torch.Tensor, strength: float = 1.0, attention=DEFAULT_ATTENTION,
-                transformer_options=None, attn_precision=None) -> torch.Tensor:
-        """``x``: ``[R, N, C]`` visual tokens; ``objs``: ``[R, S, D]`` object tokens of the same rows."""
+                transformer_options=None, attn_precision=None, hw: tuple[int, int] | None = None) -> torch.Tensor:
+        """``x``: ``[R, N, C]`` visual tokens; ``objs``: ``[R, S, D]`` object tokens of the same rows; ``hw``: the
+        token grid (needed by a fuser with query positions)."""
         gate_attn = strength * torch.tanh(self.alpha_attn).to(x)
-        x = x + gate_attn * self.attend(x, objs, attention, transformer_options, attn_precision)
+        x = x + gate_attn * self.attend(x, objs, attention, transformer_options, attn_precision, hw)
         gate_dense = strength * torch.tanh(self.alpha_dense).to(x)
         return x + gate_dense * self.ff(self.norm2(x))
 
-    def attend(self, x, objs, attention=DEFAULT_ATTENTION, transformer_options=None, attn_precision=None):
+    def positions(self, hw: tuple[int, int] | None, tokens: int, like: torch.Tensor) -> torch.Tensor:
+        """``[1, h·w, C]``: ``P(fourier(c))`` for the token grid ``hw``."""
+        if hw is None or int(hw[0]) * int(hw[1]) != tokens:
+            raise TrackDiffError("fuser", f"{tokens} tokens, grid {hw}", "has no token grid to place its queries on",
+                                 "report this: a fuser with query positions needs the block's height and width")
+        centres = cell_centres(int(hw[0]), int(hw[1]), device=like.device)
+        features = fourier_features(centres, FOURIER_FREQS).to(self.query_position.weight.dtype)
+        return self.query_position(features).to(like.dtype).unsqueeze(0)
+
+    def attend(self, x, objs, attention=DEFAULT_ATTENTION, transformer_options=None, attn_precision=None, hw=None):
         """``to_out(SelfAttn(LN₁([x ; Linear(objs)])))`` for the visual rows. A function of its own so that its
         temporaries (norms, q, k, v) are freed before the feed-forward runs: the fuser's peak stays the block's own."""
         n_x = self.norm1(x)
+        if self.query_position is not None:
+            n_x = n_x + self.positions(hw, x.shape[1], n_x)
         n_o = self.norm1(self.linear(objs.to(x.dtype)))
         q = self.attn.to_q(n_x)
         k = torch.cat([self.attn.to_k(n_x), self.attn.to_k(n_o)], dim=1)

@@ -40,7 +40,8 @@ class TrackDiffusionModules(nn.Module):
         fusers = {}
         for site, dims in fuser_dims.items():
             n, d = _heads_for(site, dims.channels, heads, "weights.fuser")
-            fusers[site] = GatedSelfAttentionFuser(dims.channels, dims.context_dim, n, d, dims.ff_inner, operations)
+            fusers[site] = GatedSelfAttentionFuser(dims.channels, dims.context_dim, n, d, dims.ff_inner, operations,
+                                                   dims.query_position)
         self.fusers = nn.ModuleDict(fusers)
         self.enhancer_config = dict(enhancer_config or {})
         self.instance_enhancer = nn.ModuleDict()

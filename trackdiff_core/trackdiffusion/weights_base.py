@@ -25,6 +25,7 @@ FUSER_TENSORS = (
     "attn.to_out.0.bias", "ff.net.0.proj.weight", "ff.net.0.proj.bias", "ff.net.2.weight", "ff.net.2.bias",
     "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias", "alpha_attn", "alpha_dense",
 )
+QUERY_POSITION_TENSORS = ("query_position.weight", "query_position.bias")  # TrackDiff's option (see .fuser)
 FIX_DOWNLOAD = ("use svd_stage1/unet/diffusion_pytorch_model.safetensors or svd_stage2/… from pengxiang/trackdiffusion_ytvis, "
                 "or a file converted from one (put it in models/trackdiff/)")
 Progress = Callable[[int, int], None]
@@ -35,9 +36,13 @@ class FuserDims:
     channels: int  # the block's width (320 / 640 / 1280 in SVD)
     context_dim: int  # object-token width the fuser's linear reads (1024)
     ff_inner: int  # GEGLU inner width (4 · channels)
+    query_position: int = 0  # input width of the query-position layer; 0: none (the authors' fuser)
 
     def to_dict(self) -> dict:
-        return {"channels": self.channels, "context_dim": self.context_dim, "ff_inner": self.ff_inner}
+        out = {"channels": self.channels, "context_dim": self.context_dim, "ff_inner": self.ff_inner}
+        if self.query_position:
+            out["query_position"] = self.query_position
+        return out
 
 
 @dataclass
@@ -86,7 +91,9 @@ class TrackDiffusionWeights:
         dims = {}
         for key, state in self.fusers.items():
             channels, context = state["linear.weight"].shape
-            dims[key] = FuserDims(int(channels), int(context), int(state["ff.net.2.weight"].shape[1]))
+            position = state.get("query_position.weight")
+            dims[key] = FuserDims(int(channels), int(context), int(state["ff.net.2.weight"].shape[1]),
+                                  int(position.shape[1]) if position is not None else 0)
         return dims
 
     def dims(self) -> dict:
@@ -146,10 +153,17 @@ def check_fuser(site: str, state: dict[str, torch.Tensor] | dict[str, tuple], fi
         "alpha_dense": (),
     }
     wrong = {n: shapes[n] for n, s in expect.items() if shapes[n] != s and not (s == () and shapes[n] == (1,))}
+    position = 0
+    if any(n in shapes for n in QUERY_POSITION_TENSORS):
+        weight, bias = shapes.get("query_position.weight", ()), shapes.get("query_position.bias", ())
+        if len(weight) != 2 or weight[0] != channels or bias != (channels,):
+            wrong.update({n: shapes.get(n, "missing") for n in QUERY_POSITION_TENSORS})
+        else:
+            position = int(weight[1])
     if wrong or inner2 % 2:
         raise TrackDiffError(f"{field_name}.{site}", wrong, f"has widths that do not match a {channels}-wide fuser",
                              "the file is damaged or mixes models; " + FIX_DOWNLOAD)
-    return FuserDims(int(channels), int(context), int(inner2 // 2))
+    return FuserDims(int(channels), int(context), int(inner2 // 2), position)
 
 def site_order(item) -> int:
     return SVD_SITE_KEYS.index(item[0]) if item[0] in SVD_SITE_KEYS else len(SVD_SITE_KEYS)

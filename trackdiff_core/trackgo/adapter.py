@@ -35,6 +35,7 @@ from torch import nn
 from ..errors import TrackDiffError
 from .config import TrackGoConfig
 from .encoder import TrajectoryEncoder
+from .raster import RASTER_CHANNELS
 
 AttentionFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, int], torch.Tensor]
 
@@ -126,7 +127,7 @@ class TrackAdapter(nn.Module):
         self.site_specs = {s.key: s for s in sites}
         if len(self.site_specs) != len(sites):
             raise TrackDiffError("sites", [s.key for s in sites], "repeats a site", "list each site once")
-        self.encoder = TrajectoryEncoder(config.encoder_channels[:levels])
+        self.encoder = TrajectoryEncoder(config.encoder_channels[:levels], RASTER_CHANNELS + config.appearance_channels)
         self.sites = nn.ModuleDict(
             {s.key: SiteBranch(s, config.encoder_channels[s.level], config.branch_ratio) for s in sites}
         )

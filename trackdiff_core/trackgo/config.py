@@ -31,6 +31,10 @@ class TrackGoConfig:
         encoder_channels: the widths of ``E``'s conv pyramid, one per resolution level (finest first).
         branch_ratio: the trainable branch's head width is the layer's head width divided by this.
         attention_loss_weight: ``λ`` in ``loss = EDM + λ · attention loss``.
+        appearance_channels: TrackDiff's option, not the paper's (0 = the paper's input). With ``C > 0``, ``E`` also
+            reads, for every track, the first ``C`` channels of the first frame's latent where the track starts,
+            splatted where the track is in each frame (:func:`trackdiff_core.trackgo.raster.rasterize`): what is
+            moving, not only how. SVD's conditioning latent has 4.
     """
 
     points_k: int = 8
@@ -44,6 +48,7 @@ class TrackGoConfig:
     encoder_channels: tuple[int, ...] = field(default=(16, 32, 64, 64))
     branch_ratio: int = 4
     attention_loss_weight: float = 0.1
+    appearance_channels: int = 0
 
     def __post_init__(self):
         integer(self.points_k, "K", 1, 4096, fix="use between 1 and 4096 points")
@@ -67,6 +72,7 @@ class TrackGoConfig:
             integer(width, f"encoder_channels[{index}]", 1, 4096)
         object.__setattr__(self, "encoder_channels", tuple(int(c) for c in channels))
         integer(self.branch_ratio, "branch_ratio", 1, 64)
+        integer(self.appearance_channels, "appearance_channels", 0, 64, fix="use 0, or the latent's channels (4)")
         weight = self.attention_loss_weight
         if not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight >= 0):
             raise TrackDiffError("attention_loss_weight", weight, "must be a finite number >= 0", "use about 0.1")

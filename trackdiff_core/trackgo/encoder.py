@@ -24,12 +24,12 @@ def _block(cin: int, cout: int, stride: int) -> nn.Sequential:
 
 
 class TrajectoryEncoder(nn.Module):
-    """``E``: ``[T, 5, H, W]`` maps -> ``[T, c_l, h_l, w_l]`` per level ``l`` (``c_l = channels[l]``)."""
+    """``E``: ``[T, 5 (+ appearance), H, W]`` maps -> ``[T, c_l, h_l, w_l]`` per level ``l`` (``c_l = channels[l]``)."""
 
-    def __init__(self, channels: tuple[int, ...]):
+    def __init__(self, channels: tuple[int, ...], in_channels: int = RASTER_CHANNELS):
         super().__init__()
         self.channels = tuple(int(c) for c in channels)
-        self.stem = _block(RASTER_CHANNELS, self.channels[0], 1)
+        self.stem = _block(int(in_channels), self.channels[0], 1)
         self.downs = nn.ModuleList(
             [_block(self.channels[i - 1], self.channels[i], 2) for i in range(1, len(self.channels))]
         )

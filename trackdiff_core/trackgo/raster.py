@@ -10,6 +10,9 @@ at its frame-``t`` position with a Gaussian of ``sigma`` cells; per cell the cha
 0     coverage ``1 - exp(-Σ w)`` (how much trajectory passes here, 0 to 1)
 1, 2  the weighted mean displacement since frame 0, ``p_t - p_0`` (normalised units, so any resolution reads alike)
 3, 4  the weighted mean velocity ``(p_t - p_(t-1)) · (T - 1)`` (the move per clip, 0 at frame 0)
+5 …   only with ``appearance`` (``[C, H, W]``, the first frame's latent): the weighted mean of ``appearance`` read
+      (bilinearly) where each point is at frame 0 — what moves there, carried along its track (TrackDiff's option,
+      :attr:`~trackdiff_core.trackgo.config.TrackGoConfig.appearance_channels`)
 ====  =====================================================================================================
 
 **Motion region** (``bool[H, W]``, one map for all frames): every cell a visible point passes over at any frame, plus,
@@ -43,19 +46,35 @@ def _cell_coordinates(points: torch.Tensor, height: int, width: int) -> tuple[to
     return points[..., 0] * width - 0.5, points[..., 1] * height - 0.5
 
 
-def rasterize(points: torch.Tensor, visible: torch.Tensor, height: int, width: int, sigma: float = 1.0) -> torch.Tensor:
-    """``float32[T, 5, height, width]`` displacement maps of ``points`` (``[T, P, 2]`` normalised, ``visible [T, P]``)."""
+def sample_at(image: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """``[P, C]``: ``image`` (``[C, H, W]``) read bilinearly at normalised ``points`` (``[P, 2]``); 0 outside."""
+    grid = (points.to(torch.float32) * 2.0 - 1.0).view(1, 1, -1, 2)
+    return F.grid_sample(image.to(torch.float32)[None], grid, mode="bilinear", padding_mode="zeros",
+                         align_corners=False)[0, :, 0].transpose(0, 1)
+
+
+def rasterize(points: torch.Tensor, visible: torch.Tensor, height: int, width: int, sigma: float = 1.0,
+              appearance: torch.Tensor | None = None) -> torch.Tensor:
+    """``float32[T, 5 (+ C), height, width]`` displacement maps of ``points`` (``[T, P, 2]`` normalised, ``visible
+    [T, P]``), with the ``C`` channels of ``appearance`` (``[C, H', W']``, any size) carried along each track."""
     points = points.to(torch.float32)
     frames, count = points.shape[:2]
     device = points.device
-    out = torch.zeros(frames, RASTER_CHANNELS, height * width, device=device)
+    extra = 0 if appearance is None else int(appearance.shape[0])
+    channels = RASTER_CHANNELS + extra
+    out = torch.zeros(frames, channels, height * width, device=device)
     if count == 0:
-        return out.view(frames, RASTER_CHANNELS, height, width)
+        return out.view(frames, channels, height, width)
     displacement = points - points[:1]
     velocity = torch.zeros_like(points)
     if frames > 1:
         velocity[1:] = (points[1:] - points[:-1]) * (frames - 1)
-    values = torch.cat([displacement, velocity], dim=-1)  # [T, P, 4]
+    values = [displacement, velocity]
+    if appearance is not None:
+        start = sample_at(appearance.to(device), points[0]) * visible[0].to(torch.float32)[:, None]  # [P, C]
+        values.append(start[None].expand(frames, -1, -1))
+    values = torch.cat(values, dim=-1)  # [T, P, 4 + C]
+    kinds = values.shape[-1]
     cx, cy = _cell_coordinates(points, height, width)
     radius = max(1, int(math.ceil(2.0 * sigma)))
     offsets = torch.arange(-radius, radius + 1, device=device)
@@ -69,14 +88,14 @@ def rasterize(points: torch.Tensor, visible: torch.Tensor, height: int, width: i
     index = (row.clamp(0, height - 1) * width + col.clamp(0, width - 1)).long().reshape(frames, -1)  # [T, P·K]
     flat_w = weight.reshape(frames, -1)
     occupancy = torch.zeros(frames, height * width, device=device).scatter_add_(1, index, flat_w)
-    weighted = (weight[..., None] * values[:, :, None, :]).reshape(frames, -1, 4)  # [T, P·K, 4]
-    sums = torch.zeros(frames, height * width, 4, device=device)
-    sums.scatter_add_(1, index[..., None].expand(-1, -1, 4), weighted)
+    weighted = (weight[..., None] * values[:, :, None, :]).reshape(frames, -1, kinds)  # [T, P·K, 4 + C]
+    sums = torch.zeros(frames, height * width, kinds, device=device)
+    sums.scatter_add_(1, index[..., None].expand(-1, -1, kinds), weighted)
     mean = sums / occupancy.clamp_min(1e-6)[..., None]
     mean = torch.where(occupancy[..., None] > 1e-6, mean, torch.zeros_like(mean))
     out[:, 0] = 1.0 - torch.exp(-occupancy)
     out[:, 1:] = mean.permute(0, 2, 1)
-    return out.view(frames, RASTER_CHANNELS, height, width)
+    return out.view(frames, channels, height, width)
 
 
 def _shift(mask: torch.Tensor, dy: int, dx: int) -> torch.Tensor:

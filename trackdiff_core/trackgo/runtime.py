@@ -37,6 +37,8 @@ class SiteCall:
     latent_height: int  # the model input's latent size (level 0)
     latent_width: int
     attention: AttentionFn = sdpa_attention
+    appearance: torch.Tensor | None = None  # [C, H, W]: the first frame's latent (an adapter with appearance reads it)
+    call_id: int = 0  # which model call this is (the appearance can change from call to call)
 
     def chunk_rows(self, rows: int) -> int:
         per_chunk = self.height * self.width
@@ -84,7 +86,9 @@ class TrackGoRuntime:
         return self.adapter.levels if self.adapter is not None else len(self.config.encoder_channels)
 
     def prepare(self, call: SiteCall, device: torch.device, dtype: torch.dtype) -> _Prepared:
-        key = (call.frames, call.latent_height, call.latent_width, str(device), dtype, self.tau)
+        appearance = self.config.appearance_channels if self.adapter is not None else 0
+        key = (call.frames, call.latent_height, call.latent_width, str(device), dtype, self.tau,
+               call.call_id if appearance else None)
         if self._cache is not None and self._cache[0] == key and not self.training:
             return self._cache[1]
         if self.guide is None:
@@ -108,7 +112,15 @@ class TrackGoRuntime:
         features = None
         if self.adapter is not None:
             adapter_dtype = next(self.adapter.parameters()).dtype
-            maps = rasterize(points, visible, call.latent_height, call.latent_width, self.config.splat_sigma)
+            image = None
+            if appearance:
+                if call.appearance is None or call.appearance.shape[0] < appearance:
+                    got = None if call.appearance is None else tuple(call.appearance.shape)
+                    raise TrackDiffError("adapter.appearance_channels", appearance, f"needs the first frame's "
+                                         f"latent with {appearance} channels, and the model gives {got}",
+                                         "use this adapter with SVD image-to-video (SVD_img2vid_Conditioning)")
+                image = call.appearance[:appearance].detach().to("cpu", torch.float32)
+            maps = rasterize(points, visible, call.latent_height, call.latent_width, self.config.splat_sigma, image)
             pyramid = self.adapter.encoder(maps.to(device=device, dtype=adapter_dtype))
             # [T, c, h, w] -> [h·w, T, c]: one row per location, frames along the sequence (the temporal layout).
             features = [level.permute(2, 3, 0, 1).reshape(-1, level.shape[0], level.shape[1]) for level in pyramid]

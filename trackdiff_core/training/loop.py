@@ -147,6 +147,8 @@ class Trainer:
         if not params:
             raise TrackDiffError("task", self.task.name, "has no trainable parameter", "check the task")
         self.optimizer = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+        for group in self.optimizer.param_groups:  # a task's group may ask for a multiple of --lr (its "lr_scale")
+            group["lr"] = self.lr * float(group.get("lr_scale", 1.0))
         if existing:
             start = self._load_optimizer(existing[-1][1])
             log.info("resumed %s from step %d (%s)", self.task.name, start, existing[-1][1])

@@ -78,7 +78,9 @@ class TrainingTask(ABC):
              generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
         """The scalar loss of one clip (all randomness from ``generator``) and the values to log."""
 
-    def trainable_parameters(self, module: torch.nn.Module) -> list[torch.nn.Parameter]:
+    def trainable_parameters(self, module: torch.nn.Module) -> list:
+        """The parameters to train: a list of parameters, or of AdamW parameter groups (dicts), where a group may
+        carry ``lr_scale`` (its learning rate is ``--lr`` times it) and its own ``weight_decay``."""
         return [p for p in module.parameters() if p.requires_grad]
 
     def settings(self) -> dict:

@@ -33,6 +33,7 @@ from torch import nn
 
 from ..errors import TrackDiffError
 from ..trackdiffusion.box_encoder import FOURIER_FREQS, LAYOUTS, BoxLayout
+from ..trackdiffusion.fuser import QUERY_POSITION_WIDTH
 from ..trackdiffusion.diffusers_layout import CONV_IN_OUT, MIX_FACTOR, SVD_SITE_KEYS
 from ..trackdiffusion.modules import TrackDiffusionModules
 from ..trackdiffusion.object_slots import SlotBoxes
@@ -83,7 +84,8 @@ class TrackDiffusionTask(TrainingTask):
 
     def __init__(self, condition_dropout: float = DEFAULT_DROPOUT, unet_tensors: bool = True,
                  box_layout: str = "fourier7", box_hidden: int = DEFAULT_HIDDEN, token_dim: int | None = None,
-                 slots: int = DEFAULT_SLOTS, size: tuple[int, int] | None = None, seed: int = 0):
+                 slots: int = DEFAULT_SLOTS, size: tuple[int, int] | None = None, seed: int = 0,
+                 query_positions: bool = False, gate_lr_scale: float = 1.0):
         if not isinstance(condition_dropout, (int, float)) or not 0.0 <= float(condition_dropout) < 1.0:
             raise TrackDiffError("--condition-dropout", condition_dropout, "must be a probability in [0, 1)",
                                  "use about 0.1 so that classifier-free guidance keeps working")
@@ -98,6 +100,11 @@ class TrackDiffusionTask(TrainingTask):
         self.unet_tensors = bool(unet_tensors)
         self.box_layout, self.box_hidden, self.token_dim = box_layout, int(box_hidden), token_dim
         self.slots = int(slots)
+        self.query_positions = bool(query_positions)
+        if not isinstance(gate_lr_scale, (int, float)) or not 0.0 < float(gate_lr_scale) <= 1000.0:
+            raise TrackDiffError("--gate-lr-scale", gate_lr_scale, "must be a number in (0, 1000]",
+                                 "leave it out for 1 (the gates learn at --lr)")
+        self.gate_lr_scale = float(gate_lr_scale)
         self.size = size
         self.seed = int(seed)
         self.frozen_unet: dict[str, torch.Tensor] = {}  # re-trained UNet tensors of --init that stay frozen
@@ -117,16 +124,24 @@ class TrackDiffusionTask(TrainingTask):
         group.add_argument("--token-dim", type=int, default=None,
                            help="object-token width (default: the model's cross-attention context width)")
         group.add_argument("--slots", type=int, default=DEFAULT_SLOTS, help="objects per clip, at most")
+        group.add_argument("--query-positions", action=argparse.BooleanOptionalAction, default=False,
+                           help="give each fuser's visual queries their cell's position (TrackDiff's option, see "
+                                "trackdiff_core/trackdiffusion/fuser.py; the released weights have none)")
+        group.add_argument("--gate-lr-scale", type=float, default=1.0,
+                           help="the fusers' gates γ learn at --lr times this, without weight decay (they start at 0, "
+                                "and the branch they gate learns only as fast as they open)")
 
     @classmethod
     def from_arguments(cls, args: argparse.Namespace) -> "TrackDiffusionTask":
         return cls(args.condition_dropout, args.unet_tensors, args.box_layout, args.box_hidden, args.token_dim,
-                   args.slots, (args.width, args.height), args.seed)
+                   args.slots, (args.width, args.height), args.seed, args.query_positions,
+                   args.gate_lr_scale)
 
     def settings(self) -> dict:
         return {"condition_dropout": self.condition_dropout, "unet_tensors": self.unet_tensors,
                 "box_layout": self.box_layout, "box_hidden": self.box_hidden, "token_dim": self.token_dim,
-                "slots": self.slots, "seed": self.seed}
+                "slots": self.slots, "seed": self.seed, "query_positions": self.query_positions,
+                "gate_lr_scale": self.gate_lr_scale}
 
     # -- modules -------------------------------------------------------------------------------------------------------
     def _token_dim(self, backend: ModelBackend) -> int:
@@ -161,7 +176,8 @@ class TrackDiffusionTask(TrainingTask):
         token_dim = self._token_dim(backend)
         layout = BoxLayout(self.box_layout, FOURIER_FREQS, self.box_hidden, token_dim)
         sites = self._sites(backend)
-        dims = {s.key: FuserDims(s.channels, token_dim, 4 * s.channels) for s in sites}
+        position = QUERY_POSITION_WIDTH if self.query_positions else 0
+        dims = {s.key: FuserDims(s.channels, token_dim, 4 * s.channels, position) for s in sites}
         heads = {s.key: (s.n_heads, s.d_head) for s in sites}
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
@@ -210,6 +226,17 @@ class TrackDiffusionTask(TrainingTask):
         source = (f"{self.source}; box encoder, fusers, {trained}{steps} steps of the trackdiffusion task "
                   f"(condition dropout {self.condition_dropout:g}, size {list(self.size) if self.size else '?'})")
         save_weights(path, self.trained_weights(module, steps), dtype=None, source=source)
+
+    def trainable_parameters(self, module: TrackDiffusionTraining) -> list:
+        """Everything that trains; with ``--gate-lr-scale`` other than 1, the gates in a group of their own."""
+        params = [p for p in module.parameters() if p.requires_grad]
+        if self.gate_lr_scale == 1.0:
+            return params
+        gates = [p for name, p in module.named_parameters() if p.requires_grad and name.rsplit(".", 1)[-1]
+                 in ("alpha_attn", "alpha_dense")]
+        ids = {id(p) for p in gates}
+        return [{"params": [p for p in params if id(p) not in ids]},
+                {"params": gates, "lr_scale": self.gate_lr_scale, "weight_decay": 0.0}]
 
     def attach(self, backend: ModelBackend, module: TrackDiffusionTraining) -> None:
         self.runtime = BoxTrackletRuntime(self.trained_weights(module), module.trackdiffusion, module.unet_parameters())

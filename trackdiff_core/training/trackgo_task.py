@@ -71,6 +71,9 @@ class TrackGoTask(TrainingTask):
                            help="widths of E's pyramid levels, comma-separated")
         group.add_argument("--branch-ratio", type=int, default=DEFAULTS.branch_ratio,
                            help="the branch's head width is the layer's divided by this")
+        group.add_argument("--appearance-channels", type=int, default=DEFAULTS.appearance_channels,
+                           help="also give E the first frame's latent where each track starts, carried along the "
+                                "track (TrackDiff's option; 0: the paper's displacement maps only; SVD: 4)")
 
     @classmethod
     def from_arguments(cls, args: argparse.Namespace) -> "TrackGoTask":
@@ -79,6 +82,7 @@ class TrackGoTask(TrainingTask):
             points_k=args.K, points_s=args.s, tau=args.tau, frames=args.frames, width=args.width, height=args.height,
             splat_sigma=args.splat_sigma, mask_dilation=args.mask_dilation, encoder_channels=channels,
             branch_ratio=args.branch_ratio, attention_loss_weight=args.attention_loss_weight,
+            appearance_channels=args.appearance_channels,
         ))
 
     def settings(self) -> dict:
@@ -111,10 +115,10 @@ class TrackGoTask(TrainingTask):
         return loss, {"edm": float(edm.detach()), "attention": float(attention.detach()), "sigma": float(sigma),
                       "layers": layers}
 
-    def denoising_terms(self, module: TrackAdapter, clip: Clip, backend: ModelBackend, x0: torch.Tensor,
-                        sigma: torch.Tensor, noise: torch.Tensor, generator: torch.Generator):
-        """``(EDM loss, attention loss, layers)`` of denoising ``x0 + σ·noise`` guided by ``clip``'s tracks and masks
-        (``K·s`` tracks per object chosen with ``generator``); also what evaluations call with fixed ``σ`` and noise."""
+    def denoise_with_tracks(self, module: TrackAdapter, clip: Clip, backend: ModelBackend, noisy: torch.Tensor,
+                            sigma: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The model's denoised ``x0`` for ``noisy`` at ``σ``, guided by ``clip``'s tracks and masks (``K·s`` tracks per
+        object chosen with ``generator``); the adapter's attention terms are left in ``runtime.attention_terms``."""
         runtime = self.runtime
         conditioning = backend.conditioning(clip)
         # The backend centre-crops the frames to the training size; the tracks and masks are cut the same way.
@@ -123,7 +127,15 @@ class TrackGoTask(TrainingTask):
         points = choose_points(crop_trajectories(clip.trajectories, crop), module.config.points_per_object, generator)
         runtime.set_guide(TrackGoGuide(points, masks=crop_masks(clip.masks, crop)))
         runtime.attention_terms.clear()
-        denoised = backend.denoise(x0 + sigma.to(x0.device, x0.dtype) * noise, sigma, conditioning)
+        return backend.denoise(noisy, sigma, conditioning)
+
+    def denoising_terms(self, module: TrackAdapter, clip: Clip, backend: ModelBackend, x0: torch.Tensor,
+                        sigma: torch.Tensor, noise: torch.Tensor, generator: torch.Generator):
+        """``(EDM loss, attention loss, layers)`` of denoising ``x0 + σ·noise`` guided by ``clip``'s tracks and masks
+        (``K·s`` tracks per object chosen with ``generator``); also what evaluations call with fixed ``σ`` and noise."""
+        runtime = self.runtime
+        denoised = self.denoise_with_tracks(module, clip, backend, x0 + sigma.to(x0.device, x0.dtype) * noise, sigma,
+                                            generator)
         edm = edm_loss(denoised, x0, sigma, backend.sigma_data)
         terms = runtime.attention_terms
         attention = torch.stack(terms).mean() if terms else edm.new_zeros(())
