@@ -140,7 +140,8 @@ class TrackDiffusionPatch:
         precision = extra_options.get("attn_precision")
         _, _, h, w = extra_options["activations_shape"]
         if fuser is not None:
-            x = fuser(x, tokens, self.strength, comfy_attention.optimized_attention, extra_options, precision, (h, w))
+            x = fuser(x, tokens, self.strength, comfy_attention.optimized_attention, extra_options, precision, (h, w),
+                      boxes, present, comfy_attention.optimized_attention_masked)
         if enhancer is not None:
             x = enhancer(x, boxes, present, ctx.frames, (h, w), self.strength,
                          comfy_attention.optimized_attention_masked, extra_options)

@@ -21,6 +21,7 @@ from pathlib import Path
 from .host import use_comfyui, training_cli
 
 log = logging.getLogger("toy_world")
+PICTURE_CONDITIONS = ("none", "true", "other", "reversed", "zero_weight", "cut_and_drag", "cut_and_drag_d0.4")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,19 +38,23 @@ def main(argv: list[str] | None = None) -> int:
     gap = commands.add_parser("loss-gap", help="denoising loss with true vs wrong tracks on held-out clips")
     sample = commands.add_parser("sample", help="sample videos through /prompt and measure the shapes' positions")
     boxes = commands.add_parser("box-loss-gap", help="TrackDiffusion: denoising loss with true vs wrong boxes")
+    box_sample = commands.add_parser("box-sample", help="TrackDiffusion: sample videos through /prompt, box IoU")
     predicted = commands.add_parser("prediction-error", help="trajectory error of the denoiser's one-step prediction per σ")
     pictures = commands.add_parser("pictures", help="drawn tracks over sampled frames (from sample --keep-frames)")
-    for sub in (gap, sample, boxes, predicted, pictures):  # which held-out clips of which toy world
+    for sub in (gap, sample, boxes, box_sample, predicted, pictures):  # which held-out clips of which toy world
         sub.add_argument("--clips", type=int, default=3 if sub is pictures else 16, help="held-out clips")
         sub.add_argument("--data-seed", type=int, default=1, help="the toy world's seed (held-out indices from 2^30)")
         sub.add_argument("--size", type=int, default=96)
         sub.add_argument("--frames", type=int, default=8)
-    for sub in (gap, sample, boxes, predicted):
+    for sub in (gap, sample, boxes, box_sample, predicted):
         sub.add_argument("--backbone", required=True, help="the trained toy backbone (a full SVD checkpoint)")
         sub.add_argument("--out", required=True, help="a JSON file for the results")
     for sub in (gap, sample, predicted):
         sub.add_argument("--adapter", default=None, help="a TrackGo adapter trained on it")
-    boxes.add_argument("--weights", required=True, help="TrackDiffusion weights trained on it (trackdiffusion task)")
+    for sub in (boxes, box_sample):
+        sub.add_argument("--weights", required=True, help="TrackDiffusion weights trained on it (trackdiffusion task)")
+    box_sample.add_argument("--steps", type=int, default=12, help="KSampler steps")
+    box_sample.add_argument("--strength", type=float, default=1.0, help="the TrackDiffusion node's strength")
     sample.add_argument("--steps", type=int, default=12, help="KSampler steps")
     sample.add_argument("--seeds", type=int, default=1, help="sampling seeds per clip and condition")
     sample.add_argument("--K", type=int, default=8)
@@ -62,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument("--keep-frames", default=None, help="a folder for the decoded frames (.npy), for pictures")
     pictures.add_argument("--frames-dir", required=True)
     pictures.add_argument("--out", required=True, help="a folder for the PNG sheets")
+    pictures.add_argument("--conditions", default=",".join(PICTURE_CONDITIONS),
+                          help="the rows after the ground truth, comma-separated: the conditions' names in --frames-dir "
+                               "(a name with 'other', 'reversed' or 'still' in it is drawn with that motion)")
     tables = commands.add_parser("report", help="print the result tables (markdown) of a run folder")
     tables.add_argument("--runs", required=True)
     args = parser.parse_args(argv)
@@ -83,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         return training_cli().main(args.args)
     runs = {"loss-gap": run_loss_gap, "sample": run_sampling, "box-loss-gap": run_box_loss_gap,
-            "prediction-error": run_prediction_error}
+            "prediction-error": run_prediction_error, "box-sample": run_box_sampling}
     results = runs[args.command](args)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1, default=float))
@@ -106,8 +114,8 @@ def run_pictures(args) -> int:
     from .pictures import write_sheets
 
     dataset = ToyWorldClips(args.frames, args.size, args.size, seed=args.data_seed, max_objects=4)
-    conditions = ["none", "true", "other", "reversed", "zero_weight", "cut_and_drag", "cut_and_drag_d0.4"]
-    motion_of = {"other": "other", "reversed": "reversed"}
+    conditions = [c for c in args.conditions.split(",") if c]
+    motion_of = {c: v for c in conditions for v in ("other", "reversed", "still") if v in c}
     indices = [EVAL_OFFSET + 1000 + i for i in range(args.clips)]
     for path in write_sheets(dataset, indices, Path(args.frames_dir), Path(args.out), conditions, motion_of):
         log.info("wrote %s", path)
@@ -179,6 +187,28 @@ def run_sampling(args) -> dict:
             only = tuple(c for c in args.conditions.split(",") if c)
             results = evaluate(server, dataset, indices, bool(args.adapter), settings, tuple(range(args.seeds)),
                                Path(args.keep_frames) if args.keep_frames else None, only)
+        finally:
+            server.stop()
+    results["summary"] = summarise(results["records"])
+    return results
+
+
+def run_box_sampling(args) -> dict:
+    import tempfile
+
+    import comfy_host
+
+    from .box_sample_eval import evaluate, link_weights, summarise
+    from .sample_eval import CHECKPOINT, Sampling
+
+    dataset, indices = held_out(args)
+    with tempfile.TemporaryDirectory(prefix="toy_world_comfy_") as folder:
+        base = comfy_host.make_base_directory(Path(folder), Path(args.backbone).resolve())
+        (base / "models" / "checkpoints" / CHECKPOINT).symlink_to(Path(args.backbone).resolve())
+        link_weights(base, args.weights)
+        server = comfy_host.ComfyServer(base).start()
+        try:
+            results = evaluate(server, dataset, indices, Sampling(steps=args.steps, strength=args.strength))
         finally:
             server.stop()
     results["summary"] = summarise(results["records"])

@@ -14,14 +14,27 @@ def _interval(values) -> str:
     return f"{mean:.4f} [{lo:.4f}, {hi:.4f}]"
 
 
+def _caption(title: str, text: str) -> str:
+    return f"{title}: {text}" if title else text[0].upper() + text[1:]
+
+
 def _percent(values) -> str:
     mean, lo, hi = values
     return f"{100 * mean:+.1f} % [{100 * lo:+.1f}, {100 * hi:+.1f}]"
 
 
+TRAININGS = ("backbone", "trackgo", "trackgo_appearance", "trackdiffusion", "trackdiffusion_fusers_only",
+             "trackdiffusion_box_mask", "instance_enhancer")
+ADAPTERS = (("trackgo", "TrackGo adapter, the paper's input (displacement maps)"),
+            ("trackgo_appearance", "TrackGo adapter with appearance channels (`--appearance-channels 4`)"))
+BOX_RUNS = (("trackdiffusion", "TrackDiffusion as the authors train it (box encoder, fusers, conv_in/out, mix factors)"),
+            ("trackdiffusion_fusers_only", "TrackDiffusion, box encoder and fusers only (`--no-unet-tensors`)"),
+            ("trackdiffusion_box_mask", "TrackDiffusion, box-masked fusers (`--no-unet-tensors --box-mask`)"))
+
+
 def training_table(runs: Path) -> str:
     lines = ["| training | steps | held-out loss at start → end |", "|---|---|---|"]
-    for name in ("backbone", "trackgo", "trackdiffusion", "instance_enhancer"):
+    for name in TRAININGS:
         log = runs / name / "log.jsonl"
         if not log.is_file():
             continue
@@ -34,12 +47,12 @@ def training_table(runs: Path) -> str:
     return "\n".join(lines)
 
 
-def loss_gap_table(path: Path) -> str:
+def loss_gap_table(path: Path, title: str = "") -> str:
     data = json.loads(path.read_text())
     summary = data["summary"]
-    lines = [f"Denoising loss on {len(data['clips'])} held-out clips (σ ∈ {{0.7, 2, 6}} × 2 noise seeds; mean and 95 % "
-             "bootstrap interval over clips):", "",
-             "| tracks given | EDM loss | relative to the true tracks |", "|---|---|---|"]
+    lines = [_caption(title, f"denoising loss on {len(data['clips'])} held-out clips (σ ∈ {{0.7, 2, 6}} × 2 noise "
+                             "seeds; mean and 95 % bootstrap interval over clips):")]
+    lines += ["", "| tracks given | EDM loss | relative to the true tracks |", "|---|---|---|"]
     for key, label in LOSS_ROWS:
         if key in summary:
             gap = "—" if key == "true" else _percent(summary[key]["gap_vs_true"])
@@ -51,10 +64,10 @@ BOX_ROWS = (("true", "true boxes"), ("other", "another clip's motion"), ("revers
             ("still", "no motion (still)"), ("no_boxes", "no boxes (presence 0)"))
 
 
-def box_loss_gap_table(path: Path) -> str:
+def box_loss_gap_table(path: Path, title: str = "TrackDiffusion") -> str:
     data = json.loads(path.read_text())
     summary = data["summary"]
-    lines = [f"TrackDiffusion, denoising loss on {len(data['clips'])} held-out clips (as above):", "",
+    lines = [f"{title}: denoising loss on {len(data['clips'])} held-out clips (as above):", "",
              "| boxes given | EDM loss | relative to the true boxes |", "|---|---|---|"]
     for key, label in BOX_ROWS:
         if key in summary:
@@ -63,12 +76,30 @@ def box_loss_gap_table(path: Path) -> str:
     return "\n".join(lines)
 
 
-def sampling_table(path: Path) -> str:
+def prediction_table(path: Path, title: str = "") -> str:
+    data = json.loads(path.read_text())
+    summary = data["summary"]
+    lines = [f"{title}: the denoiser's one-step prediction ``D(x₀ + σn; σ)`` measured like a video, against where the "
+             "true motion puts each shape (px; mean and 95 % interval over clips, 2 noise seeds; frames lost):", "",
+             "| σ | true tracks | another clip's motion | no tracks (backbone) |", "|---|---|---|---|"]
+    sigmas = dict.fromkeys(key.split("/")[0] for key in summary)
+    for sigma in sigmas:
+        cells = []
+        for name in ("true", "other", "none"):
+            row = summary.get(f"{sigma}/{name}")
+            cells.append("—" if row is None else f"{row['error'][0]:.1f} [{row['error'][1]:.1f}, {row['error'][2]:.1f}]"
+                         f", {100 * row['lost']:.0f} % lost")
+        lines.append(f"| {sigma} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def sampling_table(path: Path, title: str = "") -> str:
     data = json.loads(path.read_text())
     clips = len({r["clip"] for r in data["records"]})
-    lines = [f"Videos sampled through `/prompt` (KSampler, {clips} held-out clips): distance between where each shape "
-             "is and where the drawing puts it, pixels of the 96×96 frame (a shape not found counts as the frame "
-             "diagonal, 136 px); mean and 95 % bootstrap interval over clips:", "",
+    lines = [_caption(title, f"videos sampled through `/prompt` (KSampler, {clips} held-out clips): distance between "
+                             "where each shape is and where the drawing puts it, pixels of the 96×96 frame (a shape not "
+                             "found counts as the frame diagonal, 136 px); mean and 95 % bootstrap interval over clips:"),
+             "",
              "| condition | trajectory error (px) | error where found (px) | frames lost |", "|---|---|---|---|"]
     for name, row in data["summary"].items():
         mean, lo, hi = row["error"]
@@ -79,8 +110,12 @@ def sampling_table(path: Path) -> str:
 
 def report(runs: Path) -> str:
     parts = [training_table(runs)]
-    for name, table in (("trackgo_loss_gap.json", loss_gap_table), ("trackgo_sampling.json", sampling_table),
-                        ("trackdiffusion_loss_gap.json", box_loss_gap_table)):
-        if (runs / name).is_file():
-            parts.append(table(runs / name))
+    for name, title in ADAPTERS:
+        for suffix, table in (("loss_gap", loss_gap_table), ("prediction_error", prediction_table),
+                              ("sampling", sampling_table)):
+            if (runs / f"{name}_{suffix}.json").is_file():
+                parts.append(table(runs / f"{name}_{suffix}.json", title))
+    for name, title in BOX_RUNS:
+        if (runs / f"{name}_loss_gap.json").is_file():
+            parts.append(box_loss_gap_table(runs / f"{name}_loss_gap.json", title))
     return "\n\n".join(parts) + "\n"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every number of docs/toy-world.md from scratch, on the CPU. Resumable: run it again after an interruption and each
-# training continues from its last checkpoint (finished steps are skipped).
+# training continues from its last checkpoint (finished steps are skipped, finished measurements are kept).
 #   COMFYUI_PATH=/path/to/ComfyUI bash experiments/toy_world/run_all.sh [RUNS_FOLDER]
 # Run it with ComfyUI's Python on PATH (or PYTHON=/path/to/python). Options below are those of the recorded run.
 set -euo pipefail
@@ -8,31 +8,62 @@ cd "$(dirname "$0")/../.."
 RUNS=${1:-runs/toy_world}
 PY=${PYTHON:-python}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-BACKBONE_STEPS=${BACKBONE_STEPS:-2500}
+BACKBONE_STEPS=${BACKBONE_STEPS:-6000}
 ADAPTER_STEPS=${ADAPTER_STEPS:-2400}
+BOX_STEPS=${BOX_STEPS:-2000}
 CLIPS=${CLIPS:-16}
 toy() { "$PY" -m experiments.toy_world "$@"; }
 resume() { [ -d "$1/checkpoints" ] && echo --resume || true; }
+once() { local out=$1; shift; [ -f "$out" ] || toy "$@" --out "$out"; }
 common=(--backend experiments.toy_world.backend:ToyWorldBackend --device cpu --data toy --frames 8 --width 96
         --height 96 --max-objects 4 --save-every 100 --keep 2 --eval-every 250 --eval-clips 8 --log-every 25)
 
 [ -f "$RUNS/toy_init.safetensors" ] || toy init --out "$RUNS"
-# 1. the backbone: the tiny SVD trained image-to-video on the toy world, no track control
+# 1. the backbone: the tiny SVD trained image-to-video on the toy world, no track control. Its step-2,500 model is kept
+#    (the TrackDiffusion runs below use it, as recorded), then it trains on to BACKBONE_STEPS.
+if [ ! -f "$RUNS/backbone_step2500.safetensors" ]; then
+  toy train backbone "${common[@]}" --checkpoint "$RUNS/toy_init.safetensors" --seed 1 --steps 2500 --lr 1e-3 \
+      --out "$RUNS/backbone" $(resume "$RUNS/backbone")
+  cp "$RUNS/backbone/video_model.safetensors" "$RUNS/backbone_step2500.safetensors"
+fi
 toy train backbone "${common[@]}" --checkpoint "$RUNS/toy_init.safetensors" --seed 1 --steps "$BACKBONE_STEPS" \
-    --lr 1e-3 --out "$RUNS/backbone" $(resume "$RUNS/backbone")
+    --lr 1e-3 --out "$RUNS/backbone" --resume
 BACKBONE=$RUNS/backbone/video_model.safetensors
-# 2. TrackGo on the frozen backbone
+# 2. TrackGo on the frozen backbone: the paper's input, and with appearance channels (TrackDiff's option)
 toy train trackgo "${common[@]}" --checkpoint "$BACKBONE" --seed 2 --steps "$ADAPTER_STEPS" --lr 1e-3 \
     --out "$RUNS/trackgo" $(resume "$RUNS/trackgo")
-ADAPTER=$RUNS/trackgo/trackgo_adapter.safetensors
-# 3. measurements on held-out clips
-toy loss-gap --backbone "$BACKBONE" --adapter "$ADAPTER" --clips "$CLIPS" --out "$RUNS/trackgo_loss_gap.json"
-toy sample --backbone "$BACKBONE" --adapter "$ADAPTER" --clips "$CLIPS" --steps 12 --K 8 --s 4 \
-    --keep-frames "$RUNS/frames" --out "$RUNS/trackgo_sampling.json"
-toy pictures --frames-dir "$RUNS/frames" --out "$RUNS/pictures" --clips 3
-# 4. TrackDiffusion box control from scratch on the same frozen backbone, and its loss gap
-toy train trackdiffusion "${common[@]}" --checkpoint "$BACKBONE" --seed 3 --steps "${TRACKDIFFUSION_STEPS:-2000}" \
+toy train trackgo "${common[@]}" --checkpoint "$BACKBONE" --seed 2 --steps "$ADAPTER_STEPS" --lr 1e-3 \
+    --appearance-channels 4 --out "$RUNS/trackgo_appearance" $(resume "$RUNS/trackgo_appearance")
+# 3. measurements on held-out clips: loss gap, one-step prediction per σ, videos sampled through /prompt
+for name in trackgo trackgo_appearance; do
+  adapter=(--backbone "$BACKBONE" --adapter "$RUNS/$name/trackgo_adapter.safetensors" --clips "$CLIPS")
+  once "$RUNS/${name}_loss_gap.json" loss-gap "${adapter[@]}"
+  once "$RUNS/${name}_prediction_error.json" prediction-error "${adapter[@]}"
+  once "$RUNS/${name}_sampling.json" sample "${adapter[@]}" --steps 12 --K 8 --s 4 --keep-frames "$RUNS/frames_$name"
+done
+# the pictures: no control, each adapter with the true motion and another clip's, the cut-and-drag mode
+mkdir -p "$RUNS/frames_pictures"
+for clip in "$RUNS"/frames_trackgo/*_none_s0.npy; do
+  stem=$(basename "$clip" _none_s0.npy)
+  for pair in trackgo:true:paper_true trackgo_appearance:true:appearance_true \
+              trackgo_appearance:other:appearance_other trackgo:none:none trackgo:cut_and_drag_d0.4:cut_and_drag_d0.4; do
+    IFS=: read -r run condition label <<< "$pair"
+    ln -sf "$(realpath "$RUNS/frames_$run/${stem}_${condition}_s0.npy")" "$RUNS/frames_pictures/${stem}_${label}_s0.npy"
+  done
+done
+toy pictures --frames-dir "$RUNS/frames_pictures" --out "$RUNS/pictures" --clips 3 \
+    --conditions none,paper_true,appearance_true,appearance_other,cut_and_drag_d0.4
+# 4. TrackDiffusion box control from scratch on the step-2,500 backbone, and its loss gap: as the authors train it,
+#    box encoder and fusers only, and with box-masked fusers (TrackDiff's option)
+BOX_BACKBONE=$RUNS/backbone_step2500.safetensors
+toy train trackdiffusion "${common[@]}" --checkpoint "$BOX_BACKBONE" --seed 3 --steps "$BOX_STEPS" \
     --lr 1e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion" $(resume "$RUNS/trackdiffusion")
-toy box-loss-gap --backbone "$BACKBONE" --weights "$RUNS/trackdiffusion/trackdiffusion.safetensors" --clips "$CLIPS" \
-    --out "$RUNS/trackdiffusion_loss_gap.json"
+toy train trackdiffusion "${common[@]}" --checkpoint "$BOX_BACKBONE" --seed 3 --steps "$BOX_STEPS" --no-unet-tensors \
+    --lr 3e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion_fusers_only" $(resume "$RUNS/trackdiffusion_fusers_only")
+toy train trackdiffusion "${common[@]}" --checkpoint "$BOX_BACKBONE" --seed 3 --steps "$BOX_STEPS" --no-unet-tensors \
+    --box-mask --lr 3e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion_box_mask" $(resume "$RUNS/trackdiffusion_box_mask")
+for name in trackdiffusion trackdiffusion_fusers_only trackdiffusion_box_mask; do
+  once "$RUNS/${name}_loss_gap.json" box-loss-gap --backbone "$BOX_BACKBONE" \
+      --weights "$RUNS/$name/trackdiffusion.safetensors" --clips "$CLIPS"
+done
 toy report --runs "$RUNS"

@@ -72,3 +72,54 @@ def test_adapter_loss_gap_and_sampling_run_on_the_frozen_backbone(runs):
     sample = json.loads((runs / "sample.json").read_text())
     names = {r["condition"] for r in sample["records"]}
     assert {"none", "true", "other", "reversed", "zero_weight", "cut_and_drag"} <= names
+
+
+def test_appearance_adapter_prediction_error_chosen_conditions_pictures_and_report(runs):
+    """The rest of run_all.sh at CI size: an adapter with appearance channels (E reads the first frame's latent through
+    the real patch), the one-step prediction error, a subset of conditions sampled at another strength, the pictures
+    of chosen rows and the report, which has a table for each."""
+    backbone = runs / "backbone" / "video_model.safetensors"
+    out = runs / "trackgo_appearance"
+    train("trackgo", out, backbone, 2, "--K", "2", "--s", "2", "--encoder-channels", "8,8,8,8",
+          "--appearance-channels", "4")
+    adapter = out / "trackgo_adapter.safetensors"
+    with safe_open(str(adapter), framework="pt") as handle:
+        assert json.loads(handle.metadata()["config"])["appearance_channels"] == 4
+    clip = ("--clips", "1", "--size", SIZE, "--frames", FRAMES)
+    experiment("prediction-error", "--backbone", backbone, "--adapter", adapter, *clip,
+               "--out", runs / "trackgo_appearance_prediction_error.json")
+    predicted = json.loads((runs / "trackgo_appearance_prediction_error.json").read_text())
+    assert {key.split("/")[1] for key in predicted["summary"]} == {"true", "other", "none"}
+    assert len(predicted["records"]) == 4 * 2 * 3  # σ × noise seeds × tracks, one clip
+    experiment("sample", "--backbone", backbone, "--adapter", adapter, *clip, "--steps", "2", "--K", "2", "--s", "2",
+               "--conditions", "none,true", "--strength", "1.5", "--keep-frames", runs / "frames_appearance",
+               "--out", runs / "trackgo_appearance_sampling.json", timeout=900)
+    sample = json.loads((runs / "trackgo_appearance_sampling.json").read_text())
+    assert {r["condition"] for r in sample["records"]} == {"none", "true"}
+    assert sample["settings"]["strength"] == 1.5 and sample["settings"]["sampler"] == "euler"
+    experiment("pictures", "--frames-dir", runs / "frames_appearance", "--out", runs / "pictures", *clip,
+               "--conditions", "none,true")
+    assert (runs / "pictures" / "toy_world_clip0.png").is_file()
+    report = experiment("report", "--runs", runs).stdout
+    assert "TrackGo adapter with appearance channels" in report and "one-step prediction" in report
+    assert "| backbone | 4 |" in report
+
+
+def test_box_control_trains_with_box_masked_fusers_and_is_sampled_through_the_tracklet_editor(runs):
+    """TrackDiffusion's part of run_all.sh at CI size: box-masked fusers from scratch, their loss gap, and videos
+    sampled through TrackletEditor → InstanceEnhancer → KSampler, measured as box IoU per condition."""
+    backbone = runs / "backbone" / "video_model.safetensors"
+    out = runs / "trackdiffusion_box_mask"
+    train("trackdiffusion", out, backbone, 2, "--no-unet-tensors", "--box-mask", "--box-hidden", "16")
+    weights = out / "trackdiffusion.safetensors"
+    with safe_open(str(weights), framework="pt") as handle:
+        assert "fuser.input_1.box_mask" in handle.keys()
+    clip = ("--clips", "2", "--size", SIZE, "--frames", FRAMES)
+    experiment("box-loss-gap", "--backbone", backbone, "--weights", weights, *clip, "--out", runs / "box_gap.json")
+    assert set(json.loads((runs / "box_gap.json").read_text())["summary"]) == {"true", "other", "reversed", "still",
+                                                                              "no_boxes"}
+    experiment("box-sample", "--backbone", backbone, "--weights", weights, *clip, "--steps", "2",
+               "--out", runs / "box_sample.json", timeout=900)
+    sample = json.loads((runs / "box_sample.json").read_text())
+    assert set(sample["summary"]) == {"none", "true", "other"}
+    assert all(0.0 <= r["iou"] <= 1.0 and len(r["per_frame"]) == int(FRAMES) for r in sample["records"])

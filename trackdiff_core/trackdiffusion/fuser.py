@@ -14,7 +14,13 @@ scale, TrackDiffusion's *strength*.
 ``LN₁(v)`` carries the position of a visual token only as far as the UNet's convolutions happen to encode it. With
 ``query_position`` the fuser adds ``P(fourier(c))`` to ``LN₁(v)`` — ``c`` the token's cell centre in ``[0, 1]²`` (x, y),
 ``fourier`` the box encoder's embedding, ``P`` a linear layer — so that a token can match the boxes that hold it. On the
-toy world (``docs/toy-world.md``) fusers without it learned *that* boxes are there, never *where*. Only the visual rows of the attention output are kept, so queries are computed for
+toy world (``docs/toy-world.md``) fusers without it learned *that* boxes are there, never *where*.
+
+**Box-masked attention (TrackDiff's option, not in the released weights).** With ``box_mask`` a visual token attends to
+every visual token and only to the object tokens whose box (at its frame) holds it (InstanceDiffusion's instance-masked
+attention, Wang et al. 2024): what a box says reaches exactly the tokens inside it. The file marks such a fuser with a
+``box_mask`` flag (a scalar buffer). Its additive mask is ``[R, h·w, h·w + S]``: fine at toy sizes, a full-size SVD
+would need a chunked form. Only the visual rows of the attention output are kept, so queries are computed for
 the visual tokens only (identical result, without the ``S`` object query rows): ``LN`` is per token, so
 ``LN₁([v ; u]) = [LN₁(v) ; LN₁(u)]``. Heads and head width are the block's own (64-wide heads in SVD).
 """
@@ -27,6 +33,7 @@ from torch import nn
 from ..errors import TrackDiffError
 from .attention import DEFAULT_ATTENTION
 from .box_encoder import FOURIER_FREQS, fourier_features
+from .instance_enhancer import box_token_mask
 from .layers import FeedForward, Projections
 
 QUERY_POSITION_WIDTH = 2 * FOURIER_FREQS * 2  # Fourier features of a token's (x, y) cell centre
@@ -44,7 +51,7 @@ class GatedSelfAttentionFuser(nn.Module):
     ``norm1``, ``norm2``, ``alpha_attn``, ``alpha_dense``)."""
 
     def __init__(self, dim: int, context_dim: int, heads: int, dim_head: int, ff_inner: int | None = None, operations=nn,
-                 query_position: int = 0):
+                 query_position: int = 0, box_mask: bool = False):
         super().__init__()
         self.dim = dim
         self.linear = operations.Linear(context_dim, dim)
@@ -58,13 +65,22 @@ class GatedSelfAttentionFuser(nn.Module):
             self.query_position = operations.Linear(query_position, dim)
         else:
             self.query_position = None
+        if box_mask:
+            self.register_buffer("box_mask", torch.ones(()))
+        else:
+            self.box_mask = None
 
     def forward(self, x: torch.Tensor, objs: torch.Tensor, strength: float = 1.0, attention=DEFAULT_ATTENTION,
-                transformer_options=None, attn_precision=None, hw: tuple[int, int] | None = None) -> torch.Tensor:
+                transformer_options=None, attn_precision=None, hw: tuple[int, int] | None = None,
+                boxes: torch.Tensor | None = None, present: torch.Tensor | None = None,
+                masked_attention=None) -> torch.Tensor:
         """``x``: ``[R, N, C]`` visual tokens; ``objs``: ``[R, S, D]`` object tokens of the same rows; ``hw``: the
-        token grid (needed by a fuser with query positions)."""
+        token grid (needed by a fuser with query positions or a box mask); ``boxes`` ``[R, S, 4]`` and ``present``
+        ``[R, S]`` (needed with a box mask), ``masked_attention`` the host's attention that takes a mask."""
         gate_attn = strength * torch.tanh(self.alpha_attn).to(x)
-        x = x + gate_attn * self.attend(x, objs, attention, transformer_options, attn_precision, hw)
+        mask = self.attention_mask(x, objs, hw, boxes, present)
+        x = x + gate_attn * self.attend(x, objs, attention if mask is None else (masked_attention or attention),
+                                        transformer_options, attn_precision, hw, mask)
         gate_dense = strength * torch.tanh(self.alpha_dense).to(x)
         return x + gate_dense * self.ff(self.norm2(x))
 
@@ -77,7 +93,20 @@ class GatedSelfAttentionFuser(nn.Module):
         features = fourier_features(centres, FOURIER_FREQS).to(self.query_position.weight.dtype)
         return self.query_position(features).to(like.dtype).unsqueeze(0)
 
-    def attend(self, x, objs, attention=DEFAULT_ATTENTION, transformer_options=None, attn_precision=None, hw=None):
+    def attention_mask(self, x, objs, hw, boxes, present) -> torch.Tensor | None:
+        """The additive ``[R, N, N + S]`` mask of a box-masked fuser (None for the authors' fuser)."""
+        if self.box_mask is None:
+            return None
+        rows, tokens = x.shape[:2]
+        if boxes is None or present is None or hw is None or int(hw[0]) * int(hw[1]) != tokens:
+            raise TrackDiffError("fuser", f"{tokens} tokens, grid {hw}", "has no boxes or token grid for its box mask",
+                                 "report this: a box-masked fuser needs each row's boxes and the block's size")
+        inside = box_token_mask(boxes.to(torch.float32), present, int(hw[0]), int(hw[1]))  # [R, N, S]
+        allowed = torch.cat([inside.new_ones(rows, tokens, tokens), inside], dim=-1)
+        return torch.zeros(allowed.shape, dtype=x.dtype, device=x.device).masked_fill(~allowed, float("-inf"))
+
+    def attend(self, x, objs, attention=DEFAULT_ATTENTION, transformer_options=None, attn_precision=None, hw=None,
+               mask=None):
         """``to_out(SelfAttn(LN₁([x ; Linear(objs)])))`` for the visual rows. A function of its own so that its
         temporaries (norms, q, k, v) are freed before the feed-forward runs: the fuser's peak stays the block's own."""
         n_x = self.norm1(x)
@@ -88,8 +117,9 @@ class GatedSelfAttentionFuser(nn.Module):
         k = torch.cat([self.attn.to_k(n_x), self.attn.to_k(n_o)], dim=1)
         v = torch.cat([self.attn.to_v(n_x), self.attn.to_v(n_o)], dim=1)
         del n_x, n_o
+        extra = {} if mask is None else {"mask": mask}
         out = attention(q, k, v, self.attn.heads, attn_precision=attn_precision,
-                        transformer_options=transformer_options or {})
+                        transformer_options=transformer_options or {}, **extra)
         del q, k, v
         return self.attn.output(out)
 

@@ -41,7 +41,7 @@ class TrackDiffusionModules(nn.Module):
         for site, dims in fuser_dims.items():
             n, d = _heads_for(site, dims.channels, heads, "weights.fuser")
             fusers[site] = GatedSelfAttentionFuser(dims.channels, dims.context_dim, n, d, dims.ff_inner, operations,
-                                                   dims.query_position)
+                                                   dims.query_position, dims.box_mask)
         self.fusers = nn.ModuleDict(fusers)
         self.enhancer_config = dict(enhancer_config or {})
         self.instance_enhancer = nn.ModuleDict()
@@ -61,7 +61,8 @@ class TrackDiffusionModules(nn.Module):
                          enhancer_sites=tuple(weights.instance_enhancer), enhancer_config=weights.enhancer_config)
         state = {f"position_net.{k}": v for k, v in weights.position_net.items()}
         for site, fuser in weights.fusers.items():
-            state.update({f"fusers.{site}.{k}": v.reshape(()) if k.startswith("alpha") else v for k, v in fuser.items()})
+            state.update({f"fusers.{site}.{k}": v.reshape(()) if k.startswith("alpha") or k == "box_mask" else v
+                          for k, v in fuser.items()})
         for site, enhancer in weights.instance_enhancer.items():
             state.update({f"instance_enhancer.{site}.{k}": v for k, v in enhancer.items()})
         missing, unexpected = module.load_state_dict(state, strict=False, assign=True)

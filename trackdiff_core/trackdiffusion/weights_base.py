@@ -26,6 +26,7 @@ FUSER_TENSORS = (
     "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias", "alpha_attn", "alpha_dense",
 )
 QUERY_POSITION_TENSORS = ("query_position.weight", "query_position.bias")  # TrackDiff's option (see .fuser)
+BOX_MASK_FLAG = "box_mask"  # TrackDiff's option (see .fuser): a scalar 1 marks a box-masked fuser
 FIX_DOWNLOAD = ("use svd_stage1/unet/diffusion_pytorch_model.safetensors or svd_stage2/… from pengxiang/trackdiffusion_ytvis, "
                 "or a file converted from one (put it in models/trackdiff/)")
 Progress = Callable[[int, int], None]
@@ -37,11 +38,14 @@ class FuserDims:
     context_dim: int  # object-token width the fuser's linear reads (1024)
     ff_inner: int  # GEGLU inner width (4 · channels)
     query_position: int = 0  # input width of the query-position layer; 0: none (the authors' fuser)
+    box_mask: bool = False  # box-masked attention (TrackDiff's option)
 
     def to_dict(self) -> dict:
         out = {"channels": self.channels, "context_dim": self.context_dim, "ff_inner": self.ff_inner}
         if self.query_position:
             out["query_position"] = self.query_position
+        if self.box_mask:
+            out["box_mask"] = True
         return out
 
 
@@ -93,7 +97,7 @@ class TrackDiffusionWeights:
             channels, context = state["linear.weight"].shape
             position = state.get("query_position.weight")
             dims[key] = FuserDims(int(channels), int(context), int(state["ff.net.2.weight"].shape[1]),
-                                  int(position.shape[1]) if position is not None else 0)
+                                  int(position.shape[1]) if position is not None else 0, BOX_MASK_FLAG in state)
         return dims
 
     def dims(self) -> dict:
@@ -160,10 +164,12 @@ def check_fuser(site: str, state: dict[str, torch.Tensor] | dict[str, tuple], fi
             wrong.update({n: shapes.get(n, "missing") for n in QUERY_POSITION_TENSORS})
         else:
             position = int(weight[1])
+    if BOX_MASK_FLAG in shapes and shapes[BOX_MASK_FLAG] not in ((), (1,)):
+        wrong[BOX_MASK_FLAG] = shapes[BOX_MASK_FLAG]
     if wrong or inner2 % 2:
         raise TrackDiffError(f"{field_name}.{site}", wrong, f"has widths that do not match a {channels}-wide fuser",
                              "the file is damaged or mixes models; " + FIX_DOWNLOAD)
-    return FuserDims(int(channels), int(context), int(inner2 // 2), position)
+    return FuserDims(int(channels), int(context), int(inner2 // 2), position, BOX_MASK_FLAG in shapes)
 
 def site_order(item) -> int:
     return SVD_SITE_KEYS.index(item[0]) if item[0] in SVD_SITE_KEYS else len(SVD_SITE_KEYS)

@@ -29,7 +29,7 @@ import torch
 from ..errors import TrackDiffError
 from .box_encoder import BoxLayout, infer_layout
 from .diffusers_layout import SVD_SITE_KEYS
-from .weights_base import (DEFAULT_SLOTS, FUSER_TENSORS, QUERY_POSITION_TENSORS, LoadReport, Progress, TrackDiffusionWeights,
+from .weights_base import (BOX_MASK_FLAG, DEFAULT_SLOTS, FUSER_TENSORS, QUERY_POSITION_TENSORS, LoadReport, Progress, TrackDiffusionWeights,
                            check_consistency, check_fuser, layout_notes, open_safetensors, site_order)
 
 FORMAT_NAME = "trackdiff.trackdiffusion"
@@ -121,7 +121,7 @@ def load_trackdiff_file(path: str, progress: Progress | None = None, field_name:
                              f"does not match the file's dims record {layout.to_dict()}", "re-convert the weights")
     for site, state in fusers.items():
         check_fuser(site, state, f"{field_name}.fuser")
-        extra = sorted(set(state) - set(FUSER_TENSORS) - set(QUERY_POSITION_TENSORS))
+        extra = sorted(set(state) - set(FUSER_TENSORS) - set(QUERY_POSITION_TENSORS) - {BOX_MASK_FLAG})
         if extra:
             raise TrackDiffError(f"{field_name}.fuser.{site}", extra, "are not fuser tensors", "re-convert the weights")
     sites = dims.get("sites", {})

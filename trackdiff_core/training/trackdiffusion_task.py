@@ -85,7 +85,7 @@ class TrackDiffusionTask(TrainingTask):
     def __init__(self, condition_dropout: float = DEFAULT_DROPOUT, unet_tensors: bool = True,
                  box_layout: str = "fourier7", box_hidden: int = DEFAULT_HIDDEN, token_dim: int | None = None,
                  slots: int = DEFAULT_SLOTS, size: tuple[int, int] | None = None, seed: int = 0,
-                 query_positions: bool = False, gate_lr_scale: float = 1.0):
+                 query_positions: bool = False, gate_lr_scale: float = 1.0, box_mask: bool = False):
         if not isinstance(condition_dropout, (int, float)) or not 0.0 <= float(condition_dropout) < 1.0:
             raise TrackDiffError("--condition-dropout", condition_dropout, "must be a probability in [0, 1)",
                                  "use about 0.1 so that classifier-free guidance keeps working")
@@ -105,6 +105,7 @@ class TrackDiffusionTask(TrainingTask):
             raise TrackDiffError("--gate-lr-scale", gate_lr_scale, "must be a number in (0, 1000]",
                                  "leave it out for 1 (the gates learn at --lr)")
         self.gate_lr_scale = float(gate_lr_scale)
+        self.box_mask = bool(box_mask)
         self.size = size
         self.seed = int(seed)
         self.frozen_unet: dict[str, torch.Tensor] = {}  # re-trained UNet tensors of --init that stay frozen
@@ -127,6 +128,9 @@ class TrackDiffusionTask(TrainingTask):
         group.add_argument("--query-positions", action=argparse.BooleanOptionalAction, default=False,
                            help="give each fuser's visual queries their cell's position (TrackDiff's option, see "
                                 "trackdiff_core/trackdiffusion/fuser.py; the released weights have none)")
+        group.add_argument("--box-mask", action=argparse.BooleanOptionalAction, default=False,
+                           help="box-masked fuser attention: a visual token sees only the object tokens whose box holds "
+                                "it (TrackDiff's option, see trackdiff_core/trackdiffusion/fuser.py)")
         group.add_argument("--gate-lr-scale", type=float, default=1.0,
                            help="the fusers' gates γ learn at --lr times this, without weight decay (they start at 0, "
                                 "and the branch they gate learns only as fast as they open)")
@@ -135,13 +139,13 @@ class TrackDiffusionTask(TrainingTask):
     def from_arguments(cls, args: argparse.Namespace) -> "TrackDiffusionTask":
         return cls(args.condition_dropout, args.unet_tensors, args.box_layout, args.box_hidden, args.token_dim,
                    args.slots, (args.width, args.height), args.seed, args.query_positions,
-                   args.gate_lr_scale)
+                   args.gate_lr_scale, args.box_mask)
 
     def settings(self) -> dict:
         return {"condition_dropout": self.condition_dropout, "unet_tensors": self.unet_tensors,
                 "box_layout": self.box_layout, "box_hidden": self.box_hidden, "token_dim": self.token_dim,
                 "slots": self.slots, "seed": self.seed, "query_positions": self.query_positions,
-                "gate_lr_scale": self.gate_lr_scale}
+                "gate_lr_scale": self.gate_lr_scale, "box_mask": self.box_mask}
 
     # -- modules -------------------------------------------------------------------------------------------------------
     def _token_dim(self, backend: ModelBackend) -> int:
@@ -177,7 +181,7 @@ class TrackDiffusionTask(TrainingTask):
         layout = BoxLayout(self.box_layout, FOURIER_FREQS, self.box_hidden, token_dim)
         sites = self._sites(backend)
         position = QUERY_POSITION_WIDTH if self.query_positions else 0
-        dims = {s.key: FuserDims(s.channels, token_dim, 4 * s.channels, position) for s in sites}
+        dims = {s.key: FuserDims(s.channels, token_dim, 4 * s.channels, position, self.box_mask) for s in sites}
         heads = {s.key: (s.n_heads, s.d_head) for s in sites}
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)

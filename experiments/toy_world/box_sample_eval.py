@@ -1,0 +1,125 @@
+"""TrackDiffusion in videos sampled through the ComfyUI graph: do the generated shapes fill the drawn boxes?
+
+For every held-out clip, a real ComfyUI server runs the graph a person builds for box control: the first frame →
+``SVD_img2vid_Conditioning``; the boxes as the Tracklet Editor's document (one keyframe per frame, each object in its
+shape's colour, as the boxes were given in training) → ``TrackletEditor`` → ``InstanceEnhancer`` (the TrackDiffusion
+node, with ``TrackDiffusionLoader``'s weights) → ``KSampler`` → ``VAEDecode`` → ``SaveImage``. Conditions: ``none``
+(the backbone alone, measured against the true boxes), ``true`` and ``other`` (the boxes moved by another clip's
+motion, measured against those). The measure is :func:`.measure.box_agreement`: per-frame IoU of each generated
+shape's box (:func:`.measure.object_boxes`, the box of the pixels of its colour) against the drawn box.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from trackdiff_core.tracklet_document import TrackletDocument
+from trackdiff_core.tracklets import Tracklets
+
+from .box_loss_gap import with_box_motion
+from .measure import box_agreement, drawn_boxes, drawn_motion, object_boxes
+from .sample_eval import CHECKPOINT, Sampling, block_mean, write_inputs
+
+log = logging.getLogger(__name__)
+
+WEIGHTS = "toy_trackdiffusion.safetensors"
+CONDITIONS = ("none", "true", "other")
+
+
+def drawable(tracklets: Tracklets) -> Tracklets:
+    """``tracklets`` as the editor can hold them: a box moved out of the frame is clipped to nothing, and the editor
+    keeps a box (with area) on hidden frames too, so a hidden frame takes the object's nearest visible box (a tiny one
+    for an object never seen). Visibility is unchanged, so the boxes the model gets are the same."""
+    boxes = np.array(tracklets.boxes, np.float32)
+    usable = np.asarray(tracklets.visible, bool) & (boxes[..., 2] > boxes[..., 0]) & (boxes[..., 3] > boxes[..., 1])
+    for n in range(boxes.shape[1]):
+        seen = np.flatnonzero(usable[:, n])
+        if len(seen) == 0:
+            boxes[:, n] = (0.0, 0.0, 0.01, 0.01)
+            continue
+        nearest = seen[np.abs(np.arange(len(boxes))[:, None] - seen[None]).argmin(axis=1)]
+        boxes[:, n] = boxes[nearest, n]
+    return Tracklets(boxes, usable, tracklets.ids, tracklets.labels, tracklets.colors)
+
+
+def prompt(condition: str, frame_name: str, document: str, frames: int, width: int, height: int, seed: int,
+           settings: Sampling, prefix: str) -> dict:
+    """The API-format graph of one condition."""
+    g = {
+        "ckpt": {"class_type": "ImageOnlyCheckpointLoader", "inputs": {"ckpt_name": CHECKPOINT}},
+        "image": {"class_type": "LoadImage", "inputs": {"image": frame_name}},
+        "cond": {"class_type": "SVD_img2vid_Conditioning", "inputs": {
+            "clip_vision": ["ckpt", 1], "init_image": ["image", 0], "vae": ["ckpt", 2], "width": width,
+            "height": height, "video_frames": frames, "motion_bucket_id": 127, "fps": 6, "augmentation_level": 0.0}},
+        "sampler": {"class_type": "KSampler", "inputs": {
+            "seed": seed, "steps": settings.steps, "cfg": settings.cfg, "sampler_name": settings.sampler,
+            "scheduler": settings.scheduler, "positive": ["cond", 0], "negative": ["cond", 1],
+            "latent_image": ["cond", 2], "denoise": 1.0, "model": ["ckpt", 0]}},
+        "decode": {"class_type": "VAEDecode", "inputs": {"samples": ["sampler", 0], "vae": ["ckpt", 2]}},
+        "save": {"class_type": "SaveImage", "inputs": {"images": ["decode", 0], "filename_prefix": prefix}},
+    }
+    if condition != "none":
+        g["boxes"] = {"class_type": "TrackletEditor", "inputs": {"tracklets_json": document, "image": ["image", 0]}}
+        g["weights"] = {"class_type": "TrackDiffusionLoader", "inputs": {"weights_name": WEIGHTS}}
+        g["apply"] = {"class_type": "InstanceEnhancer", "inputs": {
+            "model": ["ckpt", 0], "tracklets": ["boxes", 0], "weights": ["weights", 0], "strength": settings.strength,
+            "start_percent": 0.0, "end_percent": 1.0, "boxes_for_uncond": False, "consistency": 0.0,
+            "frame_mismatch": "error"}}
+        g["sampler"]["inputs"]["model"] = ["apply", 0]
+    return g
+
+
+def evaluate(server, dataset, indices: list[int], settings: Sampling, seeds=(0,)) -> dict:
+    """Every condition on every clip through ``server``; per-video IoU records."""
+    input_dir = server.base / "input"
+    records = []
+    for position, index in enumerate(indices):
+        clip = dataset.clip(index)
+        other = dataset.clip(indices[(position + 1) % len(indices)])
+        background = block_mean(dataset.background(index))
+        colours, masks = clip.tracklets.colors, clip.masks
+        areas = masks.reshape(len(masks), -1).sum(axis=1)
+        height, width = masks.shape[1:]
+        frame_name, _ = write_inputs(input_dir, f"clip{index}", clip)
+        for condition in CONDITIONS:
+            moved = with_box_motion(clip, drawn_motion(clip, "true" if condition == "none" else condition, other))
+            tracklets = drawable(moved.tracklets)
+            document = TrackletDocument.from_tracklets(tracklets, simplify=False).dumps()
+            drawn = drawn_boxes(tracklets.boxes, tracklets.visible, width, height)
+            for seed in seeds:
+                name = f"clip{index}_{condition}_s{seed}"
+                outputs = server.run(prompt(condition, frame_name, document, clip.num_frames, width, height, seed,
+                                            settings, f"toy_boxes/{name}"), timeout=600)
+                frames = np.stack([server.view_image(image) for image in outputs["save"]["images"]])
+                agreement = box_agreement(object_boxes(frames, background, colours, areas), drawn)
+                records.append({"clip": index, "condition": condition, "seed": seed, "iou": agreement["iou"],
+                                "lost": agreement["lost"], "boxes": agreement["boxes"],
+                                "per_frame": [float(v) for v in agreement["per_frame"]]})
+                log.info("%s: IoU %.3f, lost %.2f", name, agreement["iou"], agreement["lost"])
+    return {"settings": settings.to_dict(), "records": records}
+
+
+def summarise(records: list[dict]) -> dict:
+    """Per condition: mean IoU over clips with a 95 % interval, and the share of drawn boxes with no shape found."""
+    from .loss_gap import bootstrap
+
+    summary = {}
+    for name in CONDITIONS:
+        per_clip: dict[int, list[dict]] = {}
+        for r in records:
+            if r["condition"] == name and r["boxes"]:
+                per_clip.setdefault(r["clip"], []).append(r)
+        if per_clip:
+            summary[name] = {"iou": bootstrap([np.mean([r["iou"] for r in rs]) for rs in per_clip.values()]),
+                             "lost": float(np.mean([np.mean([r["lost"] for r in rs]) for rs in per_clip.values()])),
+                             "clips": len(per_clip)}
+    return summary
+
+
+def link_weights(base: Path, weights: str) -> None:
+    folder = base / "models" / "trackdiff"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / WEIGHTS).symlink_to(Path(weights).resolve())
