@@ -349,3 +349,27 @@ def test_query_positions_let_a_token_find_the_box_that_holds_it():
         placed(x, objs)  # the grid is needed
     with pytest.raises(TrackDiffError, match="no token grid"):
         placed(x, objs, hw=(4, 4))
+
+
+def test_a_box_masked_fuser_brings_a_box_only_to_the_tokens_inside_it():
+    """With ``box_mask`` a visual token attends to the object tokens whose box holds it and to no other: changing an
+    object's token changes the fuser's output inside its box and nowhere else; a token in no box ignores every object."""
+    fuser = seeded(GatedSelfAttentionFuser(32, 24, 2, 16, box_mask=True))
+    x = torch.randn(1, 16, 32, generator=torch.Generator().manual_seed(3))  # a 4×4 grid
+    objs = torch.randn(1, 2, 24, generator=torch.Generator().manual_seed(4))
+    boxes = torch.tensor([[[0.0, 0.0, 0.5, 0.5], [0.5, 0.5, 1.0, 1.0]]])  # top-left and bottom-right quarters
+    present = torch.tensor([[True, True]])
+    run = lambda o, p=present: fuser(x, o, hw=(4, 4), boxes=boxes, present=p)  # noqa: E731
+    with torch.no_grad():
+        base = run(objs)
+        changed = objs.clone()
+        changed[0, 0] += 1.0  # the top-left object's token
+        moved = (run(changed) - base).abs().amax(dim=-1)[0].view(4, 4)
+    inside = torch.zeros(4, 4, dtype=torch.bool)
+    inside[:3, :3] = True  # the box grown by half a token (the Instance Enhancer's margin) holds the 3×3 corner
+    assert (moved[inside] > 1e-4).all() and (moved[~inside] == 0).all()
+    with torch.no_grad():  # no box present: the object tokens reach nothing
+        hidden = torch.tensor([[False, False]])
+        assert torch.equal(run(objs, hidden), run(changed, hidden))
+    with pytest.raises(TrackDiffError, match="no boxes or token grid"):
+        fuser(x, objs, hw=(4, 4))

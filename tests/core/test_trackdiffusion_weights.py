@@ -218,7 +218,7 @@ def test_our_format_refuses_newer_versions_and_bad_records(released, tmp_path):
         load_weights(str(tmp_path / "layout.safetensors"))
 
 
-def test_fusers_with_query_positions_save_load_and_rebuild(released, tmp_path):
+def test_fusers_with_query_positions_and_box_masks_save_load_and_rebuild(released, tmp_path):
     from trackdiff_core.trackdiffusion.fuser import QUERY_POSITION_WIDTH
 
     weights = load_released(released)
@@ -226,15 +226,18 @@ def test_fusers_with_query_positions_save_load_and_rebuild(released, tmp_path):
         channels = state["linear.weight"].shape[0]
         state["query_position.weight"] = torch.randn(channels, QUERY_POSITION_WIDTH)
         state["query_position.bias"] = torch.randn(channels)
+        state["box_mask"] = torch.ones(())
     path = save_weights(str(tmp_path / "placed.safetensors"), weights, dtype=torch.float32)
     with safe_open(path, "pt") as f:
         assert json.loads(f.metadata()["dims"])["sites"]["input_1"]["query_position"] == QUERY_POSITION_WIDTH
     loaded = load_weights(path)
-    assert all(d.query_position == QUERY_POSITION_WIDTH for d in loaded.fuser_dims().values())
+    assert all(d.query_position == QUERY_POSITION_WIDTH and d.box_mask for d in loaded.fuser_dims().values())
     rebuilt = TrackDiffusionModules.from_weights(loaded, TINY_HEADS)
+    assert rebuilt.fusers["middle_0"].box_mask is not None
     assert torch.equal(rebuilt.fusers["output_7"].query_position.weight, weights.fusers["output_7"]["query_position.weight"])
     # A released file (no query positions) still builds the authors' fuser.
-    assert TrackDiffusionModules.from_weights(load_released(released), TINY_HEADS).fusers["input_1"].query_position is None
+    plain = TrackDiffusionModules.from_weights(load_released(released), TINY_HEADS).fusers["input_1"]
+    assert plain.query_position is None and plain.box_mask is None
     bad = dict(weights.fusers["input_1"])
     bad["query_position.bias"] = torch.zeros(3)
     weights.fusers["input_1"] = bad
