@@ -8,21 +8,20 @@ one row per frame) and that frame's object tokens ``o`` (``[B·T, S, D]``)::
     v = v + β · tanh(γ_dense) · FF(LN₂(v))
 
 ``γ`` are the learned gates (initialised to 0, so an untrained fuser is the identity) and ``β`` is GLIGEN's external
-scale, TrackDiffusion's *strength*.
-
-**Query positions (TrackDiff's option, not in the released weights).** A box token says *where* an object is, but
-``LN₁(v)`` carries the position of a visual token only as far as the UNet's convolutions happen to encode it. With
-``query_position`` the fuser adds ``P(fourier(c))`` to ``LN₁(v)`` — ``c`` the token's cell centre in ``[0, 1]²`` (x, y),
-``fourier`` the box encoder's embedding, ``P`` a linear layer — so that a token can match the boxes that hold it. On the
-toy world (``docs/toy-world.md``) fusers without it learned *that* boxes are there, never *where*.
-
-**Box-masked attention (TrackDiff's option, not in the released weights).** With ``box_mask`` a visual token attends to
-every visual token and only to the object tokens whose box (at its frame) holds it (InstanceDiffusion's instance-masked
-attention, Wang et al. 2024): what a box says reaches exactly the tokens inside it. The file marks such a fuser with a
-``box_mask`` flag (a scalar buffer). Its additive mask is ``[R, h·w, h·w + S]``: fine at toy sizes, a full-size SVD
-would need a chunked form. Only the visual rows of the attention output are kept, so queries are computed for
+scale, TrackDiffusion's *strength*. Only the visual rows of the attention output are kept, so queries are computed for
 the visual tokens only (identical result, without the ``S`` object query rows): ``LN`` is per token, so
 ``LN₁([v ; u]) = [LN₁(v) ; LN₁(u)]``. Heads and head width are the block's own (64-wide heads in SVD).
+
+Two options of TrackDiff's (not in the released weights; the file records them per fuser) for training from scratch,
+judged on the toy world (``docs/toy-world.md``), where the authors' fuser learned *that* boxes are there, never *where*:
+
+* **Query positions** (``query_position``): ``P(fourier(c))`` is added to ``LN₁(v)`` — ``c`` the token's cell centre in
+  ``[0, 1]²`` (x, y), ``fourier`` the box encoder's embedding, ``P`` a linear layer — so that a token could match the
+  boxes that hold it. (On the toy world the fusers then ignored the boxes altogether.)
+* **Box-masked attention** (``box_mask``, a scalar flag buffer): a visual token attends to every visual token and only
+  to the object tokens whose box (at its frame) holds it, InstanceDiffusion's instance-masked attention (Wang et al.
+  2024): what a box says reaches exactly the tokens inside it. (On the toy world this is what made the fusers read the
+  boxes.) Its additive mask is ``[R, h·w, h·w + S]``: fine at toy sizes; full-size SVD would need a chunked form.
 """
 
 from __future__ import annotations
@@ -37,6 +36,7 @@ from .instance_enhancer import box_token_mask
 from .layers import FeedForward, Projections
 
 QUERY_POSITION_WIDTH = 2 * FOURIER_FREQS * 2  # Fourier features of a token's (x, y) cell centre
+MAX_MASK_ELEMENTS = 1 << 28  # a box-masked fuser's additive mask, [R, N, N + S], at most (1 GiB in float32)
 
 
 def cell_centres(h: int, w: int, device=None) -> torch.Tensor:
@@ -78,7 +78,7 @@ class GatedSelfAttentionFuser(nn.Module):
         token grid (needed by a fuser with query positions or a box mask); ``boxes`` ``[R, S, 4]`` and ``present``
         ``[R, S]`` (needed with a box mask), ``masked_attention`` the host's attention that takes a mask."""
         gate_attn = strength * torch.tanh(self.alpha_attn).to(x)
-        mask = self.attention_mask(x, objs, hw, boxes, present)
+        mask = self.attention_mask(x, hw, boxes, present)
         x = x + gate_attn * self.attend(x, objs, attention if mask is None else (masked_attention or attention),
                                         transformer_options, attn_precision, hw, mask)
         gate_dense = strength * torch.tanh(self.alpha_dense).to(x)
@@ -93,7 +93,7 @@ class GatedSelfAttentionFuser(nn.Module):
         features = fourier_features(centres, FOURIER_FREQS).to(self.query_position.weight.dtype)
         return self.query_position(features).to(like.dtype).unsqueeze(0)
 
-    def attention_mask(self, x, objs, hw, boxes, present) -> torch.Tensor | None:
+    def attention_mask(self, x, hw, boxes, present) -> torch.Tensor | None:
         """The additive ``[R, N, N + S]`` mask of a box-masked fuser (None for the authors' fuser)."""
         if self.box_mask is None:
             return None
@@ -101,6 +101,12 @@ class GatedSelfAttentionFuser(nn.Module):
         if boxes is None or present is None or hw is None or int(hw[0]) * int(hw[1]) != tokens:
             raise TrackDiffError("fuser", f"{tokens} tokens, grid {hw}", "has no boxes or token grid for its box mask",
                                  "report this: a box-masked fuser needs each row's boxes and the block's size")
+        size = rows * tokens * (tokens + boxes.shape[1])
+        if size > MAX_MASK_ELEMENTS:
+            raise TrackDiffError("weights", f"box-masked fusers at {hw[0]}×{hw[1]} tokens × {rows} rows",
+                                 f"need a {size / 1e9:.1f} G-element attention mask (at most "
+                                 f"{MAX_MASK_ELEMENTS / 1e9:.1f} G: a toy-scale option so far)",
+                                 "use weights trained without --box-mask, or a smaller video")
         inside = box_token_mask(boxes.to(torch.float32), present, int(hw[0]), int(hw[1]))  # [R, N, S]
         allowed = torch.cat([inside.new_ones(rows, tokens, tokens), inside], dim=-1)
         return torch.zeros(allowed.shape, dtype=x.dtype, device=x.device).masked_fill(~allowed, float("-inf"))
