@@ -24,12 +24,14 @@ def _percent(values) -> str:
 
 
 TRAININGS = ("backbone", "trackgo", "trackgo_appearance", "trackdiffusion", "trackdiffusion_fusers_only",
-             "trackdiffusion_box_mask", "instance_enhancer")
+             "trackdiffusion_box_mask", "trackdiffusion_query_positions", "trackdiffusion_qp_gates", "instance_enhancer")
 ADAPTERS = (("trackgo", "TrackGo adapter, the paper's input (displacement maps)"),
             ("trackgo_appearance", "TrackGo adapter with appearance channels (`--appearance-channels 4`)"))
 BOX_RUNS = (("trackdiffusion", "TrackDiffusion as the authors train it (box encoder, fusers, conv_in/out, mix factors)"),
             ("trackdiffusion_fusers_only", "TrackDiffusion, box encoder and fusers only (`--no-unet-tensors`)"),
-            ("trackdiffusion_box_mask", "TrackDiffusion, box-masked fusers (`--no-unet-tensors --box-mask`)"))
+            ("trackdiffusion_box_mask", "TrackDiffusion, box-masked fusers (`--no-unet-tensors --box-mask`)"),
+            ("trackdiffusion_query_positions", "TrackDiffusion, fusers with query positions (`--query-positions`)"),
+            ("trackdiffusion_qp_gates", "TrackDiffusion, query positions, gates at 10 × lr (`--gate-lr-scale 10`)"))
 
 
 def training_table(runs: Path) -> str:
@@ -108,6 +110,31 @@ def sampling_table(path: Path, title: str = "") -> str:
     return "\n".join(lines)
 
 
+BOX_SAMPLES = (("trackdiffusion_box_mask", "box-masked fusers"),
+               ("instance_enhancer", "box-masked fusers + Instance Enhancer"))
+
+
+def box_sampling_table(runs: Path) -> str:
+    rows = []
+    for name, label in BOX_SAMPLES:
+        path = runs / f"{name}_sampling.json"
+        if not path.is_file():
+            continue
+        summary = json.loads(path.read_text())["summary"]
+        for condition, text in (("none", "no control (vs the true boxes)"), ("true", "true boxes"),
+                                ("other", "another clip's boxes (vs those)")):
+            if condition in summary:
+                mean, lo, hi = summary[condition]["iou"]
+                rows.append(f"| {label} | {text} | {mean:.3f} [{lo:.3f}, {hi:.3f}] | "
+                            f"{100 * summary[condition]['lost']:.0f} % |")
+    if not rows:
+        return ""
+    return "\n".join(["TrackDiffusion in videos sampled through `/prompt` (TrackletEditor → InstanceEnhancer → KSampler): "
+                      "per-frame IoU of each generated shape's box with the drawn box (mean and 95 % interval over "
+                      "clips; boxes whose shape was not found count 0):", "",
+                      "| weights | boxes drawn | IoU | boxes lost |", "|---|---|---|---|", *rows])
+
+
 def report(runs: Path) -> str:
     parts = [training_table(runs)]
     for name, title in ADAPTERS:
@@ -118,4 +145,5 @@ def report(runs: Path) -> str:
     for name, title in BOX_RUNS:
         if (runs / f"{name}_loss_gap.json").is_file():
             parts.append(box_loss_gap_table(runs / f"{name}_loss_gap.json", title))
-    return "\n\n".join(parts) + "\n"
+    parts.append(box_sampling_table(runs))
+    return "\n\n".join(p for p in parts if p) + "\n"

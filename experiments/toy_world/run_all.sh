@@ -62,8 +62,24 @@ toy train trackdiffusion "${common[@]}" --checkpoint "$BOX_BACKBONE" --seed 3 --
     --lr 3e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion_fusers_only" $(resume "$RUNS/trackdiffusion_fusers_only")
 toy train trackdiffusion "${common[@]}" --checkpoint "$BOX_BACKBONE" --seed 3 --steps "$BOX_STEPS" --no-unet-tensors \
     --box-mask --lr 3e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion_box_mask" $(resume "$RUNS/trackdiffusion_box_mask")
-for name in trackdiffusion trackdiffusion_fusers_only trackdiffusion_box_mask; do
+# (what else was tried: query positions, and query positions with the gates at 10 × lr)
+toy train trackdiffusion "${common[@]}" --checkpoint "$BOX_BACKBONE" --seed 3 --steps "$BOX_STEPS" --no-unet-tensors \
+    --query-positions --lr 3e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion_query_positions" \
+    $(resume "$RUNS/trackdiffusion_query_positions")
+toy train trackdiffusion "${common[@]}" --checkpoint "$BOX_BACKBONE" --seed 3 --steps "$BOX_STEPS" --no-unet-tensors \
+    --query-positions --gate-lr-scale 10 --lr 3e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion_qp_gates" \
+    $(resume "$RUNS/trackdiffusion_qp_gates")
+for name in trackdiffusion trackdiffusion_fusers_only trackdiffusion_box_mask trackdiffusion_query_positions \
+            trackdiffusion_qp_gates; do
   once "$RUNS/${name}_loss_gap.json" box-loss-gap --backbone "$BOX_BACKBONE" \
       --weights "$RUNS/$name/trackdiffusion.safetensors" --clips "$CLIPS"
 done
+# 5. the box-masked fusers in videos sampled through /prompt, then the Instance Enhancer trained on them, sampled too
+once "$RUNS/trackdiffusion_box_mask_sampling.json" box-sample --backbone "$BOX_BACKBONE" \
+    --weights "$RUNS/trackdiffusion_box_mask/trackdiffusion.safetensors" --clips "$CLIPS"
+toy train instance_enhancer "${common[@]}" --checkpoint "$BOX_BACKBONE" --seed 4 --steps "${IE_STEPS:-1000}" --lr 1e-3 \
+    --weights "$RUNS/trackdiffusion_box_mask/trackdiffusion.safetensors" --out "$RUNS/instance_enhancer" \
+    $(resume "$RUNS/instance_enhancer")
+once "$RUNS/instance_enhancer_sampling.json" box-sample --backbone "$BOX_BACKBONE" \
+    --weights "$RUNS/instance_enhancer/trackdiffusion_instance_enhancer.safetensors" --clips "$CLIPS"
 toy report --runs "$RUNS"
