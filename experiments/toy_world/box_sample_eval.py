@@ -22,7 +22,7 @@ from trackdiff_core.tracklets import Tracklets
 
 from .box_loss_gap import with_box_motion
 from .measure import box_agreement, drawn_boxes, drawn_motion, object_boxes
-from .sample_eval import CHECKPOINT, Sampling, block_mean, write_inputs
+from .sample_eval import Sampling, Scene, base_graph, block_mean
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +50,11 @@ def drawable(tracklets: Tracklets) -> Tracklets:
 def prompt(condition: str, frame_name: str, document: str, frames: int, width: int, height: int, seed: int,
            settings: Sampling, prefix: str) -> dict:
     """The API-format graph of one condition."""
-    g = {
-        "ckpt": {"class_type": "ImageOnlyCheckpointLoader", "inputs": {"ckpt_name": CHECKPOINT}},
-        "image": {"class_type": "LoadImage", "inputs": {"image": frame_name}},
-        "cond": {"class_type": "SVD_img2vid_Conditioning", "inputs": {
-            "clip_vision": ["ckpt", 1], "init_image": ["image", 0], "vae": ["ckpt", 2], "width": width,
-            "height": height, "video_frames": frames, "motion_bucket_id": 127, "fps": 6, "augmentation_level": 0.0}},
-        "sampler": {"class_type": "KSampler", "inputs": {
-            "seed": seed, "steps": settings.steps, "cfg": settings.cfg, "sampler_name": settings.sampler,
-            "scheduler": settings.scheduler, "positive": ["cond", 0], "negative": ["cond", 1],
-            "latent_image": ["cond", 2], "denoise": 1.0, "model": ["ckpt", 0]}},
-        "decode": {"class_type": "VAEDecode", "inputs": {"samples": ["sampler", 0], "vae": ["ckpt", 2]}},
-        "save": {"class_type": "SaveImage", "inputs": {"images": ["decode", 0], "filename_prefix": prefix}},
-    }
+    g = base_graph(frame_name, frames, width, height, prefix)
+    g["sampler"] = {"class_type": "KSampler", "inputs": {
+        "seed": seed, "steps": settings.steps, "cfg": settings.cfg, "sampler_name": settings.sampler,
+        "scheduler": settings.scheduler, "positive": ["cond", 0], "negative": ["cond", 1],
+        "latent_image": ["cond", 2], "denoise": 1.0, "model": ["ckpt", 0]}}
     if condition != "none":
         g["boxes"] = {"class_type": "TrackletEditor", "inputs": {"tracklets_json": document, "image": ["image", 0]}}
         g["weights"] = {"class_type": "TrackDiffusionLoader", "inputs": {"weights_name": WEIGHTS}}
@@ -95,16 +87,12 @@ def ceiling_records(dataset, indices: list[int]) -> list[dict]:
 
 def evaluate(server, dataset, indices: list[int], settings: Sampling, seeds=(0,)) -> dict:
     """Every condition on every clip through ``server``, and the ceiling; per-video IoU records."""
-    input_dir = server.base / "input"
     records = ceiling_records(dataset, indices)
     for position, index in enumerate(indices):
-        clip = dataset.clip(index)
-        other = dataset.clip(indices[(position + 1) % len(indices)])
-        background = block_mean(dataset.background(index))
+        scene = Scene.build(dataset, indices, position, server.base / "input")
+        clip, other, background, areas = scene.clip, scene.other, scene.background, scene.areas
         colours, masks = clip.tracklets.colors, clip.masks
-        areas = masks.reshape(len(masks), -1).sum(axis=1)
         height, width = masks.shape[1:]
-        frame_name, _ = write_inputs(input_dir, f"clip{index}", clip)
         for condition in CONDITIONS:
             moved = with_box_motion(clip, drawn_motion(clip, "true" if condition == "none" else condition, other))
             tracklets = drawable(moved.tracklets)
@@ -112,7 +100,7 @@ def evaluate(server, dataset, indices: list[int], settings: Sampling, seeds=(0,)
             drawn = drawn_boxes(tracklets.boxes, tracklets.visible, width, height)
             for seed in seeds:
                 name = f"clip{index}_{condition}_s{seed}"
-                outputs = server.run(prompt(condition, frame_name, document, clip.num_frames, width, height, seed,
+                outputs = server.run(prompt(condition, scene.frame_name, document, clip.num_frames, width, height, seed,
                                             settings, f"toy_boxes/{name}"), timeout=600)
                 frames = np.stack([server.view_image(image) for image in outputs["save"]["images"]])
                 agreement = box_agreement(object_boxes(frames, background, colours, areas), drawn)

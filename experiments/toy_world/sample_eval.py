@@ -73,10 +73,10 @@ def drawn_paths(start: np.ndarray, motion: np.ndarray, width: int, height: int) 
     return [[{"x": round(float(x), 3), "y": round(float(y), 3)} for x, y in path] for path in pixels]
 
 
-def prompt(condition: dict, frame_name: str, labels_name: str, paths: list, frames: int, width: int, height: int,
-           seed: int, settings: Sampling, prefix: str) -> dict:
-    """The API-format graph of one condition."""
-    g = {
+def base_graph(frame_name: str, frames: int, width: int, height: int, prefix: str) -> dict:
+    """The nodes every condition shares: the checkpoint, the first frame, SVD's conditioning, decoding and saving (the
+    ``"sampler"`` node they read is the caller's)."""
+    return {
         "ckpt": {"class_type": "ImageOnlyCheckpointLoader", "inputs": {"ckpt_name": CHECKPOINT}},
         "image": {"class_type": "LoadImage", "inputs": {"image": frame_name}},
         "cond": {"class_type": "SVD_img2vid_Conditioning", "inputs": {
@@ -85,6 +85,34 @@ def prompt(condition: dict, frame_name: str, labels_name: str, paths: list, fram
         "decode": {"class_type": "VAEDecode", "inputs": {"samples": ["sampler", 0], "vae": ["ckpt", 2]}},
         "save": {"class_type": "SaveImage", "inputs": {"images": ["decode", 0], "filename_prefix": prefix}},
     }
+
+
+@dataclass
+class Scene:
+    """One held-out clip as the evaluations use it: the clip, the next one (whose motion is "another clip's"), what
+    measuring needs, and its first frame and label map written to ComfyUI's input folder."""
+
+    clip: object
+    other: object
+    background: np.ndarray
+    areas: np.ndarray
+    frame_name: str
+    labels_name: str
+
+    @classmethod
+    def build(cls, dataset, indices: list[int], position: int, input_dir: Path) -> "Scene":
+        index = indices[position]
+        clip = dataset.clip(index)
+        frame_name, labels_name = write_inputs(input_dir, f"clip{index}", clip)
+        return cls(clip, dataset.clip(indices[(position + 1) % len(indices)]),
+                   block_mean(dataset.background(index)), clip.masks.reshape(len(clip.masks), -1).sum(axis=1),
+                   frame_name, labels_name)
+
+
+def prompt(condition: dict, frame_name: str, labels_name: str, paths: list, frames: int, width: int, height: int,
+           seed: int, settings: Sampling, prefix: str) -> dict:
+    """The API-format graph of one condition."""
+    g = base_graph(frame_name, frames, width, height, prefix)
     sampler = {"seed": seed, "steps": settings.steps, "cfg": settings.cfg, "sampler_name": settings.sampler,
                "scheduler": settings.scheduler,
                "positive": ["cond", 0], "negative": ["cond", 1], "latent_image": ["cond", 2], "denoise": 1.0,
@@ -146,17 +174,14 @@ def evaluate(server, dataset, indices: list[int], has_adapter: bool, settings: S
     unknown = set(only) - {c["name"] for c in conditions(has_adapter)}
     if unknown:
         raise ValueError(f"unknown conditions {sorted(unknown)}: use {[c['name'] for c in conditions(has_adapter)]}")
-    input_dir = server.base / "input"
     records = []
     for position, index in enumerate(indices):
-        clip = dataset.clip(index)
-        other = dataset.clip(indices[(position + 1) % len(indices)])
-        background = block_mean(dataset.background(index))
+        scene = Scene.build(dataset, indices, position, server.base / "input")
+        clip, other, background, areas = scene.clip, scene.other, scene.background, scene.areas
+        frame_name, labels_name = scene.frame_name, scene.labels_name
         colours, masks = clip.tracklets.colors, clip.masks
-        areas = masks.reshape(len(masks), -1).sum(axis=1)
         height, width = masks.shape[1:]
         start = mask_centroids(masks)
-        frame_name, labels_name = write_inputs(input_dir, f"clip{index}", clip)
         for condition in chosen:
             motion = drawn_motion(clip, condition["motion"], other)
             paths = drawn_paths(start, motion, width, height)
