@@ -16,6 +16,7 @@ from ..trackdiff_core.formats.coco_vid import VideoTracks, write_coco_vid, write
 from ..trackdiff_core.formats.mot import write_mot
 from ..trackdiff_core.formats.track_files import FORMATS, read_track_file
 from ..trackdiff_core.formats.tracks_dict import trajectories_to_tracks
+from .input_checks import early_check
 from .types import Tracklets, Tracks
 
 TRACK_SUFFIXES = {".txt", ".json"}
@@ -104,13 +105,7 @@ class LoadTracklets(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, file=None):
-        if file is None:  # linked from another node: checked when it runs
-            return True
-        try:
-            track_file_path(file)
-        except TrackDiffError as exc:
-            return str(exc)
-        return True
+        return early_check(file, track_file_path)
 
     @classmethod
     def execute(cls, file, format, width, height, video, box_size) -> io.NodeOutput:
@@ -141,13 +136,7 @@ class SaveTrackletLabels(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, filename_prefix=None):
-        if filename_prefix is None:  # linked from another node: checked when it runs
-            return True
-        try:
-            label_prefix(filename_prefix)
-        except TrackDiffError as exc:
-            return str(exc)
-        return True
+        return early_check(filename_prefix, label_prefix)
 
     @classmethod
     def execute(cls, tracklets, images, filename_prefix) -> io.NodeOutput:

@@ -21,6 +21,7 @@ from ..trackdiff_core.trackdiffusion.weights import load_weights
 from ..trackdiff_core.trackdiffusion.weights_format import DTYPES
 from .model_folder import FOLDER_NAME
 from .trackdiffusion_patch import apply_trackdiffusion
+from .input_checks import early_check
 from .types import TrackDiffusionWeights, Tracklets
 
 CATEGORY_LOADERS = "TrackDiff/loaders"
@@ -102,13 +103,7 @@ class TrackDiffusionConvert(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, output_name=None):
-        if output_name is None:  # linked from another node: checked when it runs
-            return True
-        try:
-            _output_file_name(output_name)
-        except TrackDiffError as exc:
-            return str(exc)
-        return True
+        return early_check(output_name, _output_file_name)
 
     @classmethod
     def execute(cls, source_name, output_name, dtype, overwrite, stage="auto") -> io.NodeOutput:

@@ -26,6 +26,7 @@ from ..trackdiff_core.trackgo.weights import load_adapter
 from .editor_ui import editor_ui
 from .model_folder import FOLDER_NAME
 from .trackgo_patch import apply_trackgo, managed_adapter, site_specs
+from .input_checks import early_check
 from .types import Tracks
 
 log = logging.getLogger(__name__)
@@ -113,15 +114,7 @@ class MaskArrowToTrajectories(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, mask_arrows_json=None):
-        # Only the document is checked here: naming just it (no **kwargs) keeps ComfyUI's own type, range and list
-        # checks on for every other input, and gives one error for a bad document.
-        if not isinstance(mask_arrows_json, str):
-            return True
-        try:
-            MaskArrowDocument.parse(mask_arrows_json, "mask_arrows_json")
-        except TrackDiffError as exc:
-            return str(exc)
-        return True
+        return early_check(mask_arrows_json, lambda text: MaskArrowDocument.parse(text, "mask_arrows_json"))
 
     @classmethod
     def execute(cls, mask_arrows_json, frame_count, K, s, point_seed, timing, width, height, mask_layout, image=None,

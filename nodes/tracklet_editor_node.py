@@ -3,11 +3,11 @@
 import torch
 from comfy_api.latest import io
 
-from ..trackdiff_core.errors import TrackDiffError
 from ..trackdiff_core.preview import box_frames, preview_base
 from ..trackdiff_core.render import draw_tracklets
 from ..trackdiff_core.tracklet_document import TrackletDocument, empty_document
 from .editor_ui import editor_ui
+from .input_checks import early_check
 from .types import Tracklets
 
 EMPTY_DOCUMENT = empty_document(14).dumps()
@@ -42,15 +42,7 @@ class TrackletEditor(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, tracklets_json=None):
-        # Only the document is checked here: naming just it (no **kwargs) keeps ComfyUI's own checks on for the other
-        # inputs, and gives one error for a bad document.
-        if not isinstance(tracklets_json, str):  # linked from another node: checked when it runs
-            return True
-        try:
-            TrackletDocument.parse(tracklets_json, "tracklets_json")
-        except TrackDiffError as exc:
-            return str(exc)
-        return True
+        return early_check(tracklets_json, lambda text: TrackletDocument.parse(text, "tracklets_json"))
 
     @classmethod
     def execute(cls, tracklets_json, image=None) -> io.NodeOutput:

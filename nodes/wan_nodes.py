@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..trackdiff_core.errors import TrackDiffError
 from ..trackdiff_core.wan_tracks import (
     ATI,
     DEFAULT_HEIGHT,
@@ -18,6 +17,7 @@ from ..trackdiff_core.wan_tracks import (
     gather_trajectories,
     wan_move_tracks,
 )
+from .input_checks import early_check
 from .types import Tracklets, Tracks
 
 CATEGORY = "TrackDiff/wan"
@@ -49,17 +49,6 @@ def _inputs(target: str) -> list:
     ]
 
 
-def _check_length_early(length) -> bool | str:
-    """Refuse a frame count Wan cannot make when the prompt is queued (a linked value is checked when it runs)."""
-    if not isinstance(length, int):
-        return True
-    try:
-        check_length(length)
-    except TrackDiffError as exc:
-        return str(exc)
-    return True
-
-
 def _size_outputs() -> list:
     return [
         io.Int.Output(display_name="width", tooltip="The width the tracks are in."),
@@ -73,7 +62,7 @@ class _TracksForWan(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, length=None):  # names only what it checks: ComfyUI's own checks stay on for the rest
-        return _check_length_early(length)
+        return early_check(length, check_length, int)  # a frame count Wan cannot make is refused when queued
 
     @staticmethod
     def convert(trajectories, width: int, height: int, length: int):
