@@ -84,3 +84,21 @@ def browser():
 
     with browser_session() as chromium:
         yield chromium
+
+
+@pytest.fixture(scope="module")
+def canvas_page(browser, comfy_server):
+    """ComfyUI's frontend in a browser tab, in the classic canvas mode (``editor_page.ComfyPage``)."""
+    from editor_page import ComfyPage
+
+    ui = ComfyPage(browser, comfy_server, vue=False)
+    yield ui
+    ui.close()
+
+
+@pytest.fixture(scope="module")
+def tiny_models_installed(comfy_server, tiny_svd, pack):
+    """The tiny test models the shipped workflows' loaders name, written into the live server's model folders."""
+    from workflow_setup import install_test_models
+
+    install_test_models(comfy_server.base, tiny_svd.model, pack)

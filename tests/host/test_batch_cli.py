@@ -35,11 +35,6 @@ def document(shift: float) -> dict:
 
 
 @pytest.fixture(scope="module")
-def models(comfy_server, tiny_svd, pack):
-    install_test_models(comfy_server.base, tiny_svd.model, pack)
-
-
-@pytest.fixture(scope="module")
 def second_server(tiny_svd_path, tiny_svd, pack, tmp_path_factory):
     base = comfy_host.make_base_directory(tmp_path_factory.mktemp("comfy_base_2"), tiny_svd_path)
     install_test_models(base, tiny_svd.model, pack)
@@ -73,7 +68,7 @@ def finished(out: Path) -> list[Path]:
 
 
 @pytest.mark.filterwarnings("ignore:Operation with tuple is deprecated")  # motmetrics 1.4.0's own "X - 1" on pandas 3
-def test_dataset_interrupted_and_resumed(comfy_server, second_server, models, tmp_path):
+def test_dataset_interrupted_and_resumed(comfy_server, second_server, tiny_models_installed, tmp_path):
     items = make_items(tmp_path / "items")
     workflow = tmp_path / "workflow.json"
     workflow.write_text(json.dumps(batch_workflow(comfy_server)))
@@ -148,7 +143,7 @@ def read_by_tracker_tools(out: Path, done: list[Path]) -> None:
         assert len(gt) == sum(1 for a in coco.dataset["annotations"] if a["video_id"] == video["id"]) > 0
 
 
-def test_two_servers_share_the_work_and_failures_carry_the_server_error(comfy_server, second_server, models, tmp_path):
+def test_two_servers_share_the_work_and_failures_carry_the_server_error(comfy_server, second_server, tiny_models_installed, tmp_path):
     items = make_items(tmp_path / "items", broken=True)
     workflow = tmp_path / "workflow.json"
     workflow.write_text(json.dumps(batch_workflow(comfy_server)))

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import comfy_host
-from editor_page import ComfyPage
 from workflow_setup import for_the_tiny_wan
 from trackdiff_core.tracklet_document import BoxKeyframe, BoxObject, TrackletDocument
 
@@ -30,21 +29,14 @@ def wan_files(comfy_server):
     return write_tiny_wan(comfy_server.base)
 
 
-@pytest.fixture(scope="module")
-def page(browser, comfy_server):
-    ui = ComfyPage(browser, comfy_server, vue=False)
-    yield ui
-    ui.close()
-
-
 @pytest.mark.parametrize("path", WAN_WORKFLOWS, ids=lambda p: p.stem)
-def test_wan_workflow_runs_in_comfyui(path, page, comfy_server, wan_files):
+def test_wan_workflow_runs_in_comfyui(path, canvas_page, comfy_server, wan_files):
     from trackdiff_core.batch.workflow import ui_to_api
 
     workflow = json.loads(path.read_text())
-    page.load_workflow(workflow)
-    assert page.errors == []
-    exported = page.js("async () => (await window.app.graphToPrompt()).output")
+    canvas_page.load_workflow(workflow)
+    assert canvas_page.errors == []
+    exported = canvas_page.js("async () => (await window.app.graphToPrompt()).output")
     frontend = {k: {"class_type": v["class_type"], "inputs": v["inputs"]} for k, v in exported.items()}
     assert ui_to_api(workflow, comfy_server.get("/object_info")) == frontend
 

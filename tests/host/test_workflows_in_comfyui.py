@@ -11,27 +11,14 @@ from pathlib import Path
 import pytest
 
 import comfy_host
-from editor_page import ComfyPage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 from workflow_schema import normalise  # noqa: E402
-from workflow_setup import FRAMES, HEIGHT, WIDTH, for_the_tiny_model, install_test_models  # noqa: E402
+from workflow_setup import FRAMES, HEIGHT, WIDTH, for_the_tiny_model  # noqa: E402
 
 # The Wan workflows need the tiny Wan instead of the tiny SVD: tests/host/test_wan_in_comfyui.py runs them.
 WORKFLOWS = sorted(p for p in (comfy_host.REPO_ROOT / "workflows").glob("*.json") if not p.stem.startswith("wan_"))
 SNAPSHOT = comfy_host.REPO_ROOT / "tests" / "core" / "data" / "workflow_node_schemas.json"
-
-
-@pytest.fixture(scope="module")
-def page(browser, comfy_server):
-    ui = ComfyPage(browser, comfy_server, vue=False)
-    yield ui
-    ui.close()
-
-
-@pytest.fixture(scope="module")
-def models(comfy_server, tiny_svd, pack):
-    install_test_models(comfy_server.base, tiny_svd.model, pack)
 
 
 def test_snapshot_of_node_schemas_is_current(comfy_server):
@@ -41,13 +28,13 @@ def test_snapshot_of_node_schemas_is_current(comfy_server):
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
-def test_workflow_runs_in_comfyui(path, page, comfy_server, models):
+def test_workflow_runs_in_comfyui(path, canvas_page, comfy_server, tiny_models_installed):
     from trackdiff_core.batch.workflow import ui_to_api
 
     workflow = json.loads(path.read_text())
-    page.load_workflow(workflow)
-    assert page.errors == []
-    exported = page.js("async () => (await window.app.graphToPrompt()).output")
+    canvas_page.load_workflow(workflow)
+    assert canvas_page.errors == []
+    exported = canvas_page.js("async () => (await window.app.graphToPrompt()).output")
     frontend = {k: {"class_type": v["class_type"], "inputs": v["inputs"]} for k, v in exported.items()}
     ours = ui_to_api(workflow, comfy_server.get("/object_info"))
     assert ours == frontend, "the batch CLI's converter must read the workflow as the frontend does"

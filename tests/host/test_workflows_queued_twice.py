@@ -11,8 +11,7 @@ import time
 import pytest
 
 import comfy_host
-from editor_page import ComfyPage
-from workflow_setup import for_the_tiny_model, for_the_tiny_wan, install_test_models, is_wan
+from workflow_setup import for_the_tiny_model, for_the_tiny_wan, is_wan
 
 WORKFLOWS = sorted((comfy_host.REPO_ROOT / "workflows").glob("*.json"))
 
@@ -33,26 +32,14 @@ QUEUE_TWICE = """async (changes) => {
 }"""
 
 
-def tiny_widget_values(page) -> dict:
+def tiny_widget_values(canvas_page) -> dict:
     """The widget values the tiny test setup needs (workflow_setup.for_the_tiny_model's swaps, whatever they are for
     the workflows shipped now), by node id, to be set in the graph as a person would."""
-    exported = page.js("async () => (await window.app.graphToPrompt()).output")
+    exported = canvas_page.js("async () => (await window.app.graphToPrompt()).output")
     tiny = for_the_tiny_model(copy.deepcopy(exported))
     return {node_id: {k: v for k, v in node["inputs"].items()
                       if not isinstance(v, list) and exported[node_id]["inputs"].get(k) != v}
             for node_id, node in tiny.items()}
-
-
-@pytest.fixture(scope="module")
-def page(browser, comfy_server):
-    ui = ComfyPage(browser, comfy_server, vue=False)
-    yield ui
-    ui.close()
-
-
-@pytest.fixture(scope="module")
-def models(comfy_server, tiny_svd, pack):
-    install_test_models(comfy_server.base, tiny_svd.model, pack)
 
 
 def wait_for_new_prompts(server, before: set, count: int, timeout: float = 900.0) -> list[dict]:
@@ -84,11 +71,11 @@ def wan_files(comfy_server):
     return write_tiny_wan(comfy_server.base)
 
 
-def queue_wan_twice(page, server, files) -> int:
+def queue_wan_twice(canvas_page, server, files) -> int:
     """The Wan workflows need test-only loaders in place of the text-encoder and CLIP-vision loaders (a change of node
     type, which the frontend's widgets cannot make): the frontend's own prompt, swapped for the tiny Wan, is queued
     twice with the seed moved on as "increment" does."""
-    exported = page.js("async () => (await window.app.graphToPrompt()).output")
+    exported = canvas_page.js("async () => (await window.app.graphToPrompt()).output")
     prompt = for_the_tiny_wan({k: {"class_type": v["class_type"], "inputs": v["inputs"]} for k, v in exported.items()},
                               files)
     seeds = [node for node in prompt.values() if "seed" in node["inputs"] and not isinstance(node["inputs"]["seed"], list)]
@@ -100,13 +87,13 @@ def queue_wan_twice(page, server, files) -> int:
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
-def test_workflow_queued_twice_from_the_frontend(path, page, comfy_server, models, wan_files):
-    page.load_workflow(json.loads(path.read_text()))
+def test_workflow_queued_twice_from_the_frontend(path, canvas_page, comfy_server, tiny_models_installed, wan_files):
+    canvas_page.load_workflow(json.loads(path.read_text()))
     before = set(comfy_server.get("/history"))
     if is_wan(path):
-        controls = queue_wan_twice(page, comfy_server, wan_files)
+        controls = queue_wan_twice(canvas_page, comfy_server, wan_files)
     else:
-        controls = page.js(QUEUE_TWICE, tiny_widget_values(page))
+        controls = canvas_page.js(QUEUE_TWICE, tiny_widget_values(canvas_page))
     first, second = wait_for_new_prompts(comfy_server, before, 2)
     for run in (first, second):
         errors = [m for m in run["status"].get("messages", []) if m[0] == "execution_error"]
@@ -116,4 +103,4 @@ def test_workflow_queued_twice_from_the_frontend(path, page, comfy_server, model
     for class_type in ("SaveImage", "SaveTrackletLabels"):
         a, b = saved_files(first, class_type), saved_files(second, class_type)
         assert a != b or not a, f"{class_type} wrote the same files twice"
-    assert page.errors == []
+    assert canvas_page.errors == []
