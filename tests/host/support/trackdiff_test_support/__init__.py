@@ -11,19 +11,23 @@ from .tiny_wan import NODE_CLASS_MAPPINGS as TINY_WAN_NODES
 register()
 
 
-class TrackDiffTestImageStats:
-    """Output node: reports an IMAGE batch's shape and whether every pixel is finite, in the prompt's history."""
+class _ReportNode:
+    """An output node that reports what it sees in the prompt's history (``report`` returns the ``ui`` dict)."""
 
     CATEGORY = "TrackDiff/testing"
-    FUNCTION = "stats"
+    FUNCTION = "report"
     OUTPUT_NODE = True
     RETURN_TYPES = ()
+
+
+class TrackDiffTestImageStats(_ReportNode):
+    """Output node: reports an IMAGE batch's shape and whether every pixel is finite, in the prompt's history."""
 
     @classmethod
     def INPUT_TYPES(cls):
         return {"required": {"images": ("IMAGE", {"tooltip": "The images to measure."})}}
 
-    def stats(self, images):
+    def report(self, images):
         finite = bool(images.isfinite().all())
         flat = images.float()
         stats = {
@@ -36,13 +40,8 @@ class TrackDiffTestImageStats:
         return {"ui": {"trackdiff_stats": [stats]}}
 
 
-class TrackDiffTestLoadedModels:
+class TrackDiffTestLoadedModels(_ReportNode):
     """Output node: the class names of the models ComfyUI holds loaded, after its ``images`` input ran."""
-
-    RETURN_TYPES = ()
-    FUNCTION = "report"
-    OUTPUT_NODE = True
-    CATEGORY = "testing"
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -59,13 +58,8 @@ class TrackDiffTestLoadedModels:
         return {"ui": {"trackdiff_loaded": names}}
 
 
-class TrackDiffTestTracks:
+class TrackDiffTestTracks(_ReportNode):
     """Output node: a TRACKS dict's pixel paths ``[T][P][x, y]`` and visibility ``[T][P]``, in the prompt's history."""
-
-    RETURN_TYPES = ()
-    FUNCTION = "report"
-    OUTPUT_NODE = True
-    CATEGORY = "testing"
 
     @classmethod
     def INPUT_TYPES(cls):
