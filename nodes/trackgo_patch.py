@@ -141,8 +141,11 @@ class TrackGoPatch:
             return None
         if x.shape[1] <= self.latent_channels:
             return None
-        image = x[ctx.cond_or_uncond.index(0) * ctx.frames, self.latent_channels:]
-        return self.latent_in(image[None])[0] if self.latent_in is not None else image
+        key = (self.token, "first_frame_latent")  # once per model call, for its 16 sites
+        if key not in ctx.cache:
+            image = x[ctx.cond_or_uncond.index(0) * ctx.frames, self.latent_channels:]
+            ctx.cache[key] = self.latent_in(image[None])[0] if self.latent_in is not None else image
+        return ctx.cache[key]
 
     def before(self, n, context, value, extra_options):
         """``attn1_patch``: the trainable branch's attention, from the attention's input."""

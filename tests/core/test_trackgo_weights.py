@@ -128,11 +128,17 @@ def test_an_adapter_that_reads_appearance_round_trips_and_needs_the_first_frame(
         TrackGoConfig(appearance_channels=-1)
 
 
-def test_the_runtime_rebuilds_appearance_features_for_each_model_call():
-    """Within a model call the 16 sites share one build; the next call (which may bring another picture) builds anew."""
+def test_appearance_features_are_built_once_per_run_and_again_only_for_another_picture():
+    """The sites of a call and the steps of a run share one build; a run with another first frame (the same tracks)
+    builds anew, and its features differ."""
     adapter = randomize_outputs(TrackAdapter(SMALL, TrackGoConfig(appearance_channels=4)))
     runtime = TrackGoRuntime(adapter, TrackGoGuide(moving_points()))
     n = torch.randn(64, 6, 16)
-    for call_id in (1, 1, 2):
-        runtime.branch("input_1", n, SiteCall(6, [0], 8, 8, 8, 8, appearance=torch.randn(4, 8, 8), call_id=call_id))
+    picture, other = torch.randn(4, 8, 8), torch.randn(4, 8, 8)
+    built = []
+    for call_id, image in ((1, picture), (1, picture), (2, picture.clone()), (3, other), (4, other)):
+        built.append(runtime.prepare(SiteCall(6, [0], 8, 8, 8, 8, appearance=image, call_id=call_id), n.device,
+                                     n.dtype))
     assert runtime.preparations == 2
+    assert built[0] is built[2] and built[3] is built[4] and built[3] is not built[0]
+    assert not torch.equal(built[0].features[0], built[3].features[0])

@@ -172,7 +172,8 @@ def test_non_svd_model_is_a_clear_error(m, tiny_svd, tracks):
 
 def test_an_adapter_reading_appearance_gets_the_first_frame_latent_of_the_conditional_half(m, tiny_svd, tracks):
     """With ``appearance_channels`` the runtime is given SVD's image latent (the model input's channels after the noisy
-    latent) of the conditional chunk, in the model's latent scale, and rebuilds E's input for each model call."""
+    latent) of the conditional chunk, in the model's latent scale, at every model call; E's input is built once for
+    the run (the picture does not change between steps)."""
     trackgo = m["trackgo"]
     adapter = trackgo.TrackAdapter(m["patch"].site_specs(tiny_svd.model), trackgo.TrackGoConfig(appearance_channels=4))
     patched, rt = apply(m, tiny_svd.model, tracks, adapter.eval().requires_grad_(False), tau=0.5)
@@ -189,5 +190,5 @@ def test_an_adapter_reading_appearance_gets_the_first_frame_latent_of_the_condit
     th_sample(patched, positive, negative, latent, steps=2, cfg=2.5)
     expected = tiny_svd.model.model.process_latent_in(positive[0][1]["concat_latent_image"])[0]
     assert seen and all(image is not None and torch.allclose(image, expected, atol=1e-6) for _, image in seen)
-    assert len({call_id for call_id, _ in seen}) == 2  # two model calls (steps), E's input built for each
-    assert rt.preparations == 2
+    assert len({call_id for call_id, _ in seen}) == 2  # two model calls (steps) ...
+    assert rt.preparations == 1  # ... one build

@@ -38,7 +38,7 @@ class SiteCall:
     latent_width: int
     attention: AttentionFn = sdpa_attention
     appearance: torch.Tensor | None = None  # [C, H, W]: the first frame's latent (an adapter with appearance reads it)
-    call_id: int = 0  # which model call this is (the appearance can change from call to call)
+    call_id: int = 0  # which model call this is (the host's serial): the appearance is compared once per call
 
     def chunk_rows(self, rows: int) -> int:
         per_chunk = self.height * self.width
@@ -75,7 +75,7 @@ class TrackGoRuntime:
         self.training = training
         self.preparations = 0  # how often the maps, features and masks were built (once per sampling run)
         self.attention_terms: list[torch.Tensor] = []  # per-site attention losses of the last call (training)
-        self._cache: tuple[tuple, _Prepared] | None = None
+        self._cache: tuple[tuple, _Prepared, torch.Tensor | None, int] | None = None  # key, built, first frame, call
 
     def set_guide(self, guide: TrackGoGuide) -> None:
         self.guide = guide
@@ -85,12 +85,30 @@ class TrackGoRuntime:
     def _levels(self) -> int:
         return self.adapter.levels if self.adapter is not None else len(self.config.encoder_channels)
 
+    def _first_frame(self, call: SiteCall, channels: int) -> torch.Tensor:
+        """The first ``channels`` of the call's first-frame latent, on the CPU in float32 (E's appearance input)."""
+        if call.appearance is None or call.appearance.shape[0] < channels:
+            got = None if call.appearance is None else tuple(call.appearance.shape)
+            raise TrackDiffError("adapter.appearance_channels", channels, f"needs the first frame's latent with "
+                                 f"{channels} channels, and the model gives {got}",
+                                 "use this adapter with SVD image-to-video (SVD_img2vid_Conditioning)")
+        return call.appearance[:channels].detach().to("cpu", torch.float32)
+
     def prepare(self, call: SiteCall, device: torch.device, dtype: torch.dtype) -> _Prepared:
+        """The maps, features and masks for ``call``: built once per sampling run. With appearance channels the first
+        frame is read once per model call (``call_id``) and the features are rebuilt only when it changed (another
+        picture for the same tracks), never per step."""
         appearance = self.config.appearance_channels if self.adapter is not None else 0
-        key = (call.frames, call.latent_height, call.latent_width, str(device), dtype, self.tau,
-               call.call_id if appearance else None)
+        key = (call.frames, call.latent_height, call.latent_width, str(device), dtype, self.tau)
+        image = None
         if self._cache is not None and self._cache[0] == key and not self.training:
-            return self._cache[1]
+            _, prepared, cached_image, cached_call = self._cache
+            if not appearance or cached_call == call.call_id:
+                return prepared
+            image = self._first_frame(call, appearance)
+            if torch.equal(image, cached_image):
+                self._cache = (key, prepared, cached_image, call.call_id)
+                return prepared
         if self.guide is None:
             raise TrackDiffError("tracks", None, "are not set", "connect tracks")
         trajectories = self.guide.resolve(call.latent_width * self.latent_scale, call.latent_height * self.latent_scale)
@@ -112,21 +130,15 @@ class TrackGoRuntime:
         features = None
         if self.adapter is not None:
             adapter_dtype = next(self.adapter.parameters()).dtype
-            image = None
-            if appearance:
-                if call.appearance is None or call.appearance.shape[0] < appearance:
-                    got = None if call.appearance is None else tuple(call.appearance.shape)
-                    raise TrackDiffError("adapter.appearance_channels", appearance, f"needs the first frame's "
-                                         f"latent with {appearance} channels, and the model gives {got}",
-                                         "use this adapter with SVD image-to-video (SVD_img2vid_Conditioning)")
-                image = call.appearance[:appearance].detach().to("cpu", torch.float32)
+            if appearance and image is None:
+                image = self._first_frame(call, appearance)
             maps = rasterize(points, visible, call.latent_height, call.latent_width, self.config.splat_sigma, image)
             pyramid = self.adapter.encoder(maps.to(device=device, dtype=adapter_dtype))
             # [T, c, h, w] -> [h·w, T, c]: one row per location, frames along the sequence (the temporal layout).
             features = [level.permute(2, 3, 0, 1).reshape(-1, level.shape[0], level.shape[1]) for level in pyramid]
         prepared = _Prepared(sizes, merge_masks, regions, features)
         self.preparations += 1
-        self._cache = (key, prepared)
+        self._cache = (key, prepared, image, call.call_id)
         return prepared
 
     def _level_of(self, key: str, call: SiteCall, prepared: _Prepared) -> int:
