@@ -13,6 +13,7 @@ ComfyUI knows the tiny SVD, so every training uses the pack's own entry point.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -167,50 +168,49 @@ def run_box_loss_gap(args) -> dict:
     return box_loss_gap(task, backend, dataset, indices)
 
 
-def run_sampling(args) -> dict:
+@contextlib.contextmanager
+def toy_server(backbone: str, trackdiff_files: dict[str, str]):
+    """A live ComfyUI (the host tests' launcher) in a throw-away base directory, with the toy backbone as its
+    checkpoint and ``trackdiff_files`` (name in ``models/trackdiff`` -> file) linked in."""
     import tempfile
 
     import comfy_host
 
-    from .sample_eval import ADAPTER, CHECKPOINT, Sampling, evaluate, summarise
+    from .sample_eval import CHECKPOINT
 
-    dataset, indices = held_out(args)
     with tempfile.TemporaryDirectory(prefix="toy_world_comfy_") as folder:
-        base = comfy_host.make_base_directory(Path(folder), Path(args.backbone).resolve())
-        (base / "models" / "checkpoints" / CHECKPOINT).symlink_to(Path(args.backbone).resolve())
-        if args.adapter:
+        base = comfy_host.make_base_directory(Path(folder), Path(backbone).resolve())
+        (base / "models" / "checkpoints" / CHECKPOINT).symlink_to(Path(backbone).resolve())
+        for name, path in trackdiff_files.items():
             (base / "models" / "trackdiff").mkdir(parents=True, exist_ok=True)
-            (base / "models" / "trackdiff" / ADAPTER).symlink_to(Path(args.adapter).resolve())
+            (base / "models" / "trackdiff" / name).symlink_to(Path(path).resolve())
         server = comfy_host.ComfyServer(base).start()
         try:
-            settings = Sampling(args.steps, args.sampler, args.scheduler, args.cfg, args.strength, args.K, args.s)
-            only = tuple(c for c in args.conditions.split(",") if c)
-            results = evaluate(server, dataset, indices, bool(args.adapter), settings, tuple(range(args.seeds)),
-                               Path(args.keep_frames) if args.keep_frames else None, only)
+            yield server
         finally:
             server.stop()
+
+
+def run_sampling(args) -> dict:
+    from .sample_eval import ADAPTER, Sampling, evaluate, summarise
+
+    dataset, indices = held_out(args)
+    with toy_server(args.backbone, {ADAPTER: args.adapter} if args.adapter else {}) as server:
+        settings = Sampling(args.steps, args.sampler, args.scheduler, args.cfg, args.strength, args.K, args.s)
+        only = tuple(c for c in args.conditions.split(",") if c)
+        results = evaluate(server, dataset, indices, bool(args.adapter), settings, tuple(range(args.seeds)),
+                           Path(args.keep_frames) if args.keep_frames else None, only)
     results["summary"] = summarise(results["records"])
     return results
 
 
 def run_box_sampling(args) -> dict:
-    import tempfile
-
-    import comfy_host
-
-    from .box_sample_eval import evaluate, link_weights, summarise
-    from .sample_eval import CHECKPOINT, Sampling
+    from .box_sample_eval import WEIGHTS, evaluate, summarise
+    from .sample_eval import Sampling
 
     dataset, indices = held_out(args)
-    with tempfile.TemporaryDirectory(prefix="toy_world_comfy_") as folder:
-        base = comfy_host.make_base_directory(Path(folder), Path(args.backbone).resolve())
-        (base / "models" / "checkpoints" / CHECKPOINT).symlink_to(Path(args.backbone).resolve())
-        link_weights(base, args.weights)
-        server = comfy_host.ComfyServer(base).start()
-        try:
-            results = evaluate(server, dataset, indices, Sampling(steps=args.steps, strength=args.strength))
-        finally:
-            server.stop()
+    with toy_server(args.backbone, {WEIGHTS: args.weights}) as server:
+        results = evaluate(server, dataset, indices, Sampling(steps=args.steps, strength=args.strength))
     results["summary"] = summarise(results["records"])
     return results
 

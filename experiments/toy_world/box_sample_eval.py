@@ -13,7 +13,6 @@ shape's box (:func:`.measure.object_boxes`, the box of the pixels of its colour)
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 
@@ -124,9 +123,3 @@ def summarise(records: list[dict]) -> dict:
                              "lost": float(np.mean([np.mean([r["lost"] for r in rs]) for rs in per_clip.values()])),
                              "clips": len(per_clip)}
     return summary
-
-
-def link_weights(base: Path, weights: str) -> None:
-    folder = base / "models" / "trackdiff"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / WEIGHTS).symlink_to(Path(weights).resolve())
