@@ -118,7 +118,8 @@ def identity_camera() -> Camera:
 
 # -- matrices ---------------------------------------------------------------------------------------------------------
 def normalized_matrices(pixel_matrices, width: int, height: int) -> np.ndarray:
-    """Pixel matrices at ``width`` × ``height`` restated in normalised coordinates: ``S⁻¹ · M · S``, ``S = diag(W, H, 1)``."""
+    """Pixel matrices at ``width`` × ``height`` restated in normalised coordinates: ``S⁻¹ · M · S`` with
+    ``S = diag(W, H, 1)``."""
     w, h = frame_size(width, height)
     scale = np.diag([float(w), float(h), 1.0])
     inverse = np.diag([1.0 / w, 1.0 / h, 1.0])

@@ -1,6 +1,6 @@
-"""The camera layer on a real ComfyUI: a document with an object arrow and a camera pan + zoom, queued through Mask Arrow
-To Trajectories → Tracks For Wan-Move → Wan-Move on the tiny Wan 2.1; a static anchor through Tracks For ATI; and the
-editors' seed documents (a seed with a camera gives what the same document in the widget gives)."""
+"""The camera layer on a real ComfyUI: a document with an object arrow and a camera pan + zoom, queued through Mask
+Arrow To Trajectories → Tracks For Wan-Move → Wan-Move on the tiny Wan 2.1; a static anchor through Tracks For ATI;
+and the editors' seed documents (a seed with a camera gives what the same document in the widget gives)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def mask_document(camera=CAMERA, objects=None) -> str:
 def box_document(camera=CAMERA) -> str:
     doc = {"version": 1, "kind": "tracklets", "frame_count": LENGTH, "objects": [
         {"id": 0, "label": "car", "color": "#1f77b4",
-         "keyframes": [{"frame": 0, "box": [0.2, 0.3, 0.35, 0.5]}, {"frame": LENGTH - 1, "box": [0.5, 0.4, 0.65, 0.6]}]}]}
+         "keyframes": [{"frame": 0, "box": [0.2, 0.3, 0.35, 0.5]},
+                       {"frame": LENGTH - 1, "box": [0.5, 0.4, 0.65, 0.6]}]}]}
     if camera is not None:
         doc["camera"] = camera
     return json.dumps(doc)
@@ -81,14 +82,15 @@ def wan_move(source: str) -> dict:
 
 def test_an_arrow_under_a_camera_reaches_wan_move_as_the_exact_composition(comfy_server, wan_files):
     # The scene motion alone: the same drawing without the camera layer.
+    report = {"class_type": "TrackDiffTestTracks", "inputs": {"tracks": ["tracks", 0]}}
     scene, _ = reported(comfy_server.run({"n": mask_arrows(mask_document(camera=None)), "tracks": wan_move("n"),
-                                          "r": {"class_type": "TrackDiffTestTracks", "inputs": {"tracks": ["tracks", 0]}}}))
+                                          "r": report}))
     assert scene.shape == (LENGTH, 4, 2)
     assert np.linalg.norm(scene[-1] - scene[0], axis=-1).min() > 10  # the arrow moves the ball on its own
 
-    prompt = _conditioning_prompt(wan_files, {"class_type": "WanMoveTrackToVideo", "inputs": {"strength": 1.0}}, "tracks")
-    prompt.update({"n": mask_arrows(mask_document()), "tracks": wan_move("n"),
-                   "r": {"class_type": "TrackDiffTestTracks", "inputs": {"tracks": ["tracks", 0]}}})
+    wan = {"class_type": "WanMoveTrackToVideo", "inputs": {"strength": 1.0}}
+    prompt = _conditioning_prompt(wan_files, wan, "tracks")
+    prompt.update({"n": mask_arrows(mask_document()), "tracks": wan_move("n"), "r": report})
     outputs = comfy_server.run(prompt)
     path, visible = reported(outputs)
     objects, background = path[:, :4], path[:, 4:]
