@@ -14,7 +14,7 @@ import folder_paths
 from ..trackdiff_core.camera_tracks import DEFAULT_BACKGROUND_GRID, MAX_BACKGROUND_GRID
 from ..trackdiff_core.editor_seed import choose_document
 from ..trackdiff_core.errors import TrackDiffError
-from ..trackdiff_core.formats.tracks_dict import GROUPS_KEY
+from ..trackdiff_core.formats.tracks_dict import GROUPS_KEY, OBJECTS_KEY
 from ..trackdiff_core.mask_arrow_document import MaskArrowDocument
 from ..trackdiff_core.preview import point_subset, preview_base
 from ..trackdiff_core.render import draw_masks, draw_paths, draw_trajectories
@@ -178,7 +178,11 @@ def _note_point_density(tracks, trained: int) -> None:
     groups = tracks.get(GROUPS_KEY) if isinstance(tracks, dict) else None
     if groups is None:
         return
-    counts = set(np.bincount(np.asarray(groups.cpu() if hasattr(groups, "cpu") else groups)).tolist()) - {0}
+    counts = np.bincount(np.asarray(groups.cpu() if hasattr(groups, "cpu") else groups)).tolist()
+    objects = tracks.get(OBJECTS_KEY) or []
+    if len(objects) == len(counts):  # the camera's background group is a grid, not K·s points of an object
+        counts = [c for c, o in zip(counts, objects) if not o.get("background")]
+    counts = set(counts) - {0}
     if counts and counts != {trained}:
         log.warning("ApplyTrackAdapter: the tracks have %s points per object; the adapter was trained with K·s = %d "
                     "(set K and s on Mask Arrow To Trajectories to match)", sorted(counts), trained)

@@ -187,3 +187,24 @@ def test_a_seed_of_the_wrong_kind_is_refused_naming_the_input(comfy_server):
               "r": {"class_type": "TrackDiffTestTracks", "inputs": {"tracks": ["tracks", 0]}}}
     with pytest.raises(Exception, match=r'seed_document\.kind: must be \\?"tracklets\\?"'):
         comfy_server.run(prompt)
+
+
+def test_the_adapter_density_note_ignores_the_background_grid(pack, caplog):
+    """ApplyTrackAdapter warns when objects carry another number of points than the adapter's K·s; the camera's
+    background group is a grid, not an object, and must not trigger it."""
+    import importlib
+    import logging
+
+    nodes = importlib.import_module(pack.__name__ + ".nodes.trackgo_nodes")
+    inputs = importlib.import_module(pack.__name__ + ".trackdiff_core.trackgo.inputs")
+    document = importlib.import_module(pack.__name__ + ".trackdiff_core.mask_arrow_document")
+    built = inputs.build_objects(document.MaskArrowDocument.parse(mask_document()), points_k=2, points_s=2,
+                                 frame_count=LENGTH, width=W, height=H)
+    tracks = built.to_tracks()
+    assert len(tracks["trackdiff_objects"]) == 2 and tracks["trackdiff_objects"][1]["background"]
+    with caplog.at_level(logging.WARNING):
+        nodes._note_point_density(tracks, 4)
+    assert "points per object" not in caplog.text
+    with caplog.at_level(logging.WARNING):
+        nodes._note_point_density(tracks, 8)
+    assert "[4] points per object" in caplog.text
