@@ -7,8 +7,8 @@ point is visible where it lies in the frame on screen.
 
 **Background points** say how the rest of the scene moves: a grid of ``grid`` cells along the frame's shorter side
 (default :data:`DEFAULT_BACKGROUND_GRID` = 8, a step of 1/8 of the shorter side: 60 px at 832 × 480, 72 px at
-1024 × 576; the longer side gets as many cells as keep them near square), one point at each cell's centre, in scene
-coordinates, kept where it lies outside every object (outside every mask, or every box at frame 0). They move by the
+1024 × 576; the longer side gets ``floor(longer / step + 0.5)`` cells, so they stay near square), one point at each
+cell's centre, in scene coordinates (a point's pixel is ``floor(x · W)``, ``floor(y · H)``), kept where it lies outside every object (outside every mask, or every box at frame 0). They move by the
 camera alone and are hidden where the camera has moved them out of the frame. With a camera that does not move they
 stay put: the background holds still, which is what a still camera says.
 """
@@ -41,7 +41,8 @@ def background_grid_points(width: int, height: int, grid: int = DEFAULT_BACKGROU
     if grid == 0:
         return np.zeros((0, 2), np.float64)
     step = min(w, h) / grid
-    cols, rows = max(1, round(w / step)), max(1, round(h / step))
+    # floor(x + 0.5), not Python's round (halves to even): the widget rounds halves up, as the pack does everywhere
+    cols, rows = max(1, int(np.floor(w / step + 0.5))), max(1, int(np.floor(h / step + 0.5)))
     xs, ys = np.meshgrid((np.arange(cols) + 0.5) / cols, (np.arange(rows) + 0.5) / rows)
     return np.stack([xs.ravel(), ys.ravel()], axis=-1)
 

@@ -239,3 +239,10 @@ def test_batch_labels_of_a_camera_document_are_the_screen_boxes():
     corners = exact([[x1, y1], [x2, y1], [x1, y2], [x2, y2]], 1.0)  # turned 8 degrees: the bounds of all four
     want = np.clip([*corners.min(0), *corners.max(0)], 0, [W, H, W, H])
     np.testing.assert_allclose(labels.boxes[-1, 0] * [W, H, W, H], want, atol=0.5)
+
+
+def test_the_background_grid_rounds_halves_up_as_the_widget_does():
+    # 100 × 80 with 8 cells along 80: a 10 px step, 10 columns; 125 × 80: 12.5 columns round up to 13 (not to even 12)
+    assert len(background_grid_points(100, 80)) == 10 * 8
+    assert len(background_grid_points(125, 80)) == 13 * 8
+    assert len(background_grid_points(832, 480, 0)) == 0
