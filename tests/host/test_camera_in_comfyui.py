@@ -208,3 +208,26 @@ def test_the_adapter_density_note_ignores_the_background_grid(pack, caplog):
     with caplog.at_level(logging.WARNING):
         nodes._note_point_density(tracks, 8)
     assert "[4] points per object" in caplog.text
+
+
+def test_saved_labels_are_the_screen_boxes_the_camera_makes(comfy_server):
+    """Tracklet Editor (box + camera pan and zoom) → Save Tracklet Labels: the labels are where the target sees the
+    box, the drawn box moved by the camera (a 96 × 64 image, so a rotation-free camera is exact in pixels)."""
+    import comfy_host
+    from trackdiff_core.formats.mot import read_mot
+
+    prompt = {"editor": {"class_type": "TrackletEditor", "inputs": {"tracklets_json": box_document(),
+                                                                    "image": ["image", 0]}},
+              "image": {"class_type": "LoadImage", "inputs": {"image": comfy_host.TEST_IMAGE}},
+              "video": {"class_type": "RepeatImageBatch", "inputs": {"image": ["image", 0], "amount": LENGTH}},
+              "save": {"class_type": "SaveTrackletLabels", "inputs": {"tracklets": ["editor", 0], "images": ["video", 0],
+                                                                       "filename_prefix": "labels/camera"}}}
+    comfy_server.run(prompt)
+    written = sorted((comfy_server.base / "output" / "labels").glob("camera_*.mot.txt"))
+    labels = read_mot(written[-1].read_text(), W, H, num_frames=LENGTH)
+    drawn = np.array([[0.2, 0.3, 0.35, 0.5], [0.5, 0.4, 0.65, 0.6]]) * (W, H, W, H)  # first and last keyframe
+    for frame in range(LENGTH):
+        box = drawn[0] + frame / (LENGTH - 1) * (drawn[1] - drawn[0])
+        corners = exact([box[:2], box[2:]], frame)
+        want = np.clip([*corners.min(0), *corners.max(0)], 0, [W, H, W, H])
+        np.testing.assert_allclose(labels.boxes[frame, 0] * (W, H, W, H), want, atol=0.5)  # MOT stores 0.01 px
