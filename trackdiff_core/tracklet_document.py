@@ -12,6 +12,10 @@ Before the first keyframe the first box holds, after the last the last box holds
 ``interpolation`` of the keyframe that starts it, else the object's. A ``static`` object keeps its first keyframe's box
 on every frame (other keyframes stay in the document, so un-ticking static restores them). Visibility is a list of
 inclusive ``[first, last]`` frame ranges; an output frame is visible when its nearest timeline frame is in a range.
+
+The optional ``camera`` layer (:mod:`trackdiff_core.camera`) moves the scene on screen: boxes are drawn in the scene and
+:meth:`TrackletDocument.to_tracklets` gives them in screen coordinates (each box's 4 corners moved, the bounds clipped
+to the frame, hidden where it has left it), with the camera's matrices on the Tracklets.
 """
 
 from __future__ import annotations
@@ -156,7 +160,8 @@ class TrackletDocument:
         """A document that reproduces ``tracklets`` on its own frame count (linear keyframes, visibility ranges).
 
         With ``simplify`` a keyframe is dropped wherever linear interpolation between its neighbours reproduces every
-        box within ``tolerance`` (normalised units), so an imported tracker file becomes editable.
+        box within ``tolerance`` (normalised units), so an imported tracker file becomes editable. The boxes are taken
+        as they are (screen boxes of tracklets with a camera become drawn boxes; the document gets no camera).
         """
         objects = []
         frames = tracklets.num_frames

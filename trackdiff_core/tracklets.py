@@ -136,11 +136,6 @@ class Tracklets:
         camera = None if self.camera is None else resample_frames(self.camera, num_frames)[0]
         return Tracklets(np.clip(boxes, 0.0, 1.0), visible, self.ids, self.labels, self.colors, camera)
 
-    def with_boxes(self, boxes, visible=None) -> "Tracklets":
-        """The same objects (ids, labels, colours, camera) with other boxes on the same frames (e.g. cropped)."""
-        return Tracklets(boxes, self.visible if visible is None else visible, self.ids, self.labels, self.colors,
-                         self.camera)
-
     def to_pixels(self, width: int, height: int) -> np.ndarray:
         """``float32[T, N, 4]`` boxes in pixels at ``width`` × ``height`` (edges, not pixel centres)."""
         w, h = frame_size(width, height)
