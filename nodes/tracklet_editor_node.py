@@ -42,8 +42,8 @@ class TrackletEditor(io.ComfyNode):
                 Tracklets.Output(display_name="tracklets", tooltip="Boxes per object per frame in screen coordinates: "
                                  "with a camera layer, the camera moves each drawn box (it carries the camera too)."),
                 io.Image.Output(display_name="preview", tooltip="The boxes (as the target gets them) drawn over the "
-                                "image (at most 512 px wide), one "
-                                "frame per timeline frame (fewer, spread over the timeline, beyond 32768 boxes)."),
+                                "image (at most 512 px wide), one frame per timeline frame (fewer, spread over the "
+                                "timeline, beyond 32768 boxes)."),
                 io.Int.Output(display_name="frame_count", tooltip="Frames on the editor's timeline."),
             ],
         )
