@@ -87,7 +87,7 @@ def test_track_adapter_within_budget(exact, shape):
 
     r = exact.ratio(Case("trackgo", trackgo(True)), shape)
     assert r.flops <= 1.03, f"FLOPs {r.flops:.4f}x stock"
-    assert r.peak <= 1.05, f"peak memory {r.peak:.4f}x stock"
+    assert r.peak <= 1.01, f"peak memory {r.peak:.4f}x stock"  # no activation held for the attn1_patch
     assert r.parameter_share <= 0.05, f"adapter is {100 * r.parameter_share:.2f} % of the UNet"
     assert r.patched.attention_calls == r.stock.attention_calls + 16  # one branch attention per temporal layer
 
