@@ -465,3 +465,30 @@ def test_an_instance_embedding_is_added_to_each_slot_in_increasing_id_order(td, 
     with_rows = tiny_svd.run(model, frames=FRAMES, steps=2)
     without = tiny_svd.run(td.patch.apply_trackdiffusion(tiny_svd.model, weights, ordered), frames=FRAMES, steps=2)
     assert torch.isfinite(with_rows).all() and not torch.allclose(with_rows, without, atol=1e-4)
+
+
+def test_box_masked_attention_in_query_chunks_through_comfyuis_dispatcher_equals_the_dense_mask(td):
+    """The box-masked fuser hands ComfyUI's ``optimized_attention_masked`` one query chunk at a time, each with its
+    slice of the mask: the same result as the whole mask in one call."""
+    import comfy.ldm.modules.attention as comfy_attention
+
+    chunked_attention = importlib.import_module(td.core.__name__ + ".box_masked_attention")
+    rows, h, w, heads, d, slots = 4, 6, 10, 2, 16, 3
+    gen = torch.Generator().manual_seed(5)
+    q = torch.randn(rows, h * w, heads * d, generator=gen)
+    k, v = (torch.randn(rows, h * w + slots, heads * d, generator=gen) for _ in range(2))
+    boxes = torch.tensor([[0.1, 0.1, 0.5, 0.6], [0.4, 0.2, 0.9, 0.9], [0.0, 0.5, 0.3, 1.0]]).expand(rows, -1, -1)
+    present = torch.tensor([[True, True, False]] * 2 + [[False] * 3] * 2)  # cond rows with boxes, uncond without
+    inside = importlib.import_module(td.core.__name__ + ".instance_enhancer").box_token_mask(boxes, present, h, w)
+    dense = comfy_attention.optimized_attention_masked(
+        q, k, v, heads, chunked_attention.additive_mask(inside, h * w, q.dtype), transformer_options={})
+    calls = []
+
+    def dispatcher(q, k, v, heads, mask=None, **kwargs):
+        calls.append(q.shape[1])
+        return comfy_attention.optimized_attention_masked(q, k, v, heads, mask, **kwargs)
+
+    out = chunked_attention.box_masked_attention(q, k, v, inside, heads, dispatcher, budget=7 * rows * (h * w + slots),
+                                                 transformer_options={})
+    assert calls == [7] * 8 + [4]
+    assert torch.allclose(out, dense, atol=1e-6)
