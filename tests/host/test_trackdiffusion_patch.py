@@ -438,9 +438,10 @@ def test_objects_visible_only_on_frames_the_video_skips_give_the_stock_video(td,
 
 
 # -- the authors' instance embedding -------------------------------------------------------------------------------------
-def test_an_instance_embedding_is_added_to_each_slot_in_increasing_id_order(td, tiny_svd, weights, tmp_path):
+def test_an_instance_embedding_is_added_to_each_slot_in_order_of_first_appearance(td, tiny_svd, weights, tmp_path):
     """A released file with position_net.instance_embedding.weight [20, ctx] loads; slot s of every frame gets row s
-    (null slots included, as the authors' PositionNet); objects take slots by increasing id, not document order."""
+    (null slots included, as the authors' PositionNet); objects take slots in the order they first appear, not by id
+    nor in document order."""
     (tmp_path / "svd_stage2").mkdir()
     path = ckpt.write_released(tmp_path / "svd_stage2" / "diffusion_pytorch_model.safetensors", instance_slots=20)
     loaded = td.core.load_weights(path)
@@ -449,12 +450,14 @@ def test_an_instance_embedding_is_added_to_each_slot_in_increasing_id_order(td, 
     with safe_open(path, "pt") as f:
         rows = f.get_tensor("position_net.instance_embedding.weight")
     base = tracklets(td)
-    ordered = td.Tracklets(base.boxes, base.visible, ids=[7, 3])  # document order: id 7, then id 3
+    visible = base.visible.copy()
+    visible[:2, 0] = False  # the first object in the document (id 3) appears on frame 2, id 7 on frame 0
+    ordered = td.Tracklets(base.boxes, visible, ids=[3, 7])
     model = td.patch.apply_trackdiffusion(tiny_svd.model, loaded, ordered)
     patch, modules = fusers_of(model, td)
     slots = patch.source.for_frames(FRAMES)
-    assert torch.equal(slots.boxes[:, 0], torch.tensor(base.boxes[:, 1]))  # id 3 -> slot 0
-    assert torch.equal(slots.boxes[:, 1], torch.tensor(base.boxes[:, 0]))  # id 7 -> slot 1
+    assert torch.equal(slots.boxes[:, 0], torch.tensor(base.boxes[:, 1]))  # id 7 -> slot 0
+    assert torch.equal(slots.boxes[:, 1], torch.tensor(base.boxes[:, 0]))  # id 3 -> slot 1
     net = modules.position_net
     with torch.no_grad():
         plain = net.linears(net.embed(slots.boxes, slots.colors, slots.present))
