@@ -68,8 +68,9 @@ def _tensor(shape, meta: bool, name: str, seed: int = 0):
 
 
 # -- TrackDiffusion ----------------------------------------------------------------------------------------------------
-def trackdiffusion_weights(pack, model, enhancer: bool):
-    """Full-shape TrackDiffusion weights for ``model`` (hidden 512 box encoder, 1024-wide tokens as released)."""
+def trackdiffusion_weights(pack, model, enhancer: bool, box_mask: bool = False):
+    """Full-shape TrackDiffusion weights for ``model`` (hidden 512 box encoder, 1024-wide tokens as released); with
+    ``box_mask`` every fuser carries the flag of a box-masked fuser (as ``train --box-mask`` writes it)."""
     support = checkpoint_support()
     hooks = pack_module(pack, "nodes.svd_hooks")
     layout_mod = pack_module(pack, "trackdiff_core.trackdiffusion.diffusers_layout")
@@ -89,6 +90,9 @@ def trackdiffusion_weights(pack, model, enhancer: bool):
             position[match.group("name")] = tensor
         elif match := layout_mod.FUSER.match(name):
             fusers.setdefault(layout_mod.site_key(match.group("site")), {})[match.group("name")] = tensor
+    if box_mask:
+        for state in fusers.values():
+            state["box_mask"] = torch.ones((), device="meta" if meta else "cpu")
     layout = box_encoder.infer_layout({k: tuple(v.shape) for k, v in position.items()})
     weights = weights_mod.TrackDiffusionWeights(layout, position, fusers, unet={}, source="bench")
     if enhancer:
@@ -101,10 +105,10 @@ def trackdiffusion_weights(pack, model, enhancer: bool):
     return weights
 
 
-def trackdiffusion(enhancer: bool):
+def trackdiffusion(enhancer: bool, box_mask: bool = False):
     def build(pack, model, objects=4, frames=14, width=1024, height=576):
         patch = pack_module(pack, "nodes.trackdiffusion_patch")
-        weights = trackdiffusion_weights(pack, model, enhancer)
+        weights = trackdiffusion_weights(pack, model, enhancer, box_mask)
         return patch.apply_trackdiffusion(model, weights, synthetic_tracklets(pack, objects, frames))
 
     return build
@@ -169,6 +173,7 @@ CASES = [
     Case("identity patch (hooks only)", identity),
     Case("InstanceEnhancer: fusers (released weights)", trackdiffusion(False), "trackdiffusion", 20),
     Case("InstanceEnhancer: fusers + Instance Enhancer", trackdiffusion(True), "trackdiffusion", 20),
+    Case("InstanceEnhancer: box-masked fusers (`--box-mask`)", trackdiffusion(False, box_mask=True), "trackdiffusion", 20),
     Case("ApplyTrackAdapter (adapter)", trackgo(True), "trackgo"),
     Case("ApplyTrackAdapter, zero-weight (τ only)", trackgo(False), "trackgo"),
     Case("InstanceEnhancer + ApplyTrackAdapter", both, "both", 20),

@@ -109,6 +109,7 @@ class CallContext:
     latent_shape: tuple[int, ...] | None = None  # the diffusion model's input x: [chunks·T, channels, H, W]
     model_input: torch.Tensor | None = field(default=None, repr=False)  # that x (noisy latent + SVD's image latent)
     serial: int = 0  # a number no other model call of this process has (unlike id(), never reused)
+    attn1_patches: tuple = ()  # the call's ``attn1_patch`` list, in the order ComfyUI runs it (see trackgo_patch)
 
     def chunk_is_uncond(self) -> list[bool]:
         return [c == 1 for c in self.cond_or_uncond]
@@ -135,9 +136,11 @@ def _diffusion_model_wrapper(executor, x, timesteps, context, y, control, transf
     if len(kinds) != chunks:  # a caller that batches differently: treat every chunk as conditional
         kinds = [0] * chunks
     previous = transformer_options.get(STATE_KEY)
+    patches = transformer_options.get("patches") or {}
     transformer_options[STATE_KEY] = CallContext(frames, chunks, kinds, transformer_options.get("sigmas"),
                                                  latent_shape=tuple(x.shape), model_input=x,
-                                                 serial=next(_CALL_SERIALS))
+                                                 serial=next(_CALL_SERIALS),
+                                                 attn1_patches=tuple(patches.get("attn1_patch", ())))
     try:
         return executor(x, timesteps, context, y, control, transformer_options, **kwargs)
     finally:

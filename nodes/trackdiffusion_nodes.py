@@ -138,8 +138,9 @@ class InstanceEnhancer(io.ComfyNode):
             "patched copy of the model; use it with the stock SVD loader, SVD_img2vid_Conditioning and KSampler.",
             inputs=[
                 io.Model.Input("model", tooltip="An SVD img2vid model (e.g. from Image Only Checkpoint Loader)."),
-                Tracklets.Input("tracklets", tooltip="One box per object per frame (e.g. from Tracklet Editor); object "
-                                "n takes slot n. Resampled to the video's frame count."),
+                Tracklets.Input("tracklets", tooltip="One box per object per frame (e.g. from Tracklet Editor), "
+                                "resampled to the video's frame count. Objects take slots in the order they first "
+                                "appear on the video's frames (ties: their order in the editor)."),
                 TrackDiffusionWeights.Input("weights", tooltip="From TrackDiffusion Loader."),
                 io.Float.Input("strength", default=1.0, min=0.0, max=2.0, step=0.05,
                                tooltip="Scales the fusers' gates (GLIGEN's β) and blends the re-trained UNet weights "

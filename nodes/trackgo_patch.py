@@ -8,9 +8,15 @@ Two ``transformer_options`` patches, both lists that other packs' patches share 
   merge ``y · max(0, 1 + s·(M − 1)) + s · M ⊙ Δ`` with ``Δ = W_o ·`` (the kept output)
   (``trackdiff_core/trackgo/adapter.py``). Without an adapter only this patch is installed.
 
-Memory: while any ``attn1_patch`` is installed, ComfyUI's ``BasicTransformerBlock`` keeps ``n`` referenced (as
-``context_attn1`` / ``value_attn1``) until the block returns, so one activation of each temporal block lives through its
-feed-forward; measured on the full-size SVD that is +3.7 % peak activation memory (see docs/trackgo.md).
+Memory: while any ``attn1_patch`` is installed, ComfyUI's ``BasicTransformerBlock`` sets ``context_attn1 = value_attn1
+= n`` before the patches run and holds whatever they return in those two locals until the block returns, so ``n`` would
+live through the block's cross-attention and feed-forward (+3.8 % peak activation memory on the full-size SVD, where
+the peak is a temporal block's feed-forward). ``attn1_patch`` therefore hands back ``None`` for both when it is the
+last ``attn1_patch`` of the call and nobody changed them (they are still ``n``): ComfyUI's self-attention then reads
+its keys and values from ``n`` itself, the same computation bit for bit (``attn1(n)`` and, for an ``attn1`` replace,
+ComfyUI's own ``context = value = n``), and ``n`` is freed as soon as the attention has run, as in stock SVD. When
+another pack's ``attn1_patch`` runs after it, it returns the tensors unchanged (that patch expects them): correct, with
+the old +3.8 %.
 
 Both fire in the spatial blocks too (same options); :func:`nodes.svd_hooks.call_context`'s ``temporal`` flag makes them
 act only in the 16 temporal twins, robust when ``h·w == T``. Outside ``start_percent .. end_percent`` they do nothing.
@@ -148,13 +154,21 @@ class TrackGoPatch:
         return ctx.cache[key]
 
     def before(self, n, context, value, extra_options):
-        """``attn1_patch``: the trainable branch's attention, from the attention's input."""
+        """``attn1_patch``: the trainable branch's attention, from the attention's input. Gives ``context`` and
+        ``value`` back as ``None`` where that frees ``n`` early without changing the attention (module docstring)."""
         site = self._site_call(extra_options)
         if site is not None:
             attended = self.runtime.branch(site[0], n, site[1])
             if attended is not None:
                 call_context(extra_options).cache[(self.token, site[0])] = attended
+        if context is n and value is n and self.runs_last(extra_options):
+            return n, None, None
         return n, context, value
+
+    def runs_last(self, extra_options) -> bool:
+        """Whether this is the last ``attn1_patch`` ComfyUI runs in this call (no other pack's patch reads after it)."""
+        ctx = call_context(extra_options)
+        return ctx is not None and bool(ctx.attn1_patches) and ctx.attn1_patches[-1] == self.before
 
     def after(self, out, extra_options):
         """``attn1_output_patch``: the merge under the mask."""

@@ -305,16 +305,82 @@ def test_modules_refuse_weights_for_another_width():
         TrackDiffusionModules(layout, {"input_1": FuserDims(320, 12, 1280)}, {"input_1": (2, 16)})
 
 
-def test_slots_follow_increasing_id_among_the_objects_the_clip_shows():
-    from trackdiff_core import Tracklets
-    from trackdiff_core.trackdiffusion.object_slots import slot_boxes
+def first_appearance_reference(visible: np.ndarray) -> list[int]:
+    """The rule as mmtracking's YouTube-VIS converter numbered the authors' instances: walk the frames in order and,
+    within a frame, the objects in document order; an object takes the next slot the first time it has a box."""
+    order: list[int] = []
+    for frame in range(visible.shape[0]):
+        for obj in range(visible.shape[1]):
+            if visible[frame, obj] and obj not in order:
+                order.append(obj)
+    return order
 
-    boxes = np.tile(np.array([[0.1, 0.1, 0.2, 0.2], [0.3, 0.3, 0.4, 0.4], [0.5, 0.5, 0.6, 0.6]], np.float32), (4, 1, 1))
-    visible = np.ones((4, 3), bool)
-    visible[:, 1] = False  # id 1 never shows: it takes no slot
-    slots = slot_boxes(Tracklets(boxes, visible, ids=[9, 1, 4]), 20)
-    np.testing.assert_array_equal(slots.boxes[0, :2].numpy(), boxes[0, [2, 0]])  # id 4, then id 9
-    assert slots.present[:, :2].all() and not slots.present[:, 2:].any()
+
+def slot_order_document():
+    """Five objects on a 20-frame timeline whose id order (E B D C A), document order (A B C D E) and first-appearance
+    order at 14 frames (C, then A and D on the same frame, then B; E is on frame 5 only, which 14 frames never
+    sample) all differ."""
+    from trackdiff_core.tracklet_document import TrackletDocument
+
+    def obj(obj_id, color, visibility, x):
+        return {"id": obj_id, "label": "", "color": color, "visibility": visibility,
+                "keyframes": [{"frame": 0, "box": [x, 0.1, x + 0.1, 0.3]}, {"frame": 19, "box": [x, 0.5, x + 0.1, 0.7]}]}
+
+    return TrackletDocument.parse({"version": 1, "kind": "tracklets", "frame_count": 20, "objects": [
+        obj(7, "#ff0000", [[6, 19]], 0.0), obj(2, "#00ff00", [[10, 19]], 0.2), obj(5, "#0000ff", [[0, 19]], 0.4),
+        obj(3, "#ffff00", [[6, 19]], 0.6), obj(1, "#00ffff", [[5, 5]], 0.8)]})
+
+
+def test_slots_go_to_the_objects_in_order_of_first_appearance_on_the_frames_the_model_runs():
+    """With an instance embedding slot k means "the k-th object to appear" (how the authors' ids were made), so the
+    slots follow first appearance after resampling to the model's frames, ties in document order; ids (drawing order)
+    play no part, and an object no sampled frame shows takes no slot."""
+    tracklets = slot_order_document().to_tracklets()
+    resampled = tracklets.resample(14)
+    expected = first_appearance_reference(resampled.visible)
+    ids = list(tracklets.ids)
+    assert [ids[i] for i in expected] == [5, 7, 3, 2]  # C, A, D, B
+    assert sorted(ids) != [ids[i] for i in expected] and expected != sorted(expected)  # neither id nor document order
+    assert tracklets.visible[:, 4].any() and not resampled.visible[:, 4].any()  # E: shown at 20 frames, not at 14
+    slots = slot_boxes(tracklets, 20, frames=14)
+    n = len(expected)
+    np.testing.assert_array_equal(slots.boxes[:, :n].numpy(), resampled.boxes[:, expected])
+    np.testing.assert_array_equal(slots.present[:, :n].numpy(), resampled.visible[:, expected])
+    np.testing.assert_allclose(slots.colors[0, :n].numpy(), np.asarray(resampled.colors)[expected])
+    assert not slots.present[:, n:].any()
+    at_own_count = slot_boxes(tracklets, 20)  # at the document's 20 frames E is shown (frame 5) and takes a slot
+    own = first_appearance_reference(tracklets.visible)
+    assert [ids[i] for i in own] == [5, 1, 7, 3, 2]
+    np.testing.assert_array_equal(at_own_count.present[:, :5].numpy(), tracklets.visible[:, own])
+
+
+def test_training_gives_slots_by_the_same_rule_on_the_boxes_its_crop_shows():
+    """``clip_slots`` (both box training tasks) orders as the node does, and after the centre crop to the training
+    size: an object outside the crop on its first frames appears later, one never inside takes no slot."""
+    from trackdiff_core.training.box_tracklets import clip_from_boxes, clip_slots
+
+    tracklets = slot_order_document().to_tracklets(14)
+    frames = np.zeros((14, 32, 64, 3), np.uint8)  # 2:1, cropped to a centred square: x in [0.25, 0.75] is kept
+    uncropped = clip_slots(clip_from_boxes(frames, tracklets), 20, None, "the test")
+    expected = first_appearance_reference(tracklets.visible)
+    np.testing.assert_array_equal(uncropped.present[:, :len(expected)].numpy(), tracklets.visible[:, expected])
+    np.testing.assert_array_equal(uncropped.boxes[:, :len(expected)].numpy(), tracklets.boxes[:, expected])
+    # P outside the crop until frame 6, Q in it from frame 3, R never in it (all three visible on their frames).
+    boxes = np.zeros((14, 3, 4), np.float32)
+    boxes[:, 0] = [0.0, 0.2, 0.1, 0.4]
+    boxes[6:, 0] = [0.4, 0.2, 0.5, 0.4]
+    boxes[:, 1] = [0.5, 0.5, 0.6, 0.7]
+    boxes[:, 2] = [0.85, 0.1, 0.95, 0.3]
+    visible = np.ones((14, 3), bool)
+    visible[:3, 1] = False
+    crop_clip = clip_from_boxes(frames, Tracklets(boxes, visible, ids=[1, 2, 3]))
+    assert first_appearance_reference(visible) == [0, 2, 1]  # P, R, Q in the whole frame ...
+    in_crop = visible & (boxes[..., 2] > 0.25) & (boxes[..., 0] < 0.75)
+    expected = first_appearance_reference(in_crop)
+    assert expected == [1, 0]  # ... Q, P in the crop the model is trained on
+    cropped = clip_slots(crop_clip, 20, (32, 32), "the test")
+    np.testing.assert_array_equal(cropped.present[:, :2].numpy(), in_crop[:, expected])
+    assert not cropped.present[:, 2:].any()
 
 
 def test_instance_embedding_rows_are_read_from_the_shapes():
@@ -373,6 +439,3 @@ def test_a_box_masked_fuser_brings_a_box_only_to_the_tokens_inside_it():
         assert torch.equal(run(objs, hidden), run(changed, hidden))
     with pytest.raises(TrackDiffError, match="no boxes or token grid"):
         fuser(x, objs, hw=(4, 4))
-    big = torch.zeros(4, 128 * 72, 32)  # full-size SVD's level 0: refused with a message, not an out-of-memory
-    with pytest.raises(TrackDiffError, match="box-masked fusers at 128×72 tokens.*without --box-mask"):
-        fuser(big, objs.expand(4, -1, -1), hw=(128, 72), boxes=boxes.expand(4, -1, -1), present=present.expand(4, -1))

@@ -74,6 +74,18 @@ def test_instance_enhancer_within_budget(exact, shape, enhancer):
     assert r.patched.attention_calls > r.stock.attention_calls  # the added attentions go through the dispatcher
 
 
+def test_box_masked_fusers_run_at_full_size_within_budget(exact, shape):
+    """The box-masked fusers' full-size forward (no refusal), with their mask built per query chunk: the FLOPs of the
+    unmasked fusers and no (visual tokens)² mask in memory."""
+    from bench.cases import Case, trackdiffusion
+
+    r = exact.ratio(Case("box-masked", trackdiffusion(False, box_mask=True)), shape)
+    plain = exact.ratio(Case("trackdiffusion", trackdiffusion(False)), shape)
+    assert r.flops <= 1.35, f"FLOPs {r.flops:.4f}x stock"
+    assert r.peak <= 1.01, f"peak memory {r.peak:.4f}x stock"
+    assert r.patched.attention_calls > plain.patched.attention_calls  # the level-0 fusers attend in query chunks
+
+
 def test_instance_enhancer_cost_is_flat_in_objects(exact, shape):
     from bench.cases import Case, trackdiffusion
 
@@ -87,7 +99,7 @@ def test_track_adapter_within_budget(exact, shape):
 
     r = exact.ratio(Case("trackgo", trackgo(True)), shape)
     assert r.flops <= 1.03, f"FLOPs {r.flops:.4f}x stock"
-    assert r.peak <= 1.05, f"peak memory {r.peak:.4f}x stock"
+    assert r.peak <= 1.01, f"peak memory {r.peak:.4f}x stock"  # no activation held for the attn1_patch
     assert r.parameter_share <= 0.05, f"adapter is {100 * r.parameter_share:.2f} % of the UNet"
     assert r.patched.attention_calls == r.stock.attention_calls + 16  # one branch attention per temporal layer
 

@@ -438,9 +438,10 @@ def test_objects_visible_only_on_frames_the_video_skips_give_the_stock_video(td,
 
 
 # -- the authors' instance embedding -------------------------------------------------------------------------------------
-def test_an_instance_embedding_is_added_to_each_slot_in_increasing_id_order(td, tiny_svd, weights, tmp_path):
+def test_an_instance_embedding_is_added_to_each_slot_in_order_of_first_appearance(td, tiny_svd, weights, tmp_path):
     """A released file with position_net.instance_embedding.weight [20, ctx] loads; slot s of every frame gets row s
-    (null slots included, as the authors' PositionNet); objects take slots by increasing id, not document order."""
+    (null slots included, as the authors' PositionNet); objects take slots in the order they first appear, not by id
+    nor in document order."""
     (tmp_path / "svd_stage2").mkdir()
     path = ckpt.write_released(tmp_path / "svd_stage2" / "diffusion_pytorch_model.safetensors", instance_slots=20)
     loaded = td.core.load_weights(path)
@@ -449,12 +450,14 @@ def test_an_instance_embedding_is_added_to_each_slot_in_increasing_id_order(td, 
     with safe_open(path, "pt") as f:
         rows = f.get_tensor("position_net.instance_embedding.weight")
     base = tracklets(td)
-    ordered = td.Tracklets(base.boxes, base.visible, ids=[7, 3])  # document order: id 7, then id 3
+    visible = base.visible.copy()
+    visible[:2, 0] = False  # the first object in the document (id 3) appears on frame 2, id 7 on frame 0
+    ordered = td.Tracklets(base.boxes, visible, ids=[3, 7])
     model = td.patch.apply_trackdiffusion(tiny_svd.model, loaded, ordered)
     patch, modules = fusers_of(model, td)
     slots = patch.source.for_frames(FRAMES)
-    assert torch.equal(slots.boxes[:, 0], torch.tensor(base.boxes[:, 1]))  # id 3 -> slot 0
-    assert torch.equal(slots.boxes[:, 1], torch.tensor(base.boxes[:, 0]))  # id 7 -> slot 1
+    assert torch.equal(slots.boxes[:, 0], torch.tensor(base.boxes[:, 1]))  # id 7 -> slot 0
+    assert torch.equal(slots.boxes[:, 1], torch.tensor(base.boxes[:, 0]))  # id 3 -> slot 1
     net = modules.position_net
     with torch.no_grad():
         plain = net.linears(net.embed(slots.boxes, slots.colors, slots.present))
@@ -465,3 +468,30 @@ def test_an_instance_embedding_is_added_to_each_slot_in_increasing_id_order(td, 
     with_rows = tiny_svd.run(model, frames=FRAMES, steps=2)
     without = tiny_svd.run(td.patch.apply_trackdiffusion(tiny_svd.model, weights, ordered), frames=FRAMES, steps=2)
     assert torch.isfinite(with_rows).all() and not torch.allclose(with_rows, without, atol=1e-4)
+
+
+def test_box_masked_attention_in_query_chunks_through_comfyuis_dispatcher_equals_the_dense_mask(td):
+    """The box-masked fuser hands ComfyUI's ``optimized_attention_masked`` one query chunk at a time, each with its
+    slice of the mask: the same result as the whole mask in one call."""
+    import comfy.ldm.modules.attention as comfy_attention
+
+    chunked_attention = importlib.import_module(td.core.__name__ + ".box_masked_attention")
+    rows, h, w, heads, d, slots = 4, 6, 10, 2, 16, 3
+    gen = torch.Generator().manual_seed(5)
+    q = torch.randn(rows, h * w, heads * d, generator=gen)
+    k, v = (torch.randn(rows, h * w + slots, heads * d, generator=gen) for _ in range(2))
+    boxes = torch.tensor([[0.1, 0.1, 0.5, 0.6], [0.4, 0.2, 0.9, 0.9], [0.0, 0.5, 0.3, 1.0]]).expand(rows, -1, -1)
+    present = torch.tensor([[True, True, False]] * 2 + [[False] * 3] * 2)  # cond rows with boxes, uncond without
+    inside = importlib.import_module(td.core.__name__ + ".instance_enhancer").box_token_mask(boxes, present, h, w)
+    dense = comfy_attention.optimized_attention_masked(
+        q, k, v, heads, chunked_attention.additive_mask(inside, h * w, q.dtype), transformer_options={})
+    calls = []
+
+    def dispatcher(q, k, v, heads, mask=None, **kwargs):
+        calls.append(q.shape[1])
+        return comfy_attention.optimized_attention_masked(q, k, v, heads, mask, **kwargs)
+
+    out = chunked_attention.box_masked_attention(q, k, v, inside, heads, dispatcher, budget=7 * rows * (h * w + slots),
+                                                 transformer_options={})
+    assert calls == [7] * 8 + [4]
+    assert torch.allclose(out, dense, atol=1e-6)

@@ -192,3 +192,56 @@ def test_an_adapter_reading_appearance_gets_the_first_frame_latent_of_the_condit
     assert seen and all(image is not None and torch.allclose(image, expected, atol=1e-6) for _, image in seen)
     assert len({call_id for call_id, _ in seen}) == 2  # two model calls (steps) ...
     assert rt.preparations == 1  # ... one build
+
+
+def test_the_branch_frees_the_attention_input_only_when_no_other_attn1_patch_reads_after_it(m, tiny_svd, tracks):
+    """ComfyUI holds what an ``attn1_patch`` returns as the attention's keys / values until the block ends. As the last
+    ``attn1_patch`` of a call (and with nothing changed) TrackGo hands back ``None``, so the attention input is freed
+    as in stock SVD; a patch of another pack that runs after it still gets the tensors."""
+    patched, _ = apply(m, tiny_svd.model, tracks, th.random_adapter(m, tiny_svd.model), tau=0.5)
+    before = patched.model_options["transformer_options"]["patches"]["attn1_patch"][-1]
+    n = torch.zeros(2, 3, 4)
+
+    def options(*patches):
+        ctx = m["hooks"].CallContext(3, 1, [0], None, attn1_patches=patches)
+        return {m["hooks"].STATE_KEY: ctx, "block": ("input", 1), "block_index": 0}
+
+    other = lambda n, context, value, extra_options: (n, context, value)  # noqa: E731
+    assert before(n, n, n, options(before)) == (n, None, None)
+    out = before(n, n, n, options(before, other))
+    assert out[1] is n and out[2] is n
+    changed = n + 1  # another pack gave the attention other keys: they are passed on
+    out = before(n, changed, changed, options(other, before))
+    assert out[1] is changed and out[2] is changed
+
+
+def test_freeing_the_attention_input_changes_no_bit_and_composes_with_other_packs_patches(m, tiny_svd, tracks):
+    """The same video whether TrackGo runs last (frees the input) or another pack's ``attn1_patch`` runs after it
+    (ComfyUI keeps it), also with another pack's ``attn1`` replace on every block."""
+    adapter = th.random_adapter(m, tiny_svd.model)
+    seen = []
+
+    def other_patch(n, context, value, extra_options):
+        seen.append(context is not None and value is not None)
+        return n, context, value
+
+    def other_replace(q, k, v, extra_options):
+        import comfy.ldm.modules.attention as attention
+
+        return attention.optimized_attention(q, k, v, extra_options["n_heads"])
+
+    last, _ = apply(m, tiny_svd.model, tracks, adapter, tau=0.5)
+    followed = last.clone()
+    followed.set_model_attn1_patch(other_patch)
+    a, b = tiny_svd.run(last, frames=6, steps=2), tiny_svd.run(followed, frames=6, steps=2)
+    assert torch.equal(a, b)
+    assert seen and all(seen)
+    replaced = tiny_svd.model.clone()
+    for site in m["hooks"].svd_sites(tiny_svd.model):
+        replaced.set_model_attn1_replace(other_replace, *site.block, 0)
+    last, _ = apply(m, replaced, tracks, adapter, tau=0.5)
+    followed = last.clone()
+    followed.set_model_attn1_patch(other_patch)
+    c, d = tiny_svd.run(last, frames=6, steps=2), tiny_svd.run(followed, frames=6, steps=2)
+    assert torch.equal(c, d)
+    assert not torch.equal(c, tiny_svd.run(replaced, frames=6, steps=2))  # the adapter still acts under the replace

@@ -21,7 +21,9 @@ judged on the toy world (``docs/toy-world.md``), where the authors' fuser learne
 * **Box-masked attention** (``box_mask``, a scalar flag buffer): a visual token attends to every visual token and only
   to the object tokens whose box (at its frame) holds it, InstanceDiffusion's instance-masked attention (Wang et al.
   2024): what a box says reaches exactly the tokens inside it. (On the toy world this is what made the fusers read the
-  boxes.) Its additive mask is ``[R, h·w, h·w + S]``: fine at toy sizes; full-size SVD would need a chunked form.
+  boxes.) Its additive mask, ``[R, h·w, h·w + S]`` written out, is built and used in query chunks
+  (:mod:`.box_masked_attention`): the same result, with memory that grows with the visual tokens, not their square, so
+  box-masked fusers run at full size.
 """
 
 from __future__ import annotations
@@ -32,11 +34,11 @@ from torch import nn
 from ..errors import TrackDiffError
 from .attention import DEFAULT_ATTENTION
 from .box_encoder import FOURIER_FREQS, fourier_features
+from .box_masked_attention import box_masked_attention
 from .instance_enhancer import box_token_mask
 from .layers import FeedForward, Projections
 
 QUERY_POSITION_WIDTH = 2 * FOURIER_FREQS * 2  # Fourier features of a token's (x, y) cell centre
-MAX_MASK_ELEMENTS = 1 << 28  # a box-masked fuser's additive mask, [R, N, N + S], at most (1 GiB in float32)
 
 
 def cell_centres(h: int, w: int, device=None) -> torch.Tensor:
@@ -78,9 +80,9 @@ class GatedSelfAttentionFuser(nn.Module):
         token grid (needed by a fuser with query positions or a box mask); ``boxes`` ``[R, S, 4]`` and ``present``
         ``[R, S]`` (needed with a box mask), ``masked_attention`` the host's attention that takes a mask."""
         gate_attn = strength * torch.tanh(self.alpha_attn).to(x)
-        mask = self.attention_mask(x, hw, boxes, present)
-        x = x + gate_attn * self.attend(x, objs, attention if mask is None else (masked_attention or attention),
-                                        transformer_options, attn_precision, hw, mask)
+        inside = self.box_inside(x, hw, boxes, present)
+        x = x + gate_attn * self.attend(x, objs, attention if inside is None else (masked_attention or attention),
+                                        transformer_options, attn_precision, hw, inside)
         gate_dense = strength * torch.tanh(self.alpha_dense).to(x)
         return x + gate_dense * self.ff(self.norm2(x))
 
@@ -93,28 +95,22 @@ class GatedSelfAttentionFuser(nn.Module):
         features = fourier_features(centres, FOURIER_FREQS).to(self.query_position.weight.dtype)
         return self.query_position(features).to(like.dtype).unsqueeze(0)
 
-    def attention_mask(self, x, hw, boxes, present) -> torch.Tensor | None:
-        """The additive ``[R, N, N + S]`` mask of a box-masked fuser (None for the authors' fuser)."""
+    def box_inside(self, x, hw, boxes, present) -> torch.Tensor | None:
+        """``bool[R, N, S]``: which object tokens each visual token may attend to, for a box-masked fuser (None for the
+        authors' fuser). The attention's mask is built from it chunk by chunk (:mod:`.box_masked_attention`)."""
         if self.box_mask is None:
             return None
-        rows, tokens = x.shape[:2]
+        tokens = x.shape[1]
         if boxes is None or present is None or hw is None or int(hw[0]) * int(hw[1]) != tokens:
             raise TrackDiffError("fuser", f"{tokens} tokens, grid {hw}", "has no boxes or token grid for its box mask",
                                  "report this: a box-masked fuser needs each row's boxes and the block's size")
-        size = rows * tokens * (tokens + boxes.shape[1])
-        if size > MAX_MASK_ELEMENTS:
-            raise TrackDiffError("weights", f"box-masked fusers at {hw[0]}×{hw[1]} tokens × {rows} rows",
-                                 f"need a {size / 1e9:.1f} G-element attention mask (at most "
-                                 f"{MAX_MASK_ELEMENTS / 1e9:.1f} G: a toy-scale option so far)",
-                                 "use weights trained without --box-mask, or a smaller video")
-        inside = box_token_mask(boxes.to(torch.float32), present, int(hw[0]), int(hw[1]))  # [R, N, S]
-        allowed = torch.cat([inside.new_ones(rows, tokens, tokens), inside], dim=-1)
-        return torch.zeros(allowed.shape, dtype=x.dtype, device=x.device).masked_fill(~allowed, float("-inf"))
+        return box_token_mask(boxes.to(torch.float32), present, int(hw[0]), int(hw[1]))
 
     def attend(self, x, objs, attention=DEFAULT_ATTENTION, transformer_options=None, attn_precision=None, hw=None,
-               mask=None):
-        """``to_out(SelfAttn(LN₁([x ; Linear(objs)])))`` for the visual rows. A function of its own so that its
-        temporaries (norms, q, k, v) are freed before the feed-forward runs: the fuser's peak stays the block's own."""
+               inside=None):
+        """``to_out(SelfAttn(LN₁([x ; Linear(objs)])))`` for the visual rows (under the box mask ``inside`` when
+        given). A function of its own so that its temporaries (norms, q, k, v) are freed before the feed-forward runs:
+        the fuser's peak stays the block's own."""
         n_x = self.norm1(x)
         if self.query_position is not None:
             n_x = n_x + self.positions(hw, x.shape[1], n_x)
@@ -123,9 +119,11 @@ class GatedSelfAttentionFuser(nn.Module):
         k = torch.cat([self.attn.to_k(n_x), self.attn.to_k(n_o)], dim=1)
         v = torch.cat([self.attn.to_v(n_x), self.attn.to_v(n_o)], dim=1)
         del n_x, n_o
-        extra = {} if mask is None else {"mask": mask}
-        out = attention(q, k, v, self.attn.heads, attn_precision=attn_precision,
-                        transformer_options=transformer_options or {}, **extra)
+        options = {"attn_precision": attn_precision, "transformer_options": transformer_options or {}}
+        if inside is None:
+            out = attention(q, k, v, self.attn.heads, **options)
+        else:
+            out = box_masked_attention(q, k, v, inside, self.attn.heads, attention, **options)
         del q, k, v
         return self.attn.output(out)
 

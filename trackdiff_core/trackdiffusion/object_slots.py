@@ -1,12 +1,18 @@
 """Tracklets -> the per-frame, per-slot box arrays TrackDiffusion's box encoder reads.
 
-Object identity is the **slot index**, the same slot on every frame. The order is the authors' data loader's
-(``pixeli99/TrackDiffusion``, ``datasets/youtube_loader.py``: ``id_to_index_map`` over ``torch.unique`` of the clip's
-instance ids): the objects present in the clip — visible on at least one of the frames the model runs, after
-resampling — take slots ``0, 1, …`` in **increasing id** order, whatever their order in the document. With an instance
-embedding in the weights (one learned row per slot, see :mod:`.box_encoder`) that order is part of what the model saw in
-training. Slots the tracklets do not fill, and frames where an object is hidden, get the encoder's learned null features
-(presence 0). More objects than the weights have slots is an error, never a silent drop.
+Object identity is the **slot index**, the same slot on every frame. Slots are given **by first appearance**: the
+objects shown on at least one of the frames the model runs (after resampling to its frame count) take slots ``0, 1,
+…`` in the order of the first frame on which each has a box, ties in document order; an object never shown takes no
+slot. That is the order the authors' model was trained in: their loader (``pixeli99/TrackDiffusion``,
+``datasets/youtube_loader.py``) sorts a clip's instance ids (``torch.unique``), and those ids were assigned by
+mmtracking's YouTube-VIS converter (``tools/convert_datasets/youtubevis/youtubevis2coco.py``, ``convert_vis``), which
+walks the frames in order and, within a frame, the annotations in file order, giving a track the next id the first
+time it has a box. So slot ``k`` was the ``k``-th object to appear. An editor's ids come from drawing order, which
+means nothing of the kind, so they are not used. With an instance embedding in the weights (one learned row per slot,
+see :mod:`.box_encoder`) the order is part of what the model learned; without one every module treats the slots
+alike. Training builds its slots with the same rule (``training/box_tracklets.clip_slots``). Slots the tracklets do
+not fill, and frames where an object is hidden, get the encoder's learned null features (presence 0). More objects
+than the weights have slots is an error, never a silent drop.
 
 Frame counts. The model call decides the frame count ``T`` (``SVD_img2vid_Conditioning``'s ``video_frames``); the
 tracklets are resampled to it with :meth:`Tracklets.resample` (first frame to first, last to last; boxes interpolated,
@@ -63,8 +69,9 @@ def check_tracklets(tracklets, slots: int, field: str = "tracklets") -> Tracklet
 
 
 def slot_boxes(tracklets: Tracklets, slots: int, frames: int | None = None, frame_policy: str = "resample",
-               field: str = "tracklets") -> SlotBoxes:
-    """Fill ``slots`` slots from ``tracklets`` (resampled to ``frames`` when given, following ``frame_policy``)."""
+               field: str = "tracklets", ordered: bool = True) -> SlotBoxes:
+    """Fill ``slots`` slots from ``tracklets`` (resampled to ``frames`` when given, following ``frame_policy``), by
+    first appearance; with ``ordered=False`` every object in document order (for :func:`by_first_appearance` later)."""
     tracklets = check_tracklets(tracklets, slots, field)
     if frame_policy not in FRAME_POLICIES:
         raise TrackDiffError("frame_policy", frame_policy, "is not a frame policy", f"use one of {FRAME_POLICIES}")
@@ -76,7 +83,12 @@ def slot_boxes(tracklets: Tracklets, slots: int, frames: int | None = None, fram
         log.warning("TrackDiffusion: tracklets have %d frames, the video %d: resampled (first to first, last to last)",
                     tracklets.num_frames, frames)
         tracklets = tracklets.resample(frames)
-    order = slot_order(tracklets)
+    order = slot_order(tracklets) if ordered else np.arange(tracklets.num_objects)
+    return fill_slots(tracklets, order, slots)
+
+
+def fill_slots(tracklets: Tracklets, order: np.ndarray, slots: int) -> SlotBoxes:
+    """``slots`` slots holding the objects ``order`` lists (slot ``k`` ← object ``order[k]``), the rest empty."""
     t, n = tracklets.num_frames, len(order)
     boxes = np.zeros((t, slots, 4), dtype=np.float32)
     colors = np.zeros((t, slots, 3), dtype=np.float32)
@@ -87,10 +99,28 @@ def slot_boxes(tracklets: Tracklets, slots: int, frames: int | None = None, fram
     return SlotBoxes(torch.from_numpy(boxes), torch.from_numpy(colors), torch.from_numpy(present))
 
 
+def appearance_order(visible) -> np.ndarray:
+    """``int[K]``: the indices of the objects visible on some frame (``visible`` ``bool[T, N]``), by the first frame
+    each is visible on, ties by index."""
+    visible = np.asarray(visible, dtype=bool)
+    shown = np.flatnonzero(visible.any(axis=0))
+    first = visible[:, shown].argmax(axis=0)
+    return shown[np.argsort(first, kind="stable")]
+
+
 def slot_order(tracklets: Tracklets) -> np.ndarray:
-    """Object indices by slot: the objects visible on some frame, in increasing id order (the authors' loader)."""
-    seen = np.flatnonzero(np.asarray(tracklets.visible).any(axis=0))
-    return seen[np.argsort(np.asarray(tracklets.ids)[seen], kind="stable")]
+    """Object indices by slot: first appearance on the tracklets' frames, ties in document order (module docstring)."""
+    return appearance_order(tracklets.visible)
+
+
+def by_first_appearance(slots: SlotBoxes) -> SlotBoxes:
+    """``slots`` re-ordered by the rule (slot index standing for document order): for boxes changed after they were
+    put in slots, e.g. a training crop that hides some of them."""
+    order = torch.from_numpy(appearance_order(slots.present.numpy()))
+    boxes, colors, present = (torch.zeros_like(v) for v in (slots.boxes, slots.colors, slots.present))
+    n = len(order)
+    boxes[:, :n], colors[:, :n], present[:, :n] = slots.boxes[:, order], slots.colors[:, order], slots.present[:, order]
+    return SlotBoxes(boxes, colors, present)
 
 
 def any_visible(tracklets: Tracklets) -> bool:

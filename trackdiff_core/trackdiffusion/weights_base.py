@@ -187,7 +187,7 @@ def layout_notes(weights: TrackDiffusionWeights, report: LoadReport) -> None:
                         f"{weights.slots} slots")
     if layout.instance_slots:
         report.notes.append(f"instance embedding for {layout.instance_slots} slots: added to each slot's token (as the "
-                            "authors' PositionNet); objects take slots in increasing id order")
+                            "authors' PositionNet); objects take slots in the order they first appear")
     missing = [s for s in SVD_SITE_KEYS if s not in weights.fusers]
     if missing:
         report.notes.append(f"no fuser for sites {', '.join(missing)} (those blocks run unchanged)")

@@ -2,8 +2,9 @@
 
 * :class:`BoxTrackletRuntime` — what the host's TrackDiffusion patch runs while training: the modules, the weights
   record they belong to, optional trainable UNet tensors, and the current clip's slot boxes (its tracklet *source*);
-* :func:`clip_slots` — a clip's box tracklets in the weights' slots (object ``n`` → slot ``n``, with its colour), cut
-  as the backend centre-crops the frames to the training size;
+* :func:`clip_slots` — a clip's box tracklets in the weights' slots (with their colours), cut as the backend
+  centre-crops the frames to the training size, then given slots by first appearance in the crop, as the node gives
+  them (``trackdiffusion/object_slots.py``);
 * :func:`without_boxes` and :func:`unconditional` — what an unconditional (condition-dropout) step sees: every presence
   0 and, where the backend can, SVD's image conditioning zeroed as ``SVD_img2vid_Conditioning``'s negative;
 * :func:`clip_from_boxes` — a training clip from frames and box tracklets alone (e.g. YouTube-VIS).
@@ -21,7 +22,7 @@ from ..errors import TrackDiffError
 from ..tracklets import Tracklets
 from ..trackdiffusion.model_fit import check_fusers_fit
 from ..trackdiffusion.modules import TrackDiffusionModules
-from ..trackdiffusion.object_slots import SlotBoxes, slot_boxes
+from ..trackdiffusion.object_slots import SlotBoxes, by_first_appearance, slot_boxes
 from ..trackdiffusion.weights import TrackDiffusionWeights
 from ..trajectories import PointTrajectories
 from .clips import Clip
@@ -103,10 +104,10 @@ def clip_slots(clip: Clip, slots: int, size: tuple[int, int] | None, purpose: st
         raise TrackDiffError("clip.boxes", f"{tracklets.num_objects} objects, none visible" if tracklets.num_objects
                              else "no objects", f"has no box tracklet to train {purpose} on",
                              "give every training clip at least one visible box (the synthetic clips have them)")
-    boxes = slot_boxes(tracklets, slots, field="clip.boxes")
+    boxes = slot_boxes(tracklets, slots, field="clip.boxes", ordered=False)
     if size is not None:
         boxes = center_crop_slots(boxes, clip.size, size)
-    return boxes
+    return by_first_appearance(boxes)  # the node's slot rule, on the boxes as the cropped clip shows them
 
 
 _warned_no_unconditional: set[str] = set()
