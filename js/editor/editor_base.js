@@ -74,6 +74,10 @@ export class EditorBase {
     this.timelineCanvas = this.timelineView.canvas;
     this.timeline = this.timelineView.element;
     this.notice = p.notice;
+    this.errorBox = p.errorBox;
+    this.help = p.help;
+    this.jsonBox = p.jsonBox;
+    this.jsonText = p.jsonText;
     this.panel = p.panel;
     const bar = p.toolbar(this.buildTools());
     this.root = h("div", { class: "td-editor", "data-editor": this.kindName }, [bar, this.stage, this.timeline, this.panel, this.keys]);
