@@ -6,6 +6,7 @@
 //                drawTimeline / keyframeFrames; an editor lists its layers in `this.layers`.
 // Framework-free and host-free: mount on any element; a host (the ComfyUI adapter) passes callbacks.
 
+import { CameraLayer, layoutTransform } from "./camera_layer.js";
 import { History } from "./history.js";
 import { keyDown } from "./keyboard.js";
 import { Panels, modName } from "./panels.js";
@@ -79,18 +80,25 @@ export class EditorBase {
     this.jsonBox = p.jsonBox;
     this.jsonText = p.jsonText;
     this.panel = p.panel;
-    const bar = p.toolbar(this.buildTools());
+    const tools = this.buildTools();
+    this.cameraLayer = new CameraLayer(this);
+    this.layers.push(this.cameraLayer);
+    this.view = "scene";
+    this.viewButton = h("button", { text: "Preview", "data-role": "view",
+      title: "Show what the model gets: the camera applied to the objects' motion (V). Off: edit in scene coordinates",
+      onclick: () => this.setView(this.view === "scene" ? "screen" : "scene") });
+    const bar = p.toolbar([...tools, this.cameraLayer.button, this.viewButton]);
     this.root = h("div", { class: "td-editor", "data-editor": this.kindName }, [bar, this.stage, this.timeline, this.panel, this.keys]);
 
     this.root.addEventListener("keydown", (e) => keyDown(this, e));
-    this.keys.addEventListener("paste", (e) => this.paste(e));
+    this.keys.addEventListener("paste", (e) => this.stageView.paste(e));
     this.root.addEventListener("dragover", (e) => {
       if ([...(e.dataTransfer?.items || [])].some((i) => i.kind === "file")) {
         e.preventDefault();
         e.stopPropagation();
       }
     });
-    this.root.addEventListener("drop", (e) => this.drop(e));
+    this.root.addEventListener("drop", (e) => this.stageView.drop(e));
     // After a click on any of the editor's own controls the keyboard goes back to the editor: a focused button (or
     // checkbox, colour, list) would otherwise leave Ctrl+Z to the host, whose undo rebuilds the node from its value.
     this.root.addEventListener("mousedown", (e) => {
@@ -139,6 +147,52 @@ export class EditorBase {
   contextMenu(e) { this.panels.contextMenu(e); }
   closeMenu() { this.panels.closeMenu(); }
   get menu() { return this.panels.menu; }
+
+  // -- layers and views -------------------------------------------------------------------------------------------------
+  /** Who gets the pointer, the keys, the panel and the menu: the camera layer while it is active, else the editor. */
+  get cameraActive() { return this.cameraLayer?.active ?? false; }
+
+  /** "scene": objects are drawn and edited where they are in the scene; "screen": everything as the model gets it
+   *  (the picture and the objects moved by the camera), for looking, not editing objects. */
+  setView(view) {
+    this.view = view;
+    this.viewButton.classList.toggle("td-on", view === "screen");
+    this.requestDraw();
+  }
+
+  frameSize() { return this.stageView.frameSize(); }
+
+  /** The camera's normalised matrix at this frame when the screen view shows it (null otherwise). */
+  screenMatrix() {
+    return this.view === "screen" && this.doc?.camera ? this.cameraLayer.matrix() : null;
+  }
+
+  backgroundMatrix(img) {
+    const m = this.screenMatrix();
+    return m ? layoutTransform(m, img) : null;
+  }
+
+  stageDown(p, e) {
+    if (this.cameraActive) return this.cameraLayer.onStageDown(p, e);
+    if (this.screenMatrix()) return this.showNotice("Preview shows what the model gets: turn it off (V) to edit the objects");
+    return this.onStageDown(p, e);
+  }
+  stageMove(p, e) { return this.cameraActive ? this.cameraLayer.onStageMove(p, e) : this.onStageMove(p, e); }
+  stageUp(p, e) { return this.cameraActive ? this.cameraLayer.onStageUp(p, e) : this.onStageUp(p, e); }
+  stageHover(p, e) { return this.cameraActive ? this.cameraLayer.onStageHover(p, e) : this.onStageHover(p, e); }
+  layerKey(e, key) {
+    if (key === "c") {
+      this.cameraLayer.setActive(!this.cameraActive);
+      return true;
+    }
+    if (key === "v") {
+      this.setView(this.view === "scene" ? "screen" : "scene");
+      return true;
+    }
+    return this.cameraActive ? this.cameraLayer.onKey(e, key) || this.onKey(e, key) : this.onKey(e, key);
+  }
+  panelContent() { return this.cameraActive ? this.cameraLayer.renderPanel() : this.renderPanel(); }
+  menuFor(p) { return this.cameraActive ? this.cameraLayer.menuItems(p) : this.menuItems(p); }
 
   // -- document life cycle --------------------------------------------------------------------------------------------
   getValue() { return this.text; }
@@ -278,31 +332,8 @@ export class EditorBase {
   }
 
   togglePlay() { if (this.playing) this.stopPlay(); else this.startPlay(); }
-
-  startPlay() {
-    if (!this.doc || this.doc.frame_count < 2) return;
-    this.playing = true;
-    const fps = this.options.fps || 8;
-    let last = performance.now();
-    const step = (now) => {
-      if (!this.playing) return;
-      if (now - last >= 1000 / fps) {
-        last = now;
-        this.frame = (this.frame + 1) % this.doc.frame_count;
-        this.refresh();
-      }
-      this.playHandle = requestAnimationFrame(step);
-    };
-    this.playHandle = requestAnimationFrame(step);
-    this.refresh();
-  }
-
-  stopPlay() {
-    this.playing = false;
-    if (this.playHandle) cancelAnimationFrame(this.playHandle);
-    this.playHandle = null;
-    if (this.panels) this.refresh();
-  }
+  startPlay() { this.timelineView.play(); }
+  stopPlay() { this.timelineView?.stop(); }
 
   stepFrame(delta, toKeyframe) {
     if (!toKeyframe) return this.setFrame(this.frame + delta);
@@ -315,32 +346,6 @@ export class EditorBase {
   keyframeFrames() {
     const frames = new Set(this.layers.flatMap((layer) => layer.keyframeFrames?.() ?? []));
     return [...frames].sort((a, b) => a - b);
-  }
-
-  // -- pasted and dropped pictures ------------------------------------------------------------------------------------
-  imageFromTransfer(list) {
-    return [...(list || [])].find((f) => f && f.type && f.type.startsWith("image/")) || null;
-  }
-
-  paste(e) {
-    const file = this.imageFromTransfer(e.clipboardData?.files);
-    if (!file) return;
-    e.preventDefault();
-    e.stopPropagation();
-    this.useImageFile(file, "pasted");
-  }
-
-  drop(e) {
-    const file = this.imageFromTransfer(e.dataTransfer?.files);
-    if (!file) return;
-    e.preventDefault();
-    e.stopPropagation();
-    this.useImageFile(file, "dropped");
-  }
-
-  useImageFile(file, label) {
-    this.setBackground(file, label);
-    this.options.onImageFile?.(file);
   }
 
   // -- rendering ------------------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ export function keyDown(ed, e) {
     else if (ed.panels.helpShown) ed.toggleHelp(false);
     else ed.select(null);
   } else {
-    handled = ed.doc ? ed.onKey(e, key) : false;
+    handled = ed.doc ? ed.layerKey(e, key) : false;
     if (key === "Delete" || key === "Backspace") handled = true;
   }
   if (handled) {

@@ -63,7 +63,7 @@ export class Panels {
     this.redoButton.disabled = !ed.history.canRedo;
     this.renderError();
     if (!(this.panel.contains(active) && isTextField(active))) { // never under the pointer of someone typing
-      this.panel.replaceChildren(...(doc ? ed.renderPanel() : []));
+      this.panel.replaceChildren(...(doc ? ed.panelContent() : []));
     }
   }
 
@@ -74,7 +74,7 @@ export class Panels {
     e.stopPropagation();
     if (!ed.doc) return;
     ed.focus();
-    const items = ed.menuItems(ed.eventPoint(e));
+    const items = ed.menuFor(ed.eventPoint(e));
     if (items.length) this.openMenu(items, e);
   }
 
@@ -117,6 +117,8 @@ export class Panels {
         ["Space", "play / pause"],
         [`${m}+Z`, "undo (inside the editor)"],
         [`${m}+Shift+Z`, "redo"],
+        ["C", "camera layer: drag pans, Shift+drag zooms, K / Shift+K key; the panel types numbers"],
+        ["V", "preview: what the model gets (camera applied to the objects)"],
         ["Right-click", "menu for what is under the pointer"],
         ["Middle-drag", "pans the graph, as elsewhere in ComfyUI"],
         [`${m}+V / drop`, "use a picture as the background"],

@@ -2,6 +2,7 @@
 // the stage, and the mapping of pointer events to normalised picture coordinates; it draws the background and then
 // hands the canvas to the editor's layers. Pointer presses, moves and releases go to the editor's tool hooks.
 
+import { DEFAULT_SIZE } from "./camera.js";
 import { clientToLayout, fitRect, layoutToNorm } from "./geometry.js";
 import { h, loadImage } from "./ui.js";
 
@@ -65,6 +66,41 @@ export class Stage {
     }
   }
 
+  /** The frame's size in pixels: the picture's, or 576 rows at the editor's aspect (SVD's 1024 x 576 by default). */
+  frameSize() {
+    const image = this.background?.image;
+    const w = image?.naturalWidth || image?.width;
+    const hh = image?.naturalHeight || image?.height;
+    if (w > 0 && hh > 0 && !image.dataset?.aspect) return [w, hh];
+    return [Math.max(1, Math.round(DEFAULT_SIZE[1] * this.editor.aspect)), DEFAULT_SIZE[1]];
+  }
+
+  // -- pasted and dropped pictures ----------------------------------------------------------------------------------------
+  imageFromTransfer(list) {
+    return [...(list || [])].find((f) => f && f.type && f.type.startsWith("image/")) || null;
+  }
+
+  paste(e) {
+    const file = this.imageFromTransfer(e.clipboardData?.files);
+    if (!file) return;
+    e.preventDefault();
+    e.stopPropagation();
+    this.useImageFile(file, "pasted");
+  }
+
+  drop(e) {
+    const file = this.imageFromTransfer(e.dataTransfer?.files);
+    if (!file) return;
+    e.preventDefault();
+    e.stopPropagation();
+    this.useImageFile(file, "dropped");
+  }
+
+  useImageFile(file, label) {
+    this.setBackground(file, label);
+    this.editor.options.onImageFile?.(file);
+  }
+
   // -- pointer ------------------------------------------------------------------------------------------------------------
   pointerDown(e) {
     const ed = this.editor;
@@ -77,7 +113,7 @@ export class Stage {
     ed.stopPlay();
     this.canvas.setPointerCapture?.(e.pointerId);
     this.dragging = true;
-    ed.onStageDown(this.eventPoint(e), e);
+    ed.stageDown(this.eventPoint(e), e);
   }
 
   pointerMove(e) {
@@ -86,9 +122,9 @@ export class Stage {
     const p = this.eventPoint(e);
     if (this.dragging) {
       e.stopPropagation();
-      ed.onStageMove(p, e);
+      ed.stageMove(p, e);
     } else {
-      this.canvas.style.cursor = ed.onStageHover(p, e) || "default";
+      this.canvas.style.cursor = ed.stageHover(p, e) || "default";
     }
   }
 
@@ -98,7 +134,7 @@ export class Stage {
     this.dragging = false;
     this.canvas.releasePointerCapture?.(e.pointerId);
     if (cancelled) this.editor.cancelGesture();
-    else this.editor.onStageUp(this.eventPoint(e), e);
+    else this.editor.stageUp(this.eventPoint(e), e);
   }
 
   // -- drawing ------------------------------------------------------------------------------------------------------------

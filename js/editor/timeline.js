@@ -14,6 +14,34 @@ export class Timeline {
     this.canvas.addEventListener("pointermove", (e) => this.pointer(e));
   }
 
+  // -- playback -----------------------------------------------------------------------------------------------------------
+  play() {
+    const ed = this.editor;
+    if (!ed.doc || ed.doc.frame_count < 2) return;
+    ed.playing = true;
+    const fps = ed.options.fps || 8;
+    let last = performance.now();
+    const step = (now) => {
+      if (!ed.playing) return;
+      if (now - last >= 1000 / fps) {
+        last = now;
+        ed.frame = (ed.frame + 1) % ed.doc.frame_count;
+        ed.refresh();
+      }
+      this.playHandle = requestAnimationFrame(step);
+    };
+    this.playHandle = requestAnimationFrame(step);
+    ed.refresh();
+  }
+
+  stop() {
+    const ed = this.editor;
+    ed.playing = false;
+    if (this.playHandle) cancelAnimationFrame(this.playHandle);
+    this.playHandle = null;
+    if (ed.panels) ed.refresh();
+  }
+
   pointer(e) {
     const ed = this.editor;
     if (e.type === "pointermove" && !(e.buttons & 1)) return;
