@@ -201,6 +201,16 @@ export function deleteCameraKey(doc, frame) {
   return next;
 }
 
+/** Move the camera key on `from` to frame `to` (nothing when `to` has a key already). */
+export function moveCameraKey(doc, from, to) {
+  const key = cameraKeyAt(doc.camera, from);
+  if (!key || cameraKeyAt(doc.camera, to)) return doc;
+  const next = clone(doc);
+  cameraKeyAt(next.camera, from).frame = to;
+  next.camera.keyframes.sort((a, b) => a.frame - b.frame);
+  return next;
+}
+
 export function setCameraProps(doc, props) {
   if (!doc.camera) return doc;
   const next = clone(doc);

@@ -5,11 +5,12 @@
 // camera on this frame (Shift+drag zooms), K / Shift+K add or remove a key, and the panel holds the key's numbers.
 
 import {
-  DEFAULT_SIZE, MAX_PAN, MAX_ROTATION, MAX_ZOOM, MIN_ZOOM, cameraAt, cameraKeyAt, clampKey, deleteCameraKey, normalizedMatrix,
-  removeCamera, setCameraKey, setCameraProps,
+  MAX_PAN, MAX_ROTATION, MAX_ZOOM, MIN_ZOOM, cameraAt, cameraKeyAt, clampKey, deleteCameraKey, normalizedMatrix,
+  moveCameraKey, removeCamera, setCameraKey, setCameraProps,
 } from "./camera.js";
 import { normToLayout } from "./geometry.js";
 import { TIMINGS } from "./timing.js";
+import { keyFrameField, labelled, numberField } from "./numeric_fields.js";
 import { diamond } from "./timeline.js";
 import { h } from "./ui.js";
 
@@ -145,6 +146,15 @@ export class CameraLayer {
     this.ed.commit(deleteCameraKey(this.ed.doc, frame), `remove camera key on frame ${frame}`);
   }
 
+  moveKey(from, to) {
+    if (cameraKeyAt(this.camera, to)) {
+      this.ed.showNotice(`Frame ${to} has a camera key already`);
+      this.ed.refresh();
+      return false;
+    }
+    return this.ed.commit(moveCameraKey(this.ed.doc, from, to), `camera key ${from} to frame ${to}`);
+  }
+
   menuItems() {
     const f = this.ed.frame;
     const key = cameraKeyAt(this.camera, f);
@@ -156,6 +166,11 @@ export class CameraLayer {
     ];
   }
 
+  /** The camera's values on this frame now (typed fields read them when applied: the panel is not redrawn while typing). */
+  now() {
+    return this.camera ? cameraAt(this.camera, this.ed.frame) : { pan: [0, 0], zoom: 1, rotation: 0 };
+  }
+
   // -- panel: the key on this frame, as numbers -----------------------------------------------------------------------
   renderPanel() {
     const ed = this.ed;
@@ -165,29 +180,18 @@ export class CameraLayer {
     const key = cameraKeyAt(cam, f);
     const [W, H] = ed.frameSize();
     const typed = (values, label) => {
-      const { clamped } = clampKey({ ...now, ...values });
+      const { clamped } = clampKey({ ...this.now(), ...values });
       if (clamped) ed.showNotice(`Clamped: pan within ±${MAX_PAN}, zoom ${MIN_ZOOM}–${MAX_ZOOM}, rotation ±${MAX_ROTATION}°`);
       ed.commit(setCameraKey(ed.doc, f, values), label);
     };
-    const num = (field, value, step, title, apply) => h("input", {
-      type: "number", step: String(step), value: String(+value.toFixed(6)), title, "data-field": field,
-      onchange: (e) => {
-        const v = parseFloat(e.target.value);
-        if (!Number.isFinite(v)) {
-          ed.showNotice("Type a number");
-          ed.refresh();
-          return;
-        }
-        apply(v);
-      },
-    });
-    const label = (text, input, title) => h("label", { title }, [text, input]);
+    const num = (field, value, step, title, apply) => numberField(ed, field, value, { step, title, digits: 6 }, apply);
+    const label = labelled;
     return [
       h("span", { class: "td-muted", style: { color: COLOR }, text: key ? `camera ◆ key ${f}` : `camera, frame ${f}` }),
-      label("pan x", num("camera-pan-x", now.pan[0], 0.001, "Pan right, fraction of the width", (v) => typed({ pan: [v, now.pan[1]] }, "typed camera pan"))),
-      label("px", num("camera-pan-x-px", now.pan[0] * W, 1, `Pan right in pixels of ${W}×${H}`, (v) => typed({ pan: [v / W, now.pan[1]] }, "typed camera pan"))),
-      label("pan y", num("camera-pan-y", now.pan[1], 0.001, "Pan down, fraction of the height", (v) => typed({ pan: [now.pan[0], v] }, "typed camera pan"))),
-      label("px", num("camera-pan-y-px", now.pan[1] * H, 1, `Pan down in pixels of ${W}×${H}`, (v) => typed({ pan: [now.pan[0], v / H] }, "typed camera pan"))),
+      label("pan x", num("camera-pan-x", now.pan[0], 0.001, "Pan right, fraction of the width", (v) => typed({ pan: [v, this.now().pan[1]] }, "typed camera pan"))),
+      label("px", num("camera-pan-x-px", now.pan[0] * W, 1, `Pan right in pixels of ${W}×${H}`, (v) => typed({ pan: [v / W, this.now().pan[1]] }, "typed camera pan"))),
+      label("pan y", num("camera-pan-y", now.pan[1], 0.001, "Pan down, fraction of the height", (v) => typed({ pan: [this.now().pan[0], v] }, "typed camera pan"))),
+      label("px", num("camera-pan-y-px", now.pan[1] * H, 1, `Pan down in pixels of ${W}×${H}`, (v) => typed({ pan: [this.now().pan[0], v / H] }, "typed camera pan"))),
       label("zoom", num("camera-zoom", now.zoom, 0.01, "Zoom (1 = none, 2 = twice as large)", (v) => typed({ zoom: v }, "typed camera zoom"))),
       label("rot°", num("camera-rotation", now.rotation, 0.5, "Rotation in degrees (positive: clockwise on screen)", (v) => typed({ rotation: v }, "typed camera rotation"))),
       label("curve", h("select", { "data-field": "camera-interpolation", title: "Timing curve between camera keys",
@@ -197,6 +201,7 @@ export class CameraLayer {
         (v) => ed.commit(setCameraProps(setCameraKey(ed.doc, f, {}), { center: [v, cam ? cam.center[1] : 0.5] }), "camera centre"))),
       num("camera-center-y", cam ? cam.center[1] : 0.5, 0.01, "Centre of zoom and rotation, y (0–1)",
         (v) => ed.commit(setCameraProps(setCameraKey(ed.doc, f, {}), { center: [cam ? cam.center[0] : 0.5, v] }), "camera centre")),
+      ...(key ? [keyFrameField(ed, "camera-key-frame", f, (to) => this.moveKey(f, to))] : []),
       h("button", { text: "◆ Key", title: "Camera key on this frame (K)", disabled: !!key, onclick: () => this.addKey() }),
       h("button", { text: "✕ Key", title: "Remove this frame's camera key (Shift+K)", disabled: !key, onclick: () => this.removeKey() }),
       h("button", { text: "No camera", title: "Remove the camera layer", disabled: !cam,
@@ -205,4 +210,3 @@ export class CameraLayer {
   }
 }
 
-export { DEFAULT_SIZE };

@@ -10,6 +10,7 @@ import { CameraLayer, layoutTransform } from "./camera_layer.js";
 import { History } from "./history.js";
 import { keyDown } from "./keyboard.js";
 import { Panels, modName } from "./panels.js";
+import { offerSeed } from "./seeds.js";
 import { Stage } from "./stage.js";
 import { Timeline } from "./timeline.js";
 import { h, injectStyles, isTextField } from "./ui.js";
@@ -258,6 +259,9 @@ export class EditorBase {
     return true;
   }
 
+  /** A seed document (from the node's run): adopted while this document is empty, else offered (seeds.js). */
+  offerSeed(text) { return offerSeed(this, text); }
+
   /** A drag is one edit: begin, preview as often as needed, end (or cancel with Escape). */
   /** `base`: the document the drag edits (the current one, or one with the object this drag creates). */
   beginGesture(label, base = this.doc) {
@@ -316,6 +320,7 @@ export class EditorBase {
   }
 
   select(id) {
+    if (id !== this.selectedId) this.selectedPoint = null;
     this.selectedId = id;
     this.refresh();
   }

@@ -68,10 +68,11 @@ export class MaskArrowEditor extends EditorBase {
     this.requestDraw();
   }
 
-  newObject(at = [0.5, 0.5]) {
-    const { doc, id } = addObject(this.doc, at);
+  newObject(at = [0.5, 0.5], props = {}) {
+    const { doc, id } = addObject(this.doc, at, props);
     this.selectedId = id;
-    this.commit(doc, "new object");
+    this.selectedPoint = null;
+    this.commit(doc, props.shape === "point" ? "new point" : "new object");
     return id;
   }
 
@@ -112,6 +113,7 @@ export class MaskArrowEditor extends EditorBase {
     const pointIndex = obj ? hitTestPathPoint(obj.path, p, this.imageRect()) : -1;
     if (pointIndex >= 0 && !(TOOL_BY_NAME.get(this.tool).shiftAddsPoints && e.shiftKey)) {
       this.drag = { mode: "point", id: obj.id, index: pointIndex };
+      this.selectedPoint = pointIndex;
       this.beginGesture(`move path point of #${obj.id}`);
       return;
     }

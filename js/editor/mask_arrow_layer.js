@@ -2,8 +2,10 @@
 // short tails (a preview of the node's sampling), its arrow or path (a cross for a static anchor); on the timeline, each
 // object's move from its start to its end frame.
 
+import { applyMatrix } from "./camera.js";
+import { layoutTransform } from "./camera_layer.js";
 import { normToLayout } from "./geometry.js";
-import { displacementAt, isStatic, samplePreviewPoints } from "./mask_arrow_document.js";
+import { isStatic, samplePreviewPoints, screenPointAt } from "./mask_arrow_document.js";
 import { withAlpha } from "./ui.js";
 
 const TAIL = 4; // frames of tail behind each sampled point
@@ -12,6 +14,21 @@ export class MaskArrowLayer {
   constructor(editor) {
     this.ed = editor;
     this.row = "objects";
+  }
+
+  /** In the preview, the camera's normalised matrix at frame f for `obj` (a function of f; null in the scene view and
+   *  for a screen anchor, which the camera does not move). */
+  cameraOf(obj) {
+    if (!this.ed.screenMatrix() || obj.anchor === "screen") return null;
+    const layer = this.ed.cameraLayer;
+    return (f) => layer.matrix(f);
+  }
+
+  /** Where the scene point `p` of `obj` is drawn at frame f: moved along the path, and by the camera in the preview. */
+  at(obj, p, f) {
+    const camera = this.cameraOf(obj);
+    const q = screenPointAt(camera ? this.ed.doc : {}, obj, p, f, 1, 1, camera ? camera(f) : null);
+    return q;
   }
 
   keyframeFrames() {
@@ -29,8 +46,15 @@ export class MaskArrowLayer {
       const selected = obj.id === this.ed.selectedId;
       const painting = this.ed.drag && this.ed.drag.mode === "paint" && this.ed.drag.id === obj.id;
       const mask = painting ? this.ed.drag.mask : this.ed.decoded(obj);
-      if (mask) ctx.drawImage(painting ? this.ed.overlayFor(mask, obj.color) : this.cachedOverlay(obj, mask), img.x, img.y, img.w, img.h);
-      else {
+      const camera = this.cameraOf(obj);
+      if (mask) {
+        ctx.save();
+        if (camera) ctx.transform(...layoutTransform(camera(this.ed.frame), img));
+        ctx.drawImage(painting ? this.ed.overlayFor(mask, obj.color) : this.cachedOverlay(obj, mask), img.x, img.y, img.w, img.h);
+        ctx.restore();
+      } else if (obj.shape === "point") {
+        this.drawPoints(ctx, img, obj, null);
+      } else {
         const a = normToLayout({ x: obj.path[0][0], y: obj.path[0][1] }, img);
         ctx.font = "11px system-ui, sans-serif";
         ctx.fillStyle = obj.color;
@@ -55,6 +79,14 @@ export class MaskArrowLayer {
 
   drawPoints(ctx, img, obj, mask) {
     let points;
+    const entry = mask ? null : { points: [obj.path[0]], count: this.ed.pointCount }; // a point object is its one point
+    if (entry) points = entry.points;
+    else points = this.sampled(obj, mask);
+    this.drawMovingPoints(ctx, img, obj, points);
+  }
+
+  sampled(obj, mask) {
+    let points;
     const entry = obj.mask ? this.ed.sampleCache.get(obj.mask) : null;
     if (entry && entry.points && entry.count === this.ed.pointCount) points = entry.points;
     else {
@@ -62,25 +94,26 @@ export class MaskArrowLayer {
       points = samplePreviewPoints(mask, this.ed.pointCount, this.ed.seed, index);
       if (entry) Object.assign(entry, { points, count: this.ed.pointCount });
     }
-    const now = displacementAt(obj, this.ed.frame);
+    return points;
+  }
+
+  drawMovingPoints(ctx, img, obj, points) {
     const tailFrom = Math.max(0, this.ed.frame - TAIL);
-    const past = displacementAt(obj, tailFrom);
     ctx.lineWidth = 1.5;
     for (const [x, y] of points) {
-      const a = normToLayout({ x: x + past[0], y: y + past[1] }, img);
-      const b = normToLayout({ x: x + now[0], y: y + now[1] }, img);
+      const bn = this.at(obj, [x, y], this.ed.frame);
+      const b = normToLayout({ x: bn[0], y: bn[1] }, img);
       if (tailFrom < this.ed.frame) {
         ctx.strokeStyle = withAlpha(obj.color, 0.6);
         ctx.beginPath();
         for (let f = tailFrom; f <= this.ed.frame; f++) {
-          const d = displacementAt(obj, f);
-          const q = normToLayout({ x: x + d[0], y: y + d[1] }, img);
+          const d = this.at(obj, [x, y], f);
+          const q = normToLayout({ x: d[0], y: d[1] }, img);
           if (f === tailFrom) ctx.moveTo(q.x, q.y);
           else ctx.lineTo(q.x, q.y);
         }
         ctx.stroke();
       }
-      void a;
       ctx.fillStyle = "#fff";
       ctx.beginPath();
       ctx.arc(b.x, b.y, 2.6, 0, Math.PI * 2);
@@ -93,7 +126,9 @@ export class MaskArrowLayer {
   }
 
   drawPath(ctx, img, obj, selected) {
-    const pts = obj.path.map((p) => normToLayout({ x: p[0], y: p[1] }, img));
+    const camera = this.cameraOf(obj);
+    const m = camera ? camera(this.ed.frame) : null;
+    const pts = obj.path.map((p) => (m ? applyMatrix(m, p) : p)).map((p) => normToLayout({ x: p[0], y: p[1] }, img));
     ctx.strokeStyle = obj.color;
     ctx.fillStyle = obj.color;
     ctx.lineWidth = selected ? 3 : 2;

@@ -28,8 +28,9 @@ export const TOOLS = [
     down: (ed, p, e, obj, created) => (obj && e.shiftKey ? ed.addPathPoint(obj, p) : ed.startArrow(p, obj ? { obj, base: ed.doc } : created())),
   },
   {
-    name: "anchor", label: "Anchor", key: "n", title: "Click to pin the object still: a static anchor (N)",
-    help: ["N", "anchor: click to pin the object still"],
-    down: (ed, p, e, obj) => (obj ? ed.commit(setPath(ed.doc, obj.id, [[p.nx, p.ny]]), `anchor #${obj.id}`) : ed.newObject([p.nx, p.ny])),
+    name: "anchor", label: "Anchor", key: "n", title: "Click to pin the selected object still; with nothing selected, a point that stays (N)",
+    help: ["N", "anchor: pin the selected object still; with nothing selected, add a point that stays (one track)"],
+    down: (ed, p, e, obj) => (obj ? ed.commit(setPath(ed.doc, obj.id, [[p.nx, p.ny]]), `anchor #${obj.id}`)
+      : ed.newObject([p.nx, p.ny], { shape: "point" })),
   },
 ];

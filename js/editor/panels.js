@@ -22,10 +22,16 @@ export class Panels {
     this.errorBox = h("div", { class: "td-error", role: "alert" });
     this.help = h("div", { class: "td-help" });
     this.jsonText = h("textarea", { spellcheck: false });
+    this.fileInput = h("input", { type: "file", accept: ".json,application/json,text/plain", style: { display: "none" },
+      onchange: (e) => this.loadFile(e.target.files?.[0]) });
+    this.seedButton = h("button", { text: "Use seed", "data-role": "use-seed", style: { display: "none" },
+      title: "Replace this document with the seed document the node was given (one undo step)" });
     this.jsonBox = h("div", { class: "td-json" }, [
       this.jsonText,
       h("div", {}, [
         h("button", { text: "Apply", onclick: () => this.applyJson() }), " ",
+        h("button", { text: "Load file…", title: "Read a saved document (.json) into the editor", onclick: () => this.fileInput.click() }),
+        this.fileInput, " ",
         h("button", { text: "Close", onclick: () => this.toggleJson(false) }),
       ]),
     ]);
@@ -37,6 +43,7 @@ export class Panels {
     const ed = this.editor;
     return h("div", { class: "td-bar" }, [
       ...tools,
+      this.seedButton,
       h("span", { class: "td-sep" }),
       h("button", { text: "◀", title: "Previous frame (←)", onclick: () => ed.setFrame(ed.frame - 1) }),
       this.playButton,
@@ -151,6 +158,20 @@ export class Panels {
   /** Paste a whole document: one undoable edit (a seed from Tracks From Video comes in this way too). */
   applyJson() {
     if (this.editor.adopt(this.jsonText.value, "pasted JSON")) this.toggleJson(false);
+  }
+
+  /** A document file: shown in the JSON view and applied (one undoable edit). */
+  async loadFile(file) {
+    if (!file) return;
+    this.jsonText.value = await file.text();
+    this.fileInput.value = "";
+    this.applyJson();
+  }
+
+  /** Show the "Use seed" button (calling `use` when clicked), or hide it (null). */
+  showSeed(use) {
+    this.seedButton.style.display = use ? "" : "none";
+    this.seedButton.onclick = use;
   }
 
   renderError() {

@@ -238,6 +238,16 @@ export function deleteKeyframe(doc, id, frame) {
   });
 }
 
+/** Move the keyframe on frame `from` to frame `to` (nothing when `to` has a keyframe already). */
+export function moveKeyframe(doc, id, from, to) {
+  return edit(doc, id, (obj) => {
+    const key = keyframeAt(obj, from);
+    if (!key || keyframeAt(obj, to)) return;
+    key.frame = to;
+    obj.keyframes.sort((a, b) => a.frame - b.frame);
+  });
+}
+
 export function setKeyframeInterpolation(doc, id, frame, curve) {
   return edit(doc, id, (obj) => {
     const key = keyframeAt(obj, frame);

@@ -4,13 +4,20 @@
 
 import { clamp01, normToLayout } from "./geometry.js";
 import { diamond } from "./timeline.js";
-import { boxAt, keyframeAt, visibleAt } from "./tracklet_document.js";
+import { boxAt, keyframeAt, screenBoxAt, visibleAt } from "./tracklet_document.js";
 import { withAlpha } from "./ui.js";
 
 export class BoxLayer {
   constructor(editor) {
     this.ed = editor;
     this.row = "objects";
+  }
+
+  /** The box drawn for `obj` at frame f: where it is in the scene, or in the preview where the model gets it. */
+  boxOf(obj, f) {
+    if (!this.ed.screenMatrix()) return { box: boxAt(obj, f), onScreen: true };
+    const [w, hh] = this.ed.frameSize();
+    return screenBoxAt(this.ed.doc, obj, f, w, hh);
   }
 
   keyframeFrames() { return this.ed.selected ? this.ed.selected.keyframes.map((k) => k.frame) : []; }
@@ -37,8 +44,8 @@ export class BoxLayer {
   }
 
   drawObject(ctx, img, obj, selected) {
-    const box = boxAt(obj, this.ed.frame);
-    const shown = visibleAt(obj, this.ed.frame);
+    const { box, onScreen } = this.boxOf(obj, this.ed.frame);
+    const shown = visibleAt(obj, this.ed.frame) && onScreen;
     const a = normToLayout({ x: box[0], y: box[1] }, img);
     const b = normToLayout({ x: box[2], y: box[3] }, img);
     if (selected && this.ed.doc.frame_count > 1) this.drawMotionPath(ctx, img, obj);
@@ -78,7 +85,7 @@ export class BoxLayer {
     const n = this.ed.doc.frame_count;
     const centres = [];
     for (let f = 0; f < n; f++) {
-      const b = boxAt(obj, f);
+      const b = this.boxOf(obj, f).box;
       centres.push(normToLayout({ x: (b[0] + b[2]) / 2, y: (b[1] + b[3]) / 2 }, img));
     }
     ctx.strokeStyle = withAlpha(obj.color, 0.8);

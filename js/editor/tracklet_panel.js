@@ -4,8 +4,10 @@
 import { clamp01 } from "./geometry.js";
 import { TIMINGS } from "./timing.js";
 import {
-  addKeyframe, appearAt, boxAt, clampBox, disappearAfter, keyframeAt, setBox, setObjectProps, showAlways,
+  addKeyframe, appearAt, boxAt, clampBox, disappearAfter, keyframeAt, moveKeyframe, setBox, setKeyframeInterpolation, setObjectProps,
+  showAlways,
 } from "./tracklet_document.js";
+import { keyFrameField, labelled, numberField } from "./numeric_fields.js";
 import { h } from "./ui.js";
 
 export function boxPanel(ed) {
@@ -39,6 +41,8 @@ export function boxPanel(ed) {
       onchange: (e) => ed.commit(setObjectProps(ed.doc, obj.id, { static: e.target.checked }), "static") }), "static"]),
     h("span", { class: "td-muted", text: key ? `◆ key ${ed.frame}` : `frame ${ed.frame}` }),
     num(0, "x1"), num(1, "y1"), num(2, "x2"), num(3, "y2"),
+    ...pixelFields(ed, obj, box),
+    ...(key ? keyFields(ed, obj, key) : []),
     h("button", { text: "◆ Key", title: "Keyframe on this frame (K)", disabled: !!key,
       onclick: () => ed.commit(addKeyframe(ed.doc, obj.id, ed.frame), `keyframe on frame ${ed.frame}`) }),
     h("button", { text: "✕ Key", title: "Remove this frame's keyframe (Shift+K)", disabled: !key || obj.keyframes.length < 2,
@@ -63,8 +67,49 @@ export function typeCoordinate(ed, index, value) {
   }
   const box = boxAt(obj, ed.frame);
   box[index] = value;
+  typeBox(ed, obj, box, "typed coordinates");
+}
+
+/** x, y, w, h of the box on this frame in pixels of the first frame; typing one keeps the others. */
+function pixelFields(ed, obj, box) {
+  const [W, H] = ed.frameSize();
+  const pixels = (b) => [b[0] * W, b[1] * H, (b[2] - b[0]) * W, (b[3] - b[1]) * H];
+  const px = pixels(box);
+  const typed = (index, v) => {
+    const current = ed.doc.objects.find((o) => o.id === obj.id);
+    if (!current) return;
+    const next = pixels(boxAt(current, ed.frame)); // now, not when the panel was drawn (it is not redrawn while typing)
+    next[index] = v;
+    const [x, y, w, hh] = next;
+    typeBox(ed, current, [x / W, y / H, (x + w) / W, (y + hh) / H], "typed pixels");
+  };
+  return ["x", "y", "w", "h"].map((name, i) => labelled(`${name} px`, numberField(ed, `box-${name}-px`, px[i],
+    { step: 1, digits: 2, title: `${name} in pixels of ${W}×${H}` }, (v) => typed(i, v))));
+}
+
+/** On a keyframe: its frame (type another to move it) and its own timing curve ("hold": keep this box until the next). */
+function keyFields(ed, obj, key) {
+  const curve = h("select", { "data-field": "key-interpolation", title: "This key's curve to the next one (hold: keep this box until the next key)",
+    onchange: (e) => ed.commit(setKeyframeInterpolation(ed.doc, obj.id, key.frame, e.target.value || null), "key curve") },
+  [h("option", { value: "", text: "(object's)", selected: !key.interpolation }),
+    ...TIMINGS.map((t) => h("option", { value: t, text: t, selected: t === key.interpolation }))]);
+  return [
+    keyFrameField(ed, "key-frame", key.frame, (to) => {
+      if (keyframeAt(obj, to)) {
+        ed.showNotice(`Frame ${to} has a keyframe already`);
+        ed.refresh();
+        return false;
+      }
+      return ed.commit(moveKeyframe(ed.doc, obj.id, key.frame, to), `key ${key.frame} to frame ${to}`);
+    }),
+    labelled("key curve", curve),
+  ];
+}
+
+/** Set the box on this frame to `box` (normalised) with a drag's checks: inside the picture, x1 < x2 and y1 < y2. */
+export function typeBox(ed, obj, box, label) {
   const inside = box.map(clamp01);
   const { box: fixed, clamped } = clampBox(inside, "resize");
-  if (clamped || inside[index] !== value) ed.showNotice("Clamped: boxes stay inside the picture with x1 < x2 and y1 < y2");
-  ed.commit(setBox(ed.doc, obj.id, ed.frame, fixed), "typed coordinates");
+  if (clamped || inside.some((v, i) => v !== box[i])) ed.showNotice("Clamped: boxes stay inside the picture with x1 < x2 and y1 < y2");
+  ed.commit(setBox(ed.doc, obj.id, ed.frame, fixed), label);
 }
