@@ -140,13 +140,6 @@ export function normalizedMatrix(camera, t, width = DEFAULT_SIZE[0], height = DE
 /** A point [x, y] moved by a matrix [[a, b, tx], [c, d, ty]]. */
 export const applyMatrix = (m, p) => [m[0][0] * p[0] + m[0][1] * p[1] + m[0][2], m[1][0] * p[0] + m[1][1] * p[1] + m[1][2]];
 
-/** The inverse of an affine [[a, b, tx], [c, d, ty]] (screen -> scene). */
-export function invertMatrix(m) {
-  const [[a, b, tx], [c, d, ty]] = m;
-  const det = a * d - b * c;
-  return [[d / det, -b / det, (b * ty - d * tx) / det], [-c / det, a / det, (c * tx - a * ty) / det]];
-}
-
 /** A box [x1, y1, x2, y2] (normalised) moved by a normalised matrix: its corners' axis-aligned bounds, clipped to the
  *  frame; `onScreen` is false when nothing of it is left in the frame (transform_boxes). */
 export function transformBox(m, box) {
