@@ -191,3 +191,51 @@ def test_a_seed_of_the_wrong_kind_is_refused_naming_the_input():
         choose_document(EMPTY, wrong, TrackletDocument.parse, "tracklets_json")
     with pytest.raises(TrackDiffError, match=r"^seed_document: is not valid JSON"):
         choose_document(box_document(None).dumps(), "{oops", TrackletDocument.parse, "tracklets_json")
+
+
+# -- the camera survives the places that rebuild tracks ---------------------------------------------------------------
+def test_tracklets_keep_their_camera_through_tracks_and_back():
+    from trackdiff_core.formats.tracks_dict import tracklets_from_tracks, tracklets_to_tracks
+
+    tracklets = box_document().to_tracklets()
+    tracks = tracklets_to_tracks(tracklets, 832, 480, corners=True)
+    back = tracklets_from_tracks(tracks, 832, 480)
+    assert back.allclose(tracklets, atol=1e-5)  # boxes and camera
+
+
+def test_mask_arrow_tracks_turn_back_into_the_objects_boxes_without_the_background():
+    from trackdiff_core.formats.tracks_dict import tracklets_from_tracks
+
+    tracks = objects_of(mask_document([ball([[0.2, 0.3], [0.6, 0.5]])])).to_tracks()
+    boxes = tracklets_from_tracks(tracks, W, H)
+    assert boxes.num_objects == 1 and boxes.labels == ("ball",) and boxes.camera.shape == (FRAMES, 3, 3)
+
+
+def test_cropping_a_camera_document_keeps_where_things_land_on_screen():
+    from trackdiff_core.crop import crop_document
+
+    document = mask_document([ball([[0.2, 0.3], [0.6, 0.5]])])
+    box = (0.125, 0.0, 0.875, 1.0)  # the middle 240 of 320 px
+    cropped = crop_document(document, box)
+    full = objects_of(document, background_grid=0).trajectories.to_pixels(W, H)
+    part = build_objects(cropped, points_k=8, points_s=2, frame_count=FRAMES, width=240, height=H,
+                         background_grid=0).trajectories.to_pixels(240, H)
+    # the same screen motion, 40 px to the left (the sampled points differ: compare the objects' mean motion)
+    np.testing.assert_allclose(part.mean(1) - part[:1].mean(1), full.mean(1) - full[:1].mean(1), atol=0.6)
+    boxes = crop_document(box_document(), box).to_tracklets(None, 240, H)
+    full_boxes = box_document().to_tracklets(None, W, H).to_pixels(W, H)[:, 0] - [40, 0, 40, 0]
+    np.testing.assert_allclose(boxes.to_pixels(240, H)[:, 0], np.clip(full_boxes, 0, [240, H, 240, H]), atol=1e-3)
+
+
+def test_batch_labels_of_a_camera_document_are_the_screen_boxes():
+    from trackdiff_core.batch.labels import item_tracklets
+
+    document = mask_document([ball([[0.2, 0.3], [0.6, 0.5]]),
+                              {"id": 1, "label": "", "color": "#4363d8", "shape": "point", "path": [[0.7, 0.75]]}])
+    labels = item_tracklets(document, FRAMES)
+    assert labels.num_objects == 1  # a point has no region to label
+    np.testing.assert_allclose(labels.boxes[0, 0] * [W, H, W, H], [40, 40, 80, 80], atol=1e-3)
+    x1, y1, x2, y2 = 40 + 0.4 * W, 40 + 0.2 * H, 80 + 0.4 * W, 80 + 0.2 * H  # the mask's box at the arrow's tip
+    corners = exact([[x1, y1], [x2, y1], [x1, y2], [x2, y2]], 1.0)  # turned 8 degrees: the bounds of all four
+    want = np.clip([*corners.min(0), *corners.max(0)], 0, [W, H, W, H])
+    np.testing.assert_allclose(labels.boxes[-1, 0] * [W, H, W, H], want, atol=0.5)

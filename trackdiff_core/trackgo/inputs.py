@@ -43,7 +43,7 @@ from ..camera_tracks import (
 from ..colors import palette_color
 from ..errors import TrackDiffError, join_field
 from ..formats.coords_json import parse_coords
-from ..formats.tracks_dict import GROUPS_KEY, trajectories_from_tracks, trajectories_to_tracks
+from ..formats.tracks_dict import CAMERA_KEY, GROUPS_KEY, trajectories_from_tracks, trajectories_to_tracks
 from ..mask_arrow_document import MaskArrowDocument
 from ..masks import as_masks, require_nonempty, resize_masks, split_label_map
 from ..timing import check_timing, frame_positions
@@ -54,7 +54,6 @@ from ..validate import frame_size, integer, to_numpy
 from .guide import MASKS_KEY, SIZE_KEY
 
 MASK_LAYOUTS = ("one_per_object", "label_map")
-CAMERA_KEY = "trackdiff_camera"  # float64[T, 3, 3] pixel matrices (screen from scene) at trackdiff_size
 # Bounds on what one run may build, so any allowed input runs in bounded memory and time (or stops with a clear error):
 MAX_MASK_PIXELS = 1 << 27  # all objects' masks at width × height together (128 MB as bool; 1024 × 576 × 227 objects)
 MAX_POINT_FRAMES = 1 << 24  # frames × points in the TRACKS (128 MB as float32 x, y)
