@@ -75,17 +75,21 @@ export class Stage {
     return [Math.max(1, Math.round(DEFAULT_SIZE[1] * this.editor.aspect)), DEFAULT_SIZE[1]];
   }
 
-  // -- pasted and dropped pictures ----------------------------------------------------------------------------------------
+  // -- pasted and dropped pictures (and pasted documents) ----------------------------------------------------------------------------------------
   imageFromTransfer(list) {
     return [...(list || [])].find((f) => f && f.type && f.type.startsWith("image/")) || null;
   }
 
+  /** Ctrl+V in the editor: a picture becomes the background; a document's JSON text replaces the document (one
+   *  undoable edit, refused with a notice when it cannot be read). */
   paste(e) {
     const file = this.imageFromTransfer(e.clipboardData?.files);
-    if (!file) return;
+    const text = file ? "" : (e.clipboardData?.getData("text/plain") ?? "").trim();
+    if (!file && !text.startsWith("{")) return;
     e.preventDefault();
     e.stopPropagation();
-    this.useImageFile(file, "pasted");
+    if (file) this.useImageFile(file, "pasted");
+    else this.editor.adopt(text, "pasted document");
   }
 
   drop(e) {

@@ -178,3 +178,22 @@ def test_a_document_file_loads_through_the_json_view_as_one_edit(open_editor, tm
     editor.js("() => window.editor.focus()")
     editor.press("Control+z")
     assert editor.value() == empty
+
+
+def test_a_document_pasted_into_the_editor_replaces_it_as_one_edit(open_editor):
+    doc = {"version": 1, "kind": "tracklets", "frame_count": 9, "objects": [
+        {"id": 0, "color": "#1f77b4", "keyframes": [{"frame": 0, "box": [0.1, 0.1, 0.4, 0.5]}]}],
+        "camera": {"version": 1, "keyframes": [{"frame": 8, "rotation": 12.5}]}}
+    editor = open_editor("tracklets")
+    empty = editor.value()
+    paste = """(text) => { const data = new DataTransfer(); data.setData('text/plain', text);
+        window.editor.keys.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})); }"""
+    editor.js(paste, json.dumps(doc))
+    editor.settle()
+    assert TrackletDocument.parse(editor.value()) == TrackletDocument.parse(doc)
+    editor.js(paste, '{"version": 1, "kind": "mask_arrows", "frame_count": 9, "objects": []}')
+    assert TrackletDocument.parse(editor.value()) == TrackletDocument.parse(doc), "a document of the other kind is refused"
+    assert "kind" in editor.js("() => window.editor.notice.textContent")
+    editor.js("() => window.editor.focus()")
+    editor.press("Control+z")
+    assert editor.value() == empty

@@ -164,7 +164,7 @@ def test_a_seed_document_opens_in_the_editor_and_survives_save_and_reload(ui, no
     module = "tracklet_document" if node_type == "TrackletEditor" else "mask_arrow_document"
     parser = getattr(importlib.import_module(f"{pack.__name__}.trackdiff_core.{module}"),
                      "TrackletDocument" if node_type == "TrackletEditor" else "MaskArrowDocument")
-    seed = {**seed, "objects": [{**seed["objects"][0], "label": "car" if ui.vue else "vue-less"}]}  # per mode: no cache
+    seed = {**seed, "objects": [{**seed["objects"][0], "label": "vue" if ui.vue else "canvas"}]}  # per mode: ComfyUI caches runs
     text = json.dumps(seed)
     node = ui.add_node(node_type, pos=(420, 80))
     empty = ui.widget_value(node, name)
