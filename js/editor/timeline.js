@@ -52,6 +52,12 @@ export class Timeline {
       ed.focus();
       ed.stopPlay();
       this.canvas.setPointerCapture?.(e.pointerId);
+      // A press on the camera's row makes the camera layer active (and one on the objects' row, the objects).
+      const y = ed.eventPoint(e, this.canvas).y;
+      const camera = y >= ROW_HEIGHT.objects && y < ROW_HEIGHT.objects + ROW_HEIGHT.camera;
+      if (ed.cameraLayer && y < ROW_HEIGHT.objects + ROW_HEIGHT.camera && camera !== ed.cameraLayer.active) {
+        ed.cameraLayer.setActive(camera);
+      }
     }
     ed.setFrame(this.frameAt(ed.eventPoint(e, this.canvas).x));
   }

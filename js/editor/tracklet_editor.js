@@ -5,7 +5,7 @@ import { EditorBase } from "./editor_base.js";
 import { CURSORS, clamp01, dragBox, hitTestBoxes } from "./geometry.js";
 import {
   addKeyframe, addObject, appearAt, boxAt, clampBox, deleteKeyframe, deleteObject, disappearAfter, emptyTracklets, keyframeAt,
-  parseTracklets, serializeTracklets, setBox, setFrameCount, setObjectProps, showAlways, toggleVisibleAt, visibleAt,
+  parseTracklets, serializeTracklets, setBox, setFrameCount, setKeyframeInterpolation, setObjectProps, showAlways, toggleVisibleAt, visibleAt,
 } from "./tracklet_document.js";
 import { BoxLayer } from "./tracklet_layer.js";
 import { boxPanel, typeCoordinate } from "./tracklet_panel.js";
@@ -139,6 +139,8 @@ export class TrackletEditor extends EditorBase {
     return [
       { label: `◆ Keyframe on frame ${f}`, disabled: !!key, action: () => this.commit(addKeyframe(this.doc, obj.id, f), `keyframe on frame ${f}`) },
       { label: `Remove keyframe on frame ${f}`, disabled: !key || obj.keyframes.length < 2, action: () => this.removeKeyframe() },
+      { label: key?.interpolation === "hold" ? "Let this key move on (object's curve)" : "Hold this key until the next", disabled: !key,
+        action: () => this.commit(setKeyframeInterpolation(this.doc, obj.id, f, key.interpolation === "hold" ? null : "hold"), "hold key") },
       { label: `Appears on frame ${f}`, action: () => this.commit(appearAt(this.doc, obj.id, f), `appears on frame ${f}`) },
       { label: `Disappears after frame ${f}`, action: () => this.commit(disappearAfter(this.doc, obj.id, f), `disappears after frame ${f}`) },
       { label: shown ? `Hide on frame ${f}` : `Show on frame ${f}`, action: () => this.commit(toggleVisibleAt(this.doc, obj.id, f), `visibility on frame ${f}`) },

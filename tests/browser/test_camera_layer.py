@@ -34,8 +34,10 @@ def test_camera_pan_and_zoom_compose_with_the_boxes_exactly_as_python(open_edito
     drawn = editor.value()
     assert "camera" not in json.loads(drawn), "no camera layer until one is made"
 
-    editor.press("c")  # the camera layer
-    editor.press("End")
+    timeline = editor.page.locator("[data-role=timeline]").bounding_box()
+    editor.page.mouse.click(timeline["x"] + timeline["width"] - 10, timeline["y"] + 22)  # the camera's row, last frame
+    editor.settle()
+    assert editor.js("() => [window.editor.cameraActive, window.editor.frame]") == [True, 13]
     editor.drag((0.5, 0.5), (0.4, 0.5))  # pan the scene left on the last frame
     camera = camera_of(editor)
     assert [k["frame"] for k in camera["keyframes"]] == [0, 13], "a still key on frame 0, the pan on frame 13"
@@ -122,6 +124,14 @@ def test_mask_editor_camera_static_anchors_and_a_moving_object(open_editor):
     editor.press("End")
     editor.drag((0.5, 0.5), (0.5, 0.45))
     type_into(editor, "camera-rotation", "-5")
+    typed = editor.value()
+    editor.press("Home")  # the still key on frame 0: hold it until the next key
+    editor.page.locator("[data-field=camera-key-interpolation]").select_option("hold")
+    editor.js("() => window.editor.focus()")
+    pan, zoom, rotation = MaskArrowDocument.parse(editor.value()).camera.parameters([12.9])
+    assert pan[0].tolist() == [0, 0] and zoom[0] == 1 and rotation[0] == 0, "a held camera key holds until the next"
+    editor.press("Control+z")
+    assert editor.value() == typed
     doc = MaskArrowDocument.parse(editor.value())
     moving, point = doc.objects
     assert moving.path[-1][0] == 224 / 320 and not moving.is_static
