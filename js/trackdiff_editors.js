@@ -255,6 +255,9 @@ function attach(node) {
     queueMicrotask(sync);
   });
   chain(node, "onExecuted", (message) => {
+    // A seed document the node used (its widget's document was empty): the widget adopts it as one undoable edit.
+    const seed = message?.trackdiff_seed?.[0];
+    if (typeof seed === "string") editor.offerSeed(seed);
     const frame = message?.trackdiff_frame?.[0];
     if (!frame?.filename) return;
     node.properties.trackdiff_background = { filename: frame.filename, subfolder: frame.subfolder || "", type: frame.type || "temp" };

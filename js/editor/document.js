@@ -2,6 +2,8 @@
 // Python (trackdiff_core/document.py) is authoritative; these checks mirror it so the widget can say what is wrong
 // before a run, with the same field paths, instead of breaking the graph.
 
+import { cameraJson, parseCamera } from "./camera.js";
+
 export const DOCUMENT_VERSION = 1;
 export const MAX_FRAMES = 4096;
 export const MAX_OBJECTS = 256;
@@ -160,11 +162,12 @@ export const clone = (value) => JSON.parse(JSON.stringify(value));
 /** Parse a document of `kind`: the header, then each object through `readObject(obj, field, frameCount, seenIds)`. */
 export function parseDocument(value, kind, field, readObject) {
   const data = loadJsonObject(value, field);
-  rejectUnknown(data, ["version", "kind", "frame_count", "objects"], field);
+  rejectUnknown(data, ["version", "kind", "frame_count", "objects", "camera"], field);
   const frameCount = readHeader(data, kind, field);
   const seen = new Set();
   const objects = readObjects(data, field).map((obj, i) => readObject(obj, `${field}.objects[${i}]`, frameCount, seen));
   const doc = { version: DOCUMENT_VERSION, kind, frame_count: frameCount, objects };
+  if (data.camera !== undefined && data.camera !== null) doc.camera = parseCamera(data.camera, join(field, "camera"), frameCount);
   if (data.ui !== undefined) doc.ui = clone(data.ui);
   return doc;
 }
@@ -180,4 +183,12 @@ export function editObject(doc, id, fn) {
   if (!obj) return doc;
   fn(obj, next);
   return next;
+}
+
+/** The document's header and objects (already in schema order) as JSON text, with the camera layer and "ui" after them. */
+export function serializeDocument(doc, kind, objects) {
+  const out = { version: DOCUMENT_VERSION, kind, frame_count: doc.frame_count, objects };
+  if (doc.camera) out.camera = cameraJson(doc.camera);
+  if (doc.ui !== undefined) out.ui = doc.ui;
+  return JSON.stringify(out);
 }

@@ -3,11 +3,14 @@
 
 import {
   DocumentError, clone, editObject, findObject, integer, join, nextId, paletteColor, parseDocument, readFrame,
-  readIdentity, readPoint, rejectUnknown, require,
+  readIdentity, readPoint, rejectUnknown, require, serializeDocument,
 } from "./document.js";
-import { TIMINGS, ease, framePositions } from "./timing.js";
+import { applyMatrix, normalizedMatrix, retimeCamera } from "./camera.js";
+import { TIMINGS, ease, framePositions, nearestFrame } from "./timing.js";
 
 export const KIND = "mask_arrows";
+export const ANCHORS = Object.freeze(["scene", "screen"]);
+export const SHAPES = Object.freeze(["mask", "point"]);
 
 export function emptyMaskArrows(frameCount = 14) {
   return { version: 1, kind: KIND, frame_count: frameCount, objects: [] };
@@ -66,9 +69,19 @@ export function parseMaskArrows(value, field = "mask_arrows_json") {
 }
 
 function readObject(obj, field, frameCount, seen) {
-  rejectUnknown(obj, ["id", "label", "color", "mask", "path", "timing", "start_frame", "end_frame"], field);
+  rejectUnknown(obj, ["id", "label", "color", "mask", "path", "timing", "start_frame", "end_frame", "anchor", "shape"], field);
   const { id, label, color } = readIdentity(obj, field, seen);
+  const anchor = obj.anchor ?? null;
+  if (anchor !== null && !ANCHORS.includes(anchor)) {
+    throw new DocumentError(join(field, "anchor"), anchor, "is not a kind of anchor",
+      '"scene" holds the object still in the scene, "screen" on screen; remove the field for an object that follows its path');
+  }
+  const shape = obj.shape ?? "mask";
+  if (!SHAPES.includes(shape)) throw new DocumentError(join(field, "shape"), shape, "is not a shape", '"mask" or "point"');
   const mask = obj.mask ?? null;
+  if (shape === "point" && mask !== null) {
+    throw new DocumentError(join(field, "mask"), "a painted mask", 'is set on a "point" object', 'remove the mask, or set "shape": "mask"');
+  }
   if (mask !== null) {
     const decoded = rleDecode(mask, join(field, "mask"));
     if (!maskArea(decoded.data)) throw new DocumentError(join(field, "mask"), "empty mask", "has no pixel set", "paint the object's region");
@@ -85,7 +98,7 @@ function readObject(obj, field, frameCount, seen) {
   const end = readFrame(obj.end_frame ?? frameCount - 1, join(field, "end_frame"), frameCount);
   if (end < start) throw new DocumentError(join(field, "end_frame"), end, `comes before start_frame ${start}`, "swap them");
   const out = { id, label, color, mask: mask === null ? null : { size: [...mask.size], counts: [...mask.counts] }, path: points, timing,
-    start_frame: start, end_frame: end };
+    start_frame: start, end_frame: end, anchor, shape };
   if (obj.ui !== undefined) out.ui = clone(obj.ui);
   return out;
 }
@@ -94,17 +107,17 @@ export function serializeMaskArrows(doc) {
   const objects = doc.objects.map((o) => {
     const out = { id: o.id, label: o.label, color: o.color, mask: o.mask, path: o.path.map((p) => [p[0], p[1]]), timing: o.timing,
       start_frame: o.start_frame, end_frame: o.end_frame };
+    if (o.anchor) out.anchor = o.anchor;
+    if (o.shape && o.shape !== "mask") out.shape = o.shape;
     if (o.ui !== undefined) out.ui = o.ui;
     return out;
   });
-  const out = { version: 1, kind: KIND, frame_count: doc.frame_count, objects };
-  if (doc.ui !== undefined) out.ui = doc.ui;
-  return JSON.stringify(out);
+  return serializeDocument(doc, KIND, objects);
 }
 
 // -- motion (the same arithmetic as trackgo_points.path_progress / point_on_path) --------------------------------------
 
-export const isStatic = (obj) => obj.path.length === 1 || obj.path.every((p) => p[0] === obj.path[0][0] && p[1] === obj.path[0][1]);
+export const isStatic = (obj) => !!obj.anchor || obj.path.length === 1 || obj.path.every((p) => p[0] === obj.path[0][0] && p[1] === obj.path[0][1]);
 
 /** Fraction of the path travelled at timeline position t. */
 export function progressAt(obj, t) {
@@ -136,6 +149,7 @@ export function pointOnPath(path, progress) {
 
 /** How far the object has moved at timeline position t: path(progress) - path[0]. */
 export function displacementAt(obj, t) {
+  if (obj.anchor) return [0, 0];
   const p = pointOnPath(obj.path, progressAt(obj, t));
   return [p[0] - obj.path[0][0], p[1] - obj.path[0][1]];
 }
@@ -145,6 +159,16 @@ export function displacementAt(obj, t) {
 export function displacements(obj, frameCount, numFrames = frameCount) {
   const rounded = { ...obj, path: obj.path.map((p) => [Math.fround(p[0]), Math.fround(p[1])]) };
   return framePositions(frameCount, numFrames).map((t) => displacementAt(rounded, t).map(Math.fround));
+}
+
+/** Where a point of `obj` (drawn at `point`, normalised scene coordinates on frame 0) is on screen at position t: moved
+ *  along the object's path, then by the document's camera (a screen anchor skips the camera). `matrix`: the camera's
+ *  normalised matrix at t, when the caller has it already. */
+export function screenPointAt(doc, obj, point, t, width, height, matrix = null) {
+  const d = displacementAt(obj, t);
+  const scene = [point[0] + d[0], point[1] + d[1]];
+  if (!doc.camera || obj.anchor === "screen") return scene;
+  return applyMatrix(matrix ?? normalizedMatrix(doc.camera, t, width, height), scene);
 }
 
 // -- point sampling preview ---------------------------------------------------------------------------------------------
@@ -210,7 +234,8 @@ export function addObject(doc, anchor, props = {}) {
   const id = nextId(next.objects);
   next.objects.push({
     id, label: props.label ?? "", color: props.color ?? paletteColor(id), mask: props.mask ?? null, path: [[...anchor]],
-    timing: props.timing ?? "linear", start_frame: 0, end_frame: next.frame_count - 1,
+    timing: props.timing ?? "linear", start_frame: 0, end_frame: next.frame_count - 1, anchor: props.anchor ?? null,
+    shape: props.shape ?? "mask",
   });
   return { doc: next, id };
 }
@@ -224,6 +249,7 @@ export function setObjectProps(doc, id, props) {
   return edit(doc, id, (o, next) => {
     if (props.label !== undefined) o.label = String(props.label);
     if (props.color !== undefined) o.color = String(props.color).toLowerCase();
+    if (props.anchor !== undefined) o.anchor = props.anchor || null;
     if (props.timing !== undefined) {
       if (!TIMINGS.includes(props.timing)) throw new Error(`unknown timing ${props.timing}`);
       o.timing = props.timing;
@@ -240,6 +266,7 @@ export function setFrameCount(doc, frameCount) {
   const next = clone(doc);
   next.frame_count = frameCount;
   const map = (f) => (old === 1 ? 0 : Math.min(frameCount - 1, Math.floor((f * (frameCount - 1)) / (old - 1) + 0.5)));
+  if (next.camera) next.camera = retimeCamera(next.camera, old, frameCount, nearestFrame);
   for (const o of next.objects) {
     o.start_frame = map(o.start_frame);
     o.end_frame = o.end_frame === old - 1 ? frameCount - 1 : map(o.end_frame);

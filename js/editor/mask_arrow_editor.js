@@ -3,48 +3,20 @@
 // Framework-free: `new MaskArrowEditor(element, {value, onChange})` mounts it on any element.
 
 import { EditorBase } from "./editor_base.js";
-import { clamp01, hitTestPathPoint, normToLayout } from "./geometry.js";
+import { clamp01, hitTestPathPoint } from "./geometry.js";
 import {
-  addObject, deleteObject, displacementAt, emptyMaskArrows, isStatic, parseMaskArrows, rleDecode, rleEncode, samplePreviewPoints,
-  serializeMaskArrows, setFrameCount, setMask, setObjectProps, setPath,
+  addObject, deleteObject, emptyMaskArrows, parseMaskArrows, rleDecode, rleEncode, serializeMaskArrows, setFrameCount, setMask, setPath,
 } from "./mask_arrow_document.js";
-import { TIMINGS } from "./timing.js";
-import { h, withAlpha } from "./ui.js";
+import { MaskArrowLayer } from "./mask_arrow_layer.js";
+import { maskArrowPanel } from "./mask_arrow_panel.js";
+import { TOOLS } from "./mask_arrow_tools.js";
+import { maskOverlay, stampDisc } from "./mask_paint.js";
+import { h } from "./ui.js";
 
-const MASK_LONG_SIDE = 512; // painted masks are stored at most this big (Python resizes them to the generation size)
-const TAIL = 4; // frames of tail behind each sampled point
-
-/**
- * The tools, each in one place: its name, button label, shortcut key, tooltip, help line, and what a press on the
- * picture does (`down(editor, p, e, obj, created)`: `obj` is the selected object or null, `created()` makes a new one
- * at the pointer as part of the same edit). Moving and releasing follow the drag the press started (paint, arrow).
- * Adding a tool is adding an entry here.
- */
-export const TOOLS = [
-  {
-    name: "brush", label: "Brush", key: "b", title: "Paint the selected object's mask (B)",
-    help: ["B", "brush: paint the selected object's mask (with nothing selected, a new object)"],
-    down: (ed, p, e, obj, created) => ed.startPaint(p, obj ?? created(), 1),
-  },
-  {
-    name: "erase", label: "Erase", key: "e", title: "Erase from the selected object's mask (E)",
-    help: ["E", "eraser: erase from the selected object's mask"],
-    down: (ed, p, e, obj) => obj && ed.startPaint(p, { obj, base: ed.doc }, 0),
-  },
-  {
-    name: "arrow", label: "Arrow", key: "a", title: "Drag an arrow for where the object goes; Shift+click adds a path point (A)",
-    help: ["A", "arrow: drag from the object to where it goes; Shift+click adds a point (a multi-point path)"],
-    shiftAddsPoints: true, // so Shift+click on an existing point adds one there instead of dragging it
-    down: (ed, p, e, obj, created) => (obj && e.shiftKey ? ed.addPathPoint(obj, p) : ed.startArrow(p, obj ? { obj, base: ed.doc } : created())),
-  },
-  {
-    name: "anchor", label: "Anchor", key: "n", title: "Click to pin the object still: a static anchor (N)",
-    help: ["N", "anchor: click to pin the object still"],
-    down: (ed, p, e, obj) => (obj ? ed.commit(setPath(ed.doc, obj.id, [[p.nx, p.ny]]), `anchor #${obj.id}`) : ed.newObject([p.nx, p.ny])),
-  },
-];
+export { TOOLS };
 const TOOL_BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
 const TOOL_BY_KEY = new Map(TOOLS.map((t) => [t.key, t]));
+const MASK_LONG_SIDE = 512; // painted masks are stored at most this big (Python resizes them to the generation size)
 
 export class MaskArrowEditor extends EditorBase {
   get kindName() { return "mask_arrows"; }
@@ -59,6 +31,7 @@ export class MaskArrowEditor extends EditorBase {
   }
 
   buildTools() {
+    this.layers = [new MaskArrowLayer(this)];
     this.tool = "brush";
     this.brushSize = 18;
     this.pointCount = 24;
@@ -95,15 +68,11 @@ export class MaskArrowEditor extends EditorBase {
     this.requestDraw();
   }
 
-  keyframeFrames() {
-    const o = this.selected;
-    return o ? [o.start_frame, o.end_frame] : [];
-  }
-
-  newObject(at = [0.5, 0.5]) {
-    const { doc, id } = addObject(this.doc, at);
+  newObject(at = [0.5, 0.5], props = {}) {
+    const { doc, id } = addObject(this.doc, at, props);
     this.selectedId = id;
-    this.commit(doc, "new object");
+    this.selectedPoint = null;
+    this.commit(doc, props.shape === "point" ? "new point" : "new object");
     return id;
   }
 
@@ -124,45 +93,11 @@ export class MaskArrowEditor extends EditorBase {
       : { width: Math.max(1, Math.round(MASK_LONG_SIDE * a)), height: MASK_LONG_SIDE };
   }
 
-  overlayFor(mask, color) {
-    const c = document.createElement("canvas");
-    c.width = mask.width;
-    c.height = mask.height;
-    const g = c.getContext("2d");
-    const image = g.createImageData(mask.width, mask.height);
-    const n = parseInt(color.slice(1), 16);
-    const [r, gg, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-    for (let i = 0; i < mask.data.length; i++) {
-      if (!mask.data[i]) continue;
-      image.data[4 * i] = r;
-      image.data[4 * i + 1] = gg;
-      image.data[4 * i + 2] = b;
-      image.data[4 * i + 3] = 110;
-    }
-    g.putImageData(image, 0, 0);
-    return c;
-  }
+  overlayFor(mask, color) { return maskOverlay(mask, color); }
 
   stamp(mask, from, to, radiusPx, value) {
     const img = this.imageRect();
-    const rx = (radiusPx / img.w) * mask.width;
-    const ry = (radiusPx / img.h) * mask.height;
-    const steps = Math.max(1, Math.ceil(Math.hypot((to.nx - from.nx) * mask.width, (to.ny - from.ny) * mask.height) / Math.max(1, Math.min(rx, ry) / 2)));
-    for (let s = 0; s <= steps; s++) {
-      const cx = (from.nx + ((to.nx - from.nx) * s) / steps) * mask.width;
-      const cy = (from.ny + ((to.ny - from.ny) * s) / steps) * mask.height;
-      const x0 = Math.max(0, Math.floor(cx - rx));
-      const x1 = Math.min(mask.width - 1, Math.ceil(cx + rx));
-      const y0 = Math.max(0, Math.floor(cy - ry));
-      const y1 = Math.min(mask.height - 1, Math.ceil(cy + ry));
-      for (let y = y0; y <= y1; y++) {
-        for (let x = x0; x <= x1; x++) {
-          const dx = (x + 0.5 - cx) / rx;
-          const dy = (y + 0.5 - cy) / ry;
-          if (dx * dx + dy * dy <= 1) mask.data[y * mask.width + x] = value;
-        }
-      }
-    }
+    stampDisc(mask, from, to, (radiusPx / img.w) * mask.width, (radiusPx / img.h) * mask.height, value);
   }
 
   // -- pointer --------------------------------------------------------------------------------------------------------
@@ -178,6 +113,7 @@ export class MaskArrowEditor extends EditorBase {
     const pointIndex = obj ? hitTestPathPoint(obj.path, p, this.imageRect()) : -1;
     if (pointIndex >= 0 && !(TOOL_BY_NAME.get(this.tool).shiftAddsPoints && e.shiftKey)) {
       this.drag = { mode: "point", id: obj.id, index: pointIndex };
+      this.selectedPoint = pointIndex;
       this.beginGesture(`move path point of #${obj.id}`);
       return;
     }
@@ -316,165 +252,5 @@ export class MaskArrowEditor extends EditorBase {
     ];
   }
 
-  // -- panel ----------------------------------------------------------------------------------------------------------
-  renderPanel() {
-    const doc = this.doc;
-    const inputIndex = new Map();
-    doc.objects.filter((o) => !o.mask).forEach((o, i) => inputIndex.set(o.id, i));
-    const chips = doc.objects.map((o) => h("button", {
-      text: `#${o.id}${o.label ? " " + o.label : ""}`, class: o.id === this.selectedId ? "td-on" : "", "data-object": String(o.id),
-      style: { borderLeft: `5px solid ${o.color}` }, onclick: () => { this.select(o.id); this.focus(); },
-    }));
-    const obj = this.selected;
-    if (!obj) {
-      return [...chips, h("span", { class: "td-muted", text: doc.objects.length
-        ? "Click a chip to edit an object." : "Paint a region with the brush, then draw its arrow (? for help)." })];
-    }
-    const frameInput = (field, title) => h("input", { type: "number", min: "0", max: String(doc.frame_count - 1), step: "1", value: String(obj[field]),
-      title, "data-field": field, onchange: (e) => this.commit(setObjectProps(this.doc, obj.id, { [field]: parseInt(e.target.value, 10) || 0 }), field) });
-    return [
-      ...chips,
-      h("label", {}, ["label", h("input", { type: "text", value: obj.label, size: "8", "data-field": "label",
-        onchange: (e) => this.commit(setObjectProps(this.doc, obj.id, { label: e.target.value }), "rename") })]),
-      h("input", { type: "color", value: obj.color, "data-field": "color", title: "Colour",
-        onchange: (e) => this.commit(setObjectProps(this.doc, obj.id, { color: e.target.value }), "recolour") }),
-      h("label", {}, ["timing", h("select", { "data-field": "timing",
-        onchange: (e) => this.commit(setObjectProps(this.doc, obj.id, { timing: e.target.value }), "timing") },
-      TIMINGS.map((t) => h("option", { value: t, text: t, selected: t === obj.timing })))]),
-      h("label", { title: "The move starts on this frame" }, ["from", frameInput("start_frame", "First frame of the move")]),
-      h("label", { title: "The move ends on this frame" }, ["to", frameInput("end_frame", "Last frame of the move")]),
-      h("label", { title: "Take this object's mask from the node's MASK input (in order)" }, [
-        h("input", { type: "checkbox", checked: !obj.mask, "data-field": "input-mask", onchange: () => this.toggleInputMask(obj) }),
-        obj.mask ? "mask from input" : `mask from input #${inputIndex.get(obj.id)}`]),
-      h("span", { class: "td-muted", text: isStatic(obj) ? "static anchor" : `path: ${obj.path.length} points` }),
-      h("button", { text: "Delete", title: "Delete this object (Delete)", onclick: () => this.deleteSelected() }),
-    ];
-  }
-
-  // -- drawing --------------------------------------------------------------------------------------------------------
-  drawStage(ctx, img) {
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(img.x, img.y, img.w, img.h);
-    ctx.clip();
-    let inputIndex = 0;
-    for (const obj of this.doc.objects) {
-      const selected = obj.id === this.selectedId;
-      const painting = this.drag && this.drag.mode === "paint" && this.drag.id === obj.id;
-      const mask = painting ? this.drag.mask : this.decoded(obj);
-      if (mask) ctx.drawImage(painting ? this.overlayFor(mask, obj.color) : this.cachedOverlay(obj, mask), img.x, img.y, img.w, img.h);
-      else {
-        const a = normToLayout({ x: obj.path[0][0], y: obj.path[0][1] }, img);
-        ctx.font = "11px system-ui, sans-serif";
-        ctx.fillStyle = obj.color;
-        ctx.fillText(`mask from MASK input #${inputIndex}`, a.x + 8, a.y + 16);
-        inputIndex++;
-      }
-      if (mask) this.drawPoints(ctx, img, obj, mask);
-      this.drawPath(ctx, img, obj, selected);
-    }
-    ctx.restore();
-  }
-
-  cachedOverlay(obj, mask) {
-    const key = obj.mask;
-    let entry = this.sampleCache.get(key);
-    if (!entry || entry.color !== obj.color) {
-      entry = { color: obj.color, overlay: this.overlayFor(mask, obj.color), points: null };
-      this.sampleCache.set(key, entry);
-    }
-    return entry.overlay;
-  }
-
-  drawPoints(ctx, img, obj, mask) {
-    let points;
-    const entry = obj.mask ? this.sampleCache.get(obj.mask) : null;
-    if (entry && entry.points && entry.count === this.pointCount) points = entry.points;
-    else {
-      const index = this.doc.objects.indexOf(obj);
-      points = samplePreviewPoints(mask, this.pointCount, this.seed, index);
-      if (entry) Object.assign(entry, { points, count: this.pointCount });
-    }
-    const now = displacementAt(obj, this.frame);
-    const tailFrom = Math.max(0, this.frame - TAIL);
-    const past = displacementAt(obj, tailFrom);
-    ctx.lineWidth = 1.5;
-    for (const [x, y] of points) {
-      const a = normToLayout({ x: x + past[0], y: y + past[1] }, img);
-      const b = normToLayout({ x: x + now[0], y: y + now[1] }, img);
-      if (tailFrom < this.frame) {
-        ctx.strokeStyle = withAlpha(obj.color, 0.6);
-        ctx.beginPath();
-        for (let f = tailFrom; f <= this.frame; f++) {
-          const d = displacementAt(obj, f);
-          const q = normToLayout({ x: x + d[0], y: y + d[1] }, img);
-          if (f === tailFrom) ctx.moveTo(q.x, q.y);
-          else ctx.lineTo(q.x, q.y);
-        }
-        ctx.stroke();
-      }
-      void a;
-      ctx.fillStyle = "#fff";
-      ctx.beginPath();
-      ctx.arc(b.x, b.y, 2.6, 0, Math.PI * 2);
-      ctx.fill();
-      ctx.fillStyle = obj.color;
-      ctx.beginPath();
-      ctx.arc(b.x, b.y, 1.7, 0, Math.PI * 2);
-      ctx.fill();
-    }
-  }
-
-  drawPath(ctx, img, obj, selected) {
-    const pts = obj.path.map((p) => normToLayout({ x: p[0], y: p[1] }, img));
-    ctx.strokeStyle = obj.color;
-    ctx.fillStyle = obj.color;
-    ctx.lineWidth = selected ? 3 : 2;
-    if (isStatic(obj)) {
-      const a = pts[0];
-      ctx.beginPath();
-      ctx.arc(a.x, a.y, 6, 0, Math.PI * 2);
-      ctx.stroke();
-      ctx.beginPath();
-      ctx.moveTo(a.x - 9, a.y);
-      ctx.lineTo(a.x + 9, a.y);
-      ctx.moveTo(a.x, a.y - 9);
-      ctx.lineTo(a.x, a.y + 9);
-      ctx.stroke();
-    } else {
-      ctx.beginPath();
-      pts.forEach((p, i) => (i ? ctx.lineTo(p.x, p.y) : ctx.moveTo(p.x, p.y)));
-      ctx.stroke();
-      const b = pts[pts.length - 1];
-      const a = pts[pts.length - 2];
-      const ang = Math.atan2(b.y - a.y, b.x - a.x);
-      ctx.beginPath();
-      ctx.moveTo(b.x, b.y);
-      ctx.lineTo(b.x - 12 * Math.cos(ang - 0.45), b.y - 12 * Math.sin(ang - 0.45));
-      ctx.lineTo(b.x - 12 * Math.cos(ang + 0.45), b.y - 12 * Math.sin(ang + 0.45));
-      ctx.closePath();
-      ctx.fill();
-    }
-    const tag = `#${obj.id}${obj.label ? " " + obj.label : ""}`;
-    ctx.font = "bold 11px system-ui, sans-serif";
-    ctx.fillText(tag, pts[0].x + 8, pts[0].y - 8);
-    if (selected) {
-      for (const p of pts) {
-        ctx.fillStyle = "#fff";
-        ctx.beginPath();
-        ctx.arc(p.x, p.y, 4.5, 0, Math.PI * 2);
-        ctx.fill();
-        ctx.stroke();
-      }
-    }
-  }
-
-  drawTimelineMarks(ctx, g) {
-    for (const o of this.doc.objects) {
-      const mine = o.id === this.selectedId;
-      ctx.fillStyle = withAlpha(o.color, mine ? 0.7 : 0.35);
-      const y = mine ? 4 : 12;
-      ctx.fillRect(g.x(o.start_frame), y, Math.max(2, g.x(o.end_frame) - g.x(o.start_frame)), mine ? 6 : 3);
-    }
-  }
+  renderPanel() { return maskArrowPanel(this); }
 }

@@ -4,8 +4,9 @@
 
 import {
   DocumentError, clone, editObject, findObject, finiteNumber, join, nextId, paletteColor, parseDocument, readFrame,
-  readIdentity, rejectUnknown, require,
+  readIdentity, rejectUnknown, require, serializeDocument,
 } from "./document.js";
+import { DEFAULT_SIZE, normalizedMatrix, retimeCamera, transformBox } from "./camera.js";
 import { TIMINGS, ease, framePositions, nearestFrame } from "./timing.js";
 
 export const KIND = "tracklets";
@@ -110,9 +111,7 @@ export function serializeTracklets(doc) {
     if (o.ui !== undefined) out.ui = o.ui;
     return out;
   });
-  const out = { version: 1, kind: KIND, frame_count: doc.frame_count, objects };
-  if (doc.ui !== undefined) out.ui = doc.ui;
-  return JSON.stringify(out);
+  return serializeDocument(doc, KIND, objects);
 }
 
 // -- evaluation (the same arithmetic as BoxObject.boxes_at, in float64) -----------------------------------------------
@@ -137,13 +136,24 @@ export function visibleAt(obj, frame) {
   return obj.visibility.some(([first, last]) => frame >= first && frame <= last);
 }
 
-/** Dense tracks over `numFrames` output frames, as TrackletDocument.to_tracklets (boxes rounded to float32). */
-export function toTracklets(doc, numFrames = doc.frame_count) {
+/** The box of `obj` on screen at position t: the drawn (scene) box moved by the document's camera, as the 4 corners'
+ *  bounds clipped to the frame (`onScreen` false where it has left it); the drawn box itself without a camera. */
+export function screenBoxAt(doc, obj, t, width = DEFAULT_SIZE[0], height = DEFAULT_SIZE[1]) {
+  const box = boxAt(obj, t);
+  if (!doc.camera) return { box, onScreen: true };
+  return transformBox(normalizedMatrix(doc.camera, t, width, height), box);
+}
+
+/** Dense tracks over `numFrames` output frames, as TrackletDocument.to_tracklets (boxes rounded to float32): in screen
+ *  coordinates, so with a camera each box is the camera's image of the drawn box, hidden where it left the frame.
+ *  `width` x `height` matter only for a rotating camera (its aspect ratio). */
+export function toTracklets(doc, numFrames = doc.frame_count, width = DEFAULT_SIZE[0], height = DEFAULT_SIZE[1]) {
   const positions = framePositions(doc.frame_count, numFrames);
-  const boxes = positions.map((t) => doc.objects.map((o) => boxAt(o, t).map(Math.fround)));
-  const visible = positions.map((t) => {
+  const screen = positions.map((t) => doc.objects.map((o) => screenBoxAt(doc, o, t, width, height)));
+  const boxes = screen.map((row) => row.map((s) => s.box.map(Math.fround)));
+  const visible = positions.map((t, j) => {
     const f = Math.min(nearestFrame(t), doc.frame_count - 1);
-    return doc.objects.map((o) => visibleAt(o, f));
+    return doc.objects.map((o, i) => visibleAt(o, f) && screen[j][i].onScreen);
   });
   return { boxes, visible, ids: doc.objects.map((o) => o.id), labels: doc.objects.map((o) => o.label) };
 }
@@ -228,6 +238,16 @@ export function deleteKeyframe(doc, id, frame) {
   });
 }
 
+/** Move the keyframe on frame `from` to frame `to` (nothing when `to` has a keyframe already). */
+export function moveKeyframe(doc, id, from, to) {
+  return edit(doc, id, (obj) => {
+    const key = keyframeAt(obj, from);
+    if (!key || keyframeAt(obj, to)) return;
+    key.frame = to;
+    obj.keyframes.sort((a, b) => a.frame - b.frame);
+  });
+}
+
 export function setKeyframeInterpolation(doc, id, frame, curve) {
   return edit(doc, id, (obj) => {
     const key = keyframeAt(obj, frame);
@@ -305,6 +325,7 @@ export function setFrameCount(doc, frameCount) {
   const next = clone(doc);
   next.frame_count = frameCount;
   const map = (f) => (old === 1 ? 0 : Math.min(frameCount - 1, nearestFrame((f * (frameCount - 1)) / (old - 1))));
+  if (next.camera) next.camera = retimeCamera(next.camera, old, frameCount, nearestFrame);
   for (const obj of next.objects) {
     const keys = new Map();
     for (const k of obj.keyframes) keys.set(map(k.frame), { ...k, frame: map(k.frame) }); // a later key wins a collision

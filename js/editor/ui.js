@@ -31,9 +31,9 @@ const CSS = `
 .td-editor label{display:inline-flex;align-items:center;gap:3px}
 .td-stage{position:relative;flex:1 1 auto;min-height:80px;overflow:hidden;background:#111}
 .td-stage canvas{position:absolute;left:0;top:0;width:100%;height:100%;touch-action:none}
-.td-timeline{position:relative;height:30px;flex:0 0 30px;background:#202020;border-top:1px solid #333;cursor:pointer;touch-action:none}
+.td-timeline{position:relative;height:40px;flex:0 0 40px;background:#202020;border-top:1px solid #333;cursor:pointer;touch-action:none}
 .td-timeline canvas{position:absolute;left:0;top:0;width:100%;height:100%}
-.td-panel{display:flex;flex-wrap:wrap;align-items:center;align-content:flex-start;gap:4px 8px;padding:4px;background:#232323;border-top:1px solid #333;flex:0 0 92px;height:92px;overflow-y:auto}
+.td-panel{display:flex;flex-wrap:wrap;align-items:center;align-content:flex-start;gap:4px 8px;padding:4px;background:#232323;border-top:1px solid #333;flex:0 0 auto;min-height:92px;max-height:45%;overflow-y:auto}
 .td-panel .td-muted{color:#888}
 .td-notice{position:absolute;left:8px;bottom:8px;max-width:calc(100% - 16px);padding:3px 8px;border-radius:4px;background:rgba(170,110,0,.92);
   color:#fff;pointer-events:none;opacity:0;transition:opacity .2s}

@@ -156,3 +156,60 @@ test("mask/arrow edits and motion along the path", () => {
   assert.doesNotThrow(() => ma.parseMaskArrows(ma.serializeMaskArrows(doc)));
   assert.equal(ma.setFrameCount(doc, 27).objects[0].end_frame, 18);
 });
+
+test("camera keys: the first edit makes the layer with a still key on frame 0, the last removal removes it", async () => {
+  const cam = await import("../../js/editor/camera.js");
+  const empty = td.emptyTracklets(14);
+  const panned = cam.setCameraKey(empty, 13, { pan: [-0.1, 0] });
+  assert.deepEqual(panned.camera.keyframes.map((k) => k.frame), [0, 13]);
+  assert.deepEqual(panned.camera.keyframes[0], { frame: 0, pan: [0, 0], zoom: 1, rotation: 0 });
+  assert.equal(empty.camera, undefined, "edits are pure");
+  const zoomed = cam.setCameraKey(panned, 13, { zoom: 50 });
+  assert.equal(zoomed.camera.keyframes[1].zoom, cam.MAX_ZOOM, "clamped into the camera's limits");
+  assert.deepEqual(zoomed.camera.keyframes[1].pan, [-0.1, 0], "the other values stay");
+  const halfway = cam.setCameraKey(zoomed, 6, {});
+  assert.deepEqual(cam.cameraKeyAt(halfway.camera, 6), { frame: 6, ...cam.cameraAt(zoomed.camera, 6) }, "a new key holds what is shown there");
+  assert.deepEqual(cam.moveCameraKey(halfway, 6, 9).camera.keyframes.map((k) => k.frame), [0, 9, 13]);
+  assert.equal(cam.moveCameraKey(halfway, 6, 13), halfway, "never onto another key");
+  const gone = cam.deleteCameraKey(cam.deleteCameraKey(cam.deleteCameraKey(halfway, 0), 6), 13);
+  assert.equal(gone.camera, undefined);
+  assert.equal(td.serializeTracklets(gone), td.serializeTracklets(empty), "no camera: the document is as before");
+  const retimed = td.setFrameCount(halfway, 27);
+  assert.deepEqual(retimed.camera.keyframes.map((k) => k.frame), [0, 12, 26], "keys move with the timeline");
+});
+
+test("a box under the camera: its corners' bounds, clipped; off screen once it has left the frame", async () => {
+  const cam = await import("../../js/editor/camera.js");
+  const doc = cam.setCameraKey(td.emptyTracklets(14), 13, { pan: [0.5, 0], zoom: 2 });
+  const m = cam.normalizedMatrix(doc.camera, 13, 1024, 576);
+  assert.deepEqual(cam.applyMatrix(m, [0.5, 0.5]), [1, 0.5], "the centre moves by the pan alone");
+  const moved = cam.transformBox(m, [0.4, 0.4, 0.6, 0.6]);
+  assert.ok(moved.onScreen);
+  moved.box.forEach((v, i) => assert.ok(Math.abs(v - [0.8, 0.3, 1, 0.7][i]) < 1e-12, `${moved.box}`));
+  assert.equal(cam.transformBox(m, [0.8, 0.4, 0.9, 0.6]).onScreen, false);
+  const turned = cam.setCameraKey(td.emptyTracklets(14), 0, { rotation: 90 });
+  const r = cam.pixelMatrix(turned.camera, 0, 100, 100);
+  const p = cam.applyMatrix(r, [100, 50]); // right of the centre -> below it (y down: clockwise on screen)
+  assert.ok(Math.abs(p[0] - 50) < 1e-9 && Math.abs(p[1] - 100) < 1e-9);
+});
+
+test("mask/arrow anchors: an anchored object holds still whatever its path; a screen anchor skips the camera", async () => {
+  const cam = await import("../../js/editor/camera.js");
+  let { doc, id } = ma.addObject(ma.emptyMaskArrows(14), [0.2, 0.3]);
+  doc = ma.setPath(doc, id, [[0.2, 0.3], [0.6, 0.3]]);
+  doc = cam.setCameraKey(doc, 13, { pan: [0.1, 0] });
+  const obj = () => doc.objects[0];
+  assert.ok(!ma.isStatic(obj()));
+  const moving = ma.screenPointAt(doc, obj(), [0.2, 0.3], 13, 1024, 576);
+  assert.ok(Math.abs(moving[0] - 0.7) < 1e-12, "the path, then the camera");
+  doc = ma.setObjectProps(doc, id, { anchor: "scene" });
+  assert.ok(ma.isStatic(obj()));
+  assert.ok(Math.abs(ma.screenPointAt(doc, obj(), [0.2, 0.3], 13, 1024, 576)[0] - 0.3) < 1e-12, "still in the scene: the camera moves it");
+  doc = ma.setObjectProps(doc, id, { anchor: "screen" });
+  assert.deepEqual(ma.screenPointAt(doc, obj(), [0.2, 0.3], 13, 1024, 576), [0.2, 0.3], "still on screen");
+  const text = ma.serializeMaskArrows(doc);
+  assert.equal(JSON.parse(text).objects[0].anchor, "screen");
+  assert.deepEqual(ma.parseMaskArrows(text), ma.parseMaskArrows(JSON.parse(text)));
+  doc = ma.setObjectProps(doc, id, { anchor: null });
+  assert.equal("anchor" in JSON.parse(ma.serializeMaskArrows(doc)).objects[0], false);
+});
