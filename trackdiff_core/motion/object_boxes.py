@@ -3,8 +3,8 @@ as its points move.
 
 Points are sampled *inside* a mask, so the box around the points is smaller than the object. Instead, each frame's box
 is the first frame's mask bounding box ``B0`` carried by the points visible at that frame: it moves by their median
-displacement from where they started and scales by the ratio of their spread (RMS distance to their mean) now and at
-the start (clamped to ``[1/4, 4]``; 1 with fewer than 3 points). Where none of an object's points is visible the
+displacement from where they started and scales by the ratio of their spread (median distance to their median
+point) now and at the start (clamped to ``[1/4, 4]``; 1 with fewer than 3 points). Where none of an object's points is visible the
 object is hidden, and the box holds the nearest visible one (the pack's rule for hidden boxes). A box that leaves
 the frame entirely is hidden too.
 """
@@ -44,11 +44,11 @@ def object_tracklets(points: np.ndarray, visible: np.ndarray, starts: np.ndarray
                 continue
             now, then = points[t, chosen][sel].astype(np.float64), start[sel]
             shift = np.median(now - then, axis=0)
-            centre = then.mean(axis=0)
+            centre = np.median(then, axis=0)
             scale = 1.0
             if sel.sum() >= 3:
-                spread0 = np.sqrt(((then - centre) ** 2).sum(axis=1).mean())
-                spread = np.sqrt(((now - now.mean(axis=0)) ** 2).sum(axis=1).mean())
+                spread0 = np.median(np.linalg.norm(then - centre, axis=1))
+                spread = np.median(np.linalg.norm(now - np.median(now, axis=0), axis=1))
                 scale = float(np.clip(spread / spread0, 0.25, 4.0)) if spread0 > 1e-9 else 1.0
             corners = (box0.reshape(2, 2) - centre) * scale + centre + shift
             box = np.clip(corners.reshape(4), 0.0, 1.0)

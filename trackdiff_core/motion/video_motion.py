@@ -54,6 +54,7 @@ class VideoMotion:
         scene_tracklets: the boxes following ``scene``.
         camera: the estimated camera as a camera-layer dict (keyframes where it bends) on ``frame_count`` frames.
         camera_mode: the mode used.
+        video: ``uint8[T, h, w, 3]`` the frames as tracked (for the preview).
     """
 
     trajectories: PointTrajectories
@@ -64,6 +65,7 @@ class VideoMotion:
     scene_tracklets: Tracklets
     camera: dict
     camera_mode: str
+    video: np.ndarray
 
 
 def _transform(matrices: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -146,7 +148,7 @@ def motion_from_video(frames, masks=None, mask_layout: str = "one_per_object", p
 
     camera_dict = camera_from_homographies(_pixels(homographies, width, height), width, height, frame_count)
     return VideoMotion(trajectories, scene_trajectories, objects, masks, boxes(trajectories),
-                       boxes(scene_trajectories), camera_dict, camera_mode)
+                       boxes(scene_trajectories), camera_dict, camera_mode, video)
 
 
 def _pixels(normalised: np.ndarray, width: int, height: int) -> np.ndarray:
