@@ -3,8 +3,9 @@ as its points move.
 
 Points are sampled *inside* a mask, so the box around the points is smaller than the object. Instead, each frame's box
 is the first frame's mask bounding box ``B0`` carried by the points visible at that frame: it moves by their median
-displacement from where they started and scales by the ratio of their spread (median distance to their median
-point) now and at the start (clamped to ``[1/4, 4]``; 1 with fewer than 3 points). Where none of an object's points is visible the
+displacement from where they started and scales by the median ratio of their distances to their median point now
+and at the start (clamped to ``[1/4, 4]``; 1 with fewer than 3 points); points that moved far from the others are
+left out (:func:`_similarity`). Where none of an object's points is visible the
 object is hidden, and the box holds the nearest visible one (the pack's rule for hidden boxes). A box that leaves
 the frame entirely is hidden too.
 """
@@ -26,6 +27,27 @@ def mask_boxes(masks: np.ndarray) -> np.ndarray:
     return out
 
 
+def _similarity(now: np.ndarray, then: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Robust ``(shift, centre, scale)`` taking points ``then`` to ``now``: points whose displacement is far from the
+    median one (more than 3 × the median deviation, and more than 1 % of the frame) are outliers (a point that slid
+    onto the background) and left out; the shift is the inliers' median displacement, the scale the median ratio of
+    their distances to their median point now and then."""
+    moves = now - then
+    deviation = np.linalg.norm(moves - np.median(moves, axis=0), axis=1)
+    inlier = deviation <= max(3.0 * float(np.median(deviation)), 0.01)
+    now, then = now[inlier], then[inlier]
+    shift = np.median(now - then, axis=0)
+    centre = np.median(then, axis=0)
+    if len(now) < 3:
+        return shift, centre, 1.0
+    before = np.linalg.norm(then - centre, axis=1)
+    after = np.linalg.norm(now - np.median(now, axis=0), axis=1)
+    usable = before > 1e-6
+    if usable.sum() < 3:
+        return shift, centre, 1.0
+    return shift, centre, float(np.clip(np.median(after[usable] / before[usable]), 0.25, 4.0))
+
+
 def object_tracklets(points: np.ndarray, visible: np.ndarray, starts: np.ndarray, groups: np.ndarray,
                      first_boxes: np.ndarray, objects: list[dict]) -> Tracklets:
     """Tracklets from ``points float[T, P, 2]`` (normalised), ``visible bool[T, P]``, the points' first-frame
@@ -43,13 +65,7 @@ def object_tracklets(points: np.ndarray, visible: np.ndarray, starts: np.ndarray
             if not sel.any():
                 continue
             now, then = points[t, chosen][sel].astype(np.float64), start[sel]
-            shift = np.median(now - then, axis=0)
-            centre = np.median(then, axis=0)
-            scale = 1.0
-            if sel.sum() >= 3:
-                spread0 = np.median(np.linalg.norm(then - centre, axis=1))
-                spread = np.median(np.linalg.norm(now - np.median(now, axis=0), axis=1))
-                scale = float(np.clip(spread / spread0, 0.25, 4.0)) if spread0 > 1e-9 else 1.0
+            shift, centre, scale = _similarity(now, then)
             corners = (box0.reshape(2, 2) - centre) * scale + centre + shift
             box = np.clip(corners.reshape(4), 0.0, 1.0)
             if box[2] - box[0] > 1e-6 and box[3] - box[1] > 1e-6:
