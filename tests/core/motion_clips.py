@@ -27,7 +27,7 @@ class MovingSquare:
 
 
 def moving_square(frames: int = 12, width: int = 160, height: int = 96, size: int = 32, start=(24, 30),
-                  step=(5.0, 1.5), camera_step: float = 0.0, seed: int = 0) -> MovingSquare:
+                  step=(5.0, 2.0), camera_step: float = 0.0, seed: int = 0) -> MovingSquare:
     """A square of its own texture moving ``step`` px per frame (integer positions, so the truth is exact); the
     background slides ``camera_step`` px left per frame (a camera pan right), the square moves on top of that."""
     margin = int(abs(camera_step) * frames) + 2

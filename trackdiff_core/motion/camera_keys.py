@@ -126,8 +126,8 @@ def camera_from_homographies(
     keys = []
     for frame in bend_frames(signal, tolerance):
         pan_x, pan_y, zoom, rotation = (float(v) for v in params[frame])
-        keys.append({"frame": int(frame), "pan": [round(pan_x, 6), round(pan_y, 6)], "zoom": round(zoom, 6),
-                     "rotation": round(rotation, 4)})
+        keys.append({"frame": int(frame), "pan": [round(pan_x, 6) + 0.0, round(pan_y, 6) + 0.0], "zoom": round(zoom, 6),
+                     "rotation": round(rotation, 4) + 0.0})
     return {"version": CAMERA_VERSION, "center": list(CENTER), "interpolation": "linear", "keyframes": keys}
 
 
