@@ -38,9 +38,10 @@ class MotionFidelity(io.ComfyNode):
             node_id="MotionFidelity",
             display_name="Motion Fidelity",
             category="TrackDiff/visualize",
+            is_output_node=True,
             description="Did the video follow the drawing? The drawn points' first-frame positions are tracked "
             "through the generated video and compared with the drawing (TrackGo's ObjMC): the mean distance in "
-            "pixels, a plot per frame (a line per object) and a JSON report. Lower is better.",
+            "pixels, a plot per frame (a line per object, shown on the node) and a JSON report. Lower is better.",
             inputs=[
                 io.Image.Input("video", tooltip="The generated video's frames (at least 2)."),
                 Tracks.Input("tracks", optional=True,
@@ -72,7 +73,7 @@ class MotionFidelity(io.ComfyNode):
         report = fidelity_report(drawn, video, objects, aspect)
         plot = torch.from_numpy(plot_errors(report))
         return io.NodeOutput(float(report.mean), plot, report.to_json(),
-                             ui=ui.PreviewImage(plot, cls=cls))
+                             ui={**ui.PreviewImage(plot, cls=cls).as_dict(), "trackdiff_fidelity": [report.to_dict()]})
 
 
 NODES = [MotionFidelity]

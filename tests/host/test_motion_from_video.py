@@ -1,0 +1,201 @@
+"""Motion from a reference video on the real ComfyUI: core Load Video -> Get Video Components -> Tracks From Video ->
+each target's input node, with a generated clip whose motion is exact (tests/core/motion_clips.py, written as an mp4
+into the server's input folder by comfy_host); Motion Fidelity on the toy world's ground-truth videos and on still
+ones; and bad input through /prompt."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from comfy_host import PromptFailed
+from reference_video import TEST_VIDEO, TEST_VIDEO_MASK, VIDEO_FRAMES, VIDEO_H, VIDEO_W, reference_clip, write_video
+
+OUT_W, OUT_H = 320, 192  # twice the clip's size: the tracks must come out scaled
+LENGTH = 13  # a Wan length (4n + 1), another frame count than the clip's 12
+
+
+def _video(prompt: dict, file: str = TEST_VIDEO) -> dict:
+    prompt["video"] = {"class_type": "LoadVideo", "inputs": {"file": file}}
+    prompt["frames"] = {"class_type": "GetVideoComponents", "inputs": {"video": ["video", 0]}}
+    return prompt
+
+
+def _tracks_from_video(**changes) -> dict:
+    inputs = {"frames": ["frames", 0], "points_per_object": 16, "frame_count": VIDEO_FRAMES, "width": OUT_W,
+              "height": OUT_H, "camera_mode": "object_and_camera", "grid_size": 8, "mask_layout": "one_per_object",
+              "masks": ["mask", 0]}
+    inputs.update(changes)
+    return {"class_type": "TracksFromVideo", "inputs": inputs}
+
+
+def _mask() -> dict:
+    return {"class_type": "LoadImageMask", "inputs": {"image": TEST_VIDEO_MASK, "channel": "red"}}
+
+
+def _report(kind: str, source: list) -> dict:
+    key = {"TrackDiffTestTracks": "tracks", "TrackDiffTestText": "text"}[kind]
+    return {"class_type": kind, "inputs": {key: source}}
+
+
+def _scaled_truth() -> np.ndarray:
+    return reference_clip().boxes * np.array([OUT_W / VIDEO_W, OUT_H / VIDEO_H] * 2)
+
+
+def test_a_reference_video_drives_each_target(comfy_server):
+    prompt = _video({
+        "mask": _mask(),
+        "tfv": _tracks_from_video(),
+        "points": _report("TrackDiffTestTracks", ["tfv", 0]),
+        "corners": {"class_type": "TrackletsToTracks", "inputs": {"tracklets": ["tfv", 1], "width": OUT_W,
+                    "height": OUT_H, "layout": "corners", "points_per_box": 1}},
+        "boxes": _report("TrackDiffTestTracks", ["corners", 0]),
+        "wan": {"class_type": "TracksForWanMove", "inputs": {"tracks": ["tfv", 0], "width": OUT_W, "height": OUT_H,
+                "length": LENGTH, "points_per_box": 16}},
+        "wan_report": _report("TrackDiffTestTracks", ["wan", 0]),
+        "ati": {"class_type": "TracksForATI", "inputs": {"tracks": ["tfv", 0], "width": OUT_W, "height": OUT_H,
+                "length": LENGTH, "points_per_box": 4}},
+        "ati_report": _report("TrackDiffTestText", ["ati", 0]),
+        "box_document": _report("TrackDiffTestText", ["tfv", 2]),
+        "arrow_document": _report("TrackDiffTestText", ["tfv", 3]),
+        "camera": _report("TrackDiffTestText", ["tfv", 4]),
+    })
+    outputs = comfy_server.run(prompt, timeout=300)
+    truth = _scaled_truth()
+
+    # The boxes (TrackDiffusion's input) land on the square on every frame, in the output's pixels.
+    corners = np.array(outputs["boxes"]["trackdiff_tracks"][0]["path"])  # [T, 2 corners, 2]
+    boxes = corners.reshape(VIDEO_FRAMES, 4)
+    assert np.abs(boxes - truth).max() < 8.0  # 4 px of the clip, scaled ×2
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    assert np.abs(centres - (truth[:, :2] + truth[:, 2:]) / 2).max() < 4.0
+
+    # The points (TrackGo's, and Wan-Move's / ATI's source) start inside the square and move with it.
+    path = np.array(outputs["points"]["trackdiff_tracks"][0]["path"])
+    visible = np.array(outputs["points"]["trackdiff_tracks"][0]["visible"])
+    assert path.shape == (VIDEO_FRAMES, 16, 2) and visible[0].all() and visible.mean() > 0.8
+    first, last = truth[0], truth[-1]
+    assert ((path[0] >= first[:2]) & (path[0] <= first[2:])).all()
+    moved = np.median(path[-1][visible[-1]] - path[0][visible[-1]], axis=0)
+    assert moved == pytest.approx(last[:2] - first[:2], abs=3.0)
+
+    # Wan-Move: the same motion at Wan's length; ATI: the JSON core's Wan Track To Video reads.
+    wan = np.array(outputs["wan_report"]["trackdiff_tracks"][0]["path"])
+    assert wan.shape[0] == LENGTH
+    assert np.median(wan[-1] - wan[0], axis=0) == pytest.approx(last[:2] - first[:2], abs=3.0)
+    ati = json.loads(outputs["ati_report"]["trackdiff_text"][0])
+    ati = np.array([[[p["x"], p["y"]] for p in track] for track in ati])
+    assert ati.shape[1] == 121
+    assert np.median(ati[:, -1] - ati[:, 0], axis=0) == pytest.approx(last[:2] - first[:2], abs=3.0)
+
+    # The documents open in the editors' parsers; the camera holds still (the clip's camera does not move).
+    from trackdiff_core.mask_arrow_document import MaskArrowDocument
+    from trackdiff_core.tracklet_document import TrackletDocument
+
+    document = TrackletDocument.parse(outputs["box_document"]["trackdiff_text"][0])
+    assert len(document.objects) == 1 and len(document.objects[0].keyframes) <= 4  # a straight move: few keys
+    replay = document.to_tracklets().to_pixels(OUT_W, OUT_H)[:, 0]
+    assert np.abs(replay - truth).max() < 8.0
+    arrows = MaskArrowDocument.parse(outputs["arrow_document"]["trackdiff_text"][0])
+    assert arrows.objects[0].decoded_mask().shape == (VIDEO_H, VIDEO_W)
+    camera = json.loads(outputs["camera"]["trackdiff_text"][0])
+    assert all(abs(k["pan"][0]) < 0.01 and abs(k["zoom"] - 1) < 0.01 for k in camera["keyframes"])
+
+
+def test_the_camera_modes_through_comfyui(comfy_server):
+    """A clip panned by the camera: object_only removes the pan from the boxes, camera_only keeps only it."""
+    from motion_clips import moving_square
+
+    clip = moving_square(frames=VIDEO_FRAMES, width=VIDEO_W, height=VIDEO_H, camera_step=3.0)
+    write_video(comfy_server.base / "input" / "trackdiff_panned.mp4", clip.frames)
+    prompt = _video({"mask": _mask()}, "trackdiff_panned.mp4")
+    for mode in ("object_and_camera", "object_only", "camera_only"):
+        prompt[mode] = _tracks_from_video(camera_mode=mode, width=VIDEO_W, height=VIDEO_H)
+        prompt[f"{mode}_points"] = _report("TrackDiffTestTracks", [mode, 0])
+    prompt["camera"] = _report("TrackDiffTestText", ["object_and_camera", 4])
+    outputs = comfy_server.run(prompt, timeout=300)
+    pan = -3.0 * (VIDEO_FRAMES - 1)
+
+    def moved(mode):
+        data = outputs[f"{mode}_points"]["trackdiff_tracks"][0]
+        path, visible = np.array(data["path"]), np.array(data["visible"])
+        return np.median((path[-1] - path[0])[visible[-1]], axis=0)
+
+    own = clip.boxes[-1, :2] - clip.boxes[0, :2]
+    assert moved("object_and_camera") == pytest.approx(own, abs=3.0)
+    assert moved("object_only") == pytest.approx(own - [pan, 0], abs=3.0)
+    assert moved("camera_only") == pytest.approx([pan, 0], abs=2.0)
+    camera = json.loads(outputs["camera"]["trackdiff_text"][0])
+    assert camera["keyframes"][-1]["pan"][0] * VIDEO_W == pytest.approx(pan, abs=2.0)
+
+
+def _toy_clips(count: int = 4):
+    from trackdiff_core.training.toy_world import ToyWorldClips
+
+    world = ToyWorldClips(frames=12, width=128, height=128, seed=0)
+    return [world.clip(i) for i in range(count)]
+
+
+def test_motion_fidelity_is_near_the_floor_on_ground_truth_and_high_on_a_still_video(comfy_server):
+    from trackdiff_core.tracklet_document import TrackletDocument
+
+    prompt = {}
+    for index, clip in enumerate(_toy_clips()):
+        for kind, frames in (("truth", clip.frames), ("still", np.repeat(clip.frames[:1], len(clip.frames), 0))):
+            name = f"toy_{index}_{kind}.mp4"
+            write_video(comfy_server.base / "input" / name, frames)
+            prompt[f"{kind}{index}_video"] = {"class_type": "LoadVideo", "inputs": {"file": name}}
+            prompt[f"{kind}{index}_frames"] = {"class_type": "GetVideoComponents",
+                                              "inputs": {"video": [f"{kind}{index}_video", 0]}}
+            prompt[f"{kind}{index}"] = {"class_type": "MotionFidelity", "inputs": {
+                "video": [f"{kind}{index}_frames", 0], "tracklets": [f"boxes{index}", 0], "width": 0, "height": 0}}
+        document = TrackletDocument.from_tracklets(clip.tracklets, simplify=False).dumps()
+        prompt[f"boxes{index}"] = {"class_type": "TrackletEditor", "inputs": {"tracklets_json": document}}
+    outputs = comfy_server.run(prompt, timeout=600)
+    truth = [outputs[f"truth{i}"]["trackdiff_fidelity"][0] for i in range(4)]
+    still = [outputs[f"still{i}"]["trackdiff_fidelity"][0] for i in range(4)]
+    assert all(r["frames"] == 12 and (r["width"], r["height"]) == (128, 128) for r in truth + still)
+    truth_mean = np.mean([r["mean_px"] for r in truth])
+    still_mean = np.mean([r["mean_px"] for r in still])
+    assert truth_mean < 5.0  # the tracker's floor on flat-coloured shapes with occlusions
+    assert still_mean > 3 * truth_mean
+    assert all(s["mean_px"] > t["mean_px"] for s, t in zip(still, truth))
+    assert outputs["truth0"]["images"]  # the plot is shown on the node
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"points_per_object": 0}, "points_per_object"),
+    ({"masks": ["wrong_mask", 0]}, "masks: is not the video's size 160×96"),
+    ({"masks": ["empty_mask", 0]}, "masks: has no labelled region"),
+])
+def test_bad_input_gives_one_clear_message(comfy_server, change, message):
+    prompt = _video({
+        "mask": _mask(),
+        "wrong_mask": {"class_type": "SolidMask", "inputs": {"value": 1.0, "width": 64, "height": 64}},
+        "empty_mask": {"class_type": "SolidMask", "inputs": {"value": 0.0, "width": VIDEO_W, "height": VIDEO_H}},
+        "tfv": _tracks_from_video(**change, **({"mask_layout": "label_map"} if "empty_mask" in str(change) else {})),
+        "out": _report("TrackDiffTestTracks", ["tfv", 0]),
+    })
+    if change.get("points_per_object") == 0:  # below the widget's minimum: ComfyUI refuses it before running
+        from comfy_host import PromptRejected
+
+        with pytest.raises(PromptRejected) as rejected:
+            comfy_server.queue_prompt(prompt)
+        assert message in rejected.value.body
+        return
+    with pytest.raises(PromptFailed) as failed:
+        comfy_server.run(prompt, timeout=120)
+    assert failed.value.error["node_type"] == "TracksFromVideo"
+    assert failed.value.error["exception_message"].startswith(message)
+
+
+def test_a_single_frame_video_is_refused_with_its_input_named(comfy_server):
+    clip = reference_clip()
+    write_video(comfy_server.base / "input" / "trackdiff_one_frame.mp4", clip.frames[:1])
+    prompt = _video({"mask": _mask(), "tfv": _tracks_from_video(),
+                     "out": _report("TrackDiffTestTracks", ["tfv", 0])}, "trackdiff_one_frame.mp4")
+    with pytest.raises(PromptFailed) as failed:
+        comfy_server.run(prompt, timeout=120)
+    assert failed.value.error["exception_message"].startswith("frames: has one frame")
