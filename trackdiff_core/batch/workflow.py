@@ -34,11 +34,12 @@ def _is_widget(spec: list) -> bool:
 
 
 def _extra_values(name: str, spec: list) -> int:
-    """Frontend-only values stored after a widget's own: the control of a seed (the frontend adds one to INT inputs
-    that ask for it and to any INT named seed / noise_seed) and an image input's upload button."""
+    """Frontend-only values stored right after a widget's own: the control of a seed (the frontend adds one to INT
+    inputs that ask for it and to any INT named seed / noise_seed). A file input's upload button (image, video,
+    audio) stores its value after all the node's widgets (e.g. Load Image (as Mask): image, channel, upload), so it
+    never shifts another widget."""
     options = spec[1] if len(spec) > 1 and isinstance(spec[1], dict) else {}
-    control = bool(options.get("control_after_generate")) or (spec[0] == "INT" and name in ("seed", "noise_seed"))
-    return int(control) + int(bool(options.get("image_upload")))
+    return int(bool(options.get("control_after_generate")) or (spec[0] == "INT" and name in ("seed", "noise_seed")))
 
 
 def ui_to_api(workflow: dict, object_info: dict) -> dict:
