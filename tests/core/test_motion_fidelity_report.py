@@ -73,3 +73,18 @@ def test_tracks_hidden_on_the_first_frame_are_refused(clip):
     drawn, objects = tracklet_points(Tracklets(clip.boxes[:, None] / np.array([W, H, W, H]), visible))
     with pytest.raises(TrackDiffError, match="^tracks: have no point visible on the first frame"):
         fidelity_report(drawn, clip.frames, objects)
+
+
+def test_a_batch_items_meta_gets_the_error_of_its_video_against_its_boxes(clip):
+    import cv2
+
+    from trackdiff_core.batch.fidelity import item_fidelity
+
+    bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in clip.frames]  # as the CLI decodes the saved frames
+    follows = item_fidelity(_drawn_boxes(clip), bgr)
+    still = item_fidelity(_drawn_boxes(clip), bgr[:1] * len(bgr))
+    json.dumps(follows)
+    assert follows["frames"] == 12 and (follows["width"], follows["height"]) == (W, H)
+    assert follows["mean_px"] < 1.5 < 15 < still["mean_px"]
+    assert follows["per_object"][0]["label"] == "square"
+    assert "error" in item_fidelity(_drawn_boxes(clip), bgr[:1])  # one frame: reported, the item is still written

@@ -77,8 +77,9 @@ def identities(count: int, objects=None) -> list[dict]:
 
 
 def fidelity_report(drawn: PointTrajectories, video, objects=None, drawn_aspect: float | None = None,
-                    config=None) -> FidelityReport:
-    """Compare the drawing ``drawn`` (normalised) with ``video`` (IMAGE batch or ``uint8[T, H, W, 3]``)."""
+                    config=None, object_lines: bool = True) -> FidelityReport:
+    """Compare the drawing ``drawn`` (normalised) with ``video`` (IMAGE batch or ``uint8[T, H, W, 3]``).
+    ``object_lines``: also the per-frame error of each object (for the plot; one more tracking pass per object)."""
     from . import motion_fidelity
 
     frames = video_frames(video, "video")
@@ -105,7 +106,7 @@ def fidelity_report(drawn: PointTrajectories, video, objects=None, drawn_aspect:
     objects = identities(group_count, objects)
     if group_count == 1:
         lines, line_objects = [total.per_frame], objects[:1]
-    elif group_count <= MAX_PLOTTED_OBJECTS:
+    elif group_count <= MAX_PLOTTED_OBJECTS and object_lines:
         for g in range(group_count):
             chosen = groups == g
             if not drawn.visible[0, chosen].any():
