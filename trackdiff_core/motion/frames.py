@@ -23,3 +23,9 @@ def grey_frame(frame: np.ndarray) -> np.ndarray:
     variance = cv2.GaussianBlur(grey * grey, (0, 0), sigma) - mean * mean
     z = (grey - mean) / np.sqrt(np.maximum(variance, 0.0) + 16.0)
     return np.clip(128.0 + 40.0 * z, 0.0, 255.0).astype(np.uint8)
+
+
+def raw_grey(frame: np.ndarray) -> np.ndarray:
+    """``float32[H, W]`` luminance of one RGB frame, lightly smoothed (sigma 1 px) to measure texture, not noise."""
+    grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return cv2.GaussianBlur(grey, (0, 0), 1.0)

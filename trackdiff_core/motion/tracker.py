@@ -17,12 +17,16 @@ import numpy as np
 
 from .camera import grid_points, step_homography
 from .config import TrackerConfig
-from .frames import grey_frame
+from .frames import grey_frame, raw_grey
 from .inputs import check_frames, check_queries
 from .lucas_kanade import lk_step
 from .opencv_state import deterministic_opencv
 from .result import TrackResult
 from .templates import ncc, patches, search
+
+
+#: Raw grey-level standard deviation under which a template counts as flat (no texture to correlate).
+FLAT_CONTRAST = 8.0
 
 
 def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -42,6 +46,11 @@ class _Sweep:
         self.position = queries[:, 1:].astype(np.float32).copy()
         self.last_seen = self.position.copy()
         self.velocity = np.zeros_like(self.position)
+        self.flat = np.zeros(count, bool)
+        self.camera_shared = np.zeros(count, np.int32)
+        self.camera_agree = np.zeros(count, np.int32)
+        self.background = np.ones(count, bool)
+        self.raw = None
         self.shared = np.zeros((count, count), np.int32)
         self.agree = np.zeros((count, count), np.int32)
         self.neighbour_radius = 0.25 * min(width, height)
@@ -74,8 +83,10 @@ class _Sweep:
         live = np.flatnonzero(self.started & self.visible)
         tracked = np.zeros(len(self.position), bool)
         step = np.zeros_like(self.position)
+        on_camera = _apply(camera, self.position)
         if len(live):
             moved, ok, seen, looks = self.track_live(previous, grey, live, camera)
+            self.learn_background(live[ok], moved[ok], on_camera[live[ok]] - self.position[live[ok]])
             good = ok & (looks >= config.match_threshold) & self.inside(moved)
             step[live[good]] = moved[good] - self.position[live[good]]
             tracked[live[good]] = True
@@ -94,7 +105,15 @@ class _Sweep:
             self.visible[need] = False
             self.recheck(grey, need[carried])
             for i in need[~carried]:
-                self.redetect(grey, int(i))
+                if not self.background[i]:
+                    self.redetect(grey, int(i))
+        # Points that move with the camera follow it exactly (precise even without texture); their visibility is
+        # whether they still look like themselves there.
+        background = np.flatnonzero(self.started & self.background)
+        if len(background):
+            self.position[background] = on_camera[background]
+            self.visible[background] = False
+            self.recheck(grey, background, self.config.match_threshold)
 
     def learn_coherence(self, tracked: np.ndarray, step: np.ndarray) -> None:
         """Count, for each pair of points tracked in this step, whether they moved alike (the same object)."""
@@ -119,7 +138,7 @@ class _Sweep:
         if len(need) == 0 or len(index) < 2:
             return positions, carried
         shared = self.shared[np.ix_(need, index)]
-        coherent = (shared >= 2) & (self.agree[np.ix_(need, index)] >= 0.85 * shared)
+        coherent = (shared >= 1) & (self.agree[np.ix_(need, index)] >= 0.85 * shared)
         distance = np.linalg.norm(self.position[need][:, None] - self.position[index][None], axis=-1)
         coherent &= distance < self.neighbour_radius
         for row in np.flatnonzero(coherent.sum(axis=1) >= 2):
@@ -129,7 +148,18 @@ class _Sweep:
             carried[row] = True
         return positions, carried
 
-    def recheck(self, grey: np.ndarray, index: np.ndarray) -> None:
+    def learn_background(self, index: np.ndarray, moved: np.ndarray, camera_step: np.ndarray) -> None:
+        """Count whether each tracked point's step agreed with the camera's step at that point (not for points
+        without texture: Lucas–Kanade's step means nothing there, and the camera is the better guess)."""
+        textured = ~self.flat[index]
+        index, moved, camera_step = index[textured], moved[textured], camera_step[textured]
+        step = moved - self.position[index]
+        agree = np.linalg.norm(step - camera_step, axis=1) < 1.0 + 0.1 * np.linalg.norm(step, axis=1)
+        self.camera_shared[index] += 1
+        self.camera_agree[index] += agree
+        self.background = self.camera_agree >= 0.8 * self.camera_shared  # no evidence yet: the camera
+
+    def recheck(self, grey: np.ndarray, index: np.ndarray, threshold: float | None = None) -> None:
         """Points carried by their neighbours are visible again where they look like themselves at that position."""
         if len(index) == 0:
             return
@@ -139,8 +169,8 @@ class _Sweep:
             return
         refined = self.anchor(grey, index, self.position[index])
         seen = patches(grey, refined, self.config.template_size)
-        looks = np.maximum(ncc(seen, self.query_template[index]), ncc(seen, self.recent_template[index]))
-        back = looks >= self.config.redetect_threshold
+        looks = self.looks(index, refined, seen)
+        back = looks >= (self.config.redetect_threshold if threshold is None else threshold)
         self.position[index[back]] = refined[back]
         self.last_seen[index[back]] = refined[back]
         self.visible[index[back]] = True
@@ -154,7 +184,7 @@ class _Sweep:
             moved, ok = lk_step(previous, grey, self.position[live], config, guess)
             moved = self.anchor(grey, live, moved)
             seen = patches(grey, moved, config.template_size)
-            looks = np.maximum(ncc(seen, self.query_template[live]), ncc(seen, self.recent_template[live]))
+            looks = self.looks(live, moved, seen)
             score = np.where(ok, looks, -2.0)
             if best is None:
                 best = [moved, ok, seen, looks, score]
@@ -182,6 +212,22 @@ class _Sweep:
             self.last_seen[i] = refined
             self.visible[i] = True
 
+    def contrast(self, points: np.ndarray) -> np.ndarray:
+        """Standard deviation of the raw (smoothed) grey levels in each point's template window."""
+        raw = patches(self.raw, points, self.config.template_size)
+        return raw.reshape(len(points), -1).std(axis=1)
+
+    def looks(self, index: np.ndarray, positions: np.ndarray, seen: np.ndarray) -> np.ndarray:
+        """How much the patch at ``positions`` looks like each point: the better normalised correlation with its
+        query and its most recent template. A point whose query patch was flat (no texture to correlate) looks like
+        itself wherever the patch is still flat, and not where texture appeared (an occluder)."""
+        score = np.maximum(ncc(seen, self.query_template[index]), ncc(seen, self.recent_template[index]))
+        flat = self.flat[index]
+        if flat.any():
+            still_flat = self.contrast(positions[flat]) < 2.0 * FLAT_CONTRAST
+            score[flat] = np.where(still_flat, 1.0, 0.0)
+        return score
+
     def join(self, grey: np.ndarray, t: int) -> None:
         joining = np.flatnonzero(self.query_frame == t)
         if len(joining) == 0:
@@ -193,6 +239,7 @@ class _Sweep:
         self.velocity[joining] = 0.0
         self.started[joining] = True
         template = patches(grey, self.position[joining], self.config.template_size)
+        self.flat[joining] = self.contrast(self.position[joining]) < FLAT_CONTRAST
         self.query_template[joining] = template
         self.recent_template[joining] = template
 
@@ -206,6 +253,7 @@ def _sweep(frames: np.ndarray, queries: np.ndarray, order: range, config: Tracke
     previous = None
     for t in order:
         grey = grey_frame(frames[t])
+        state.raw = raw_grey(frames[t])
         if previous is not None and state.started.any():
             state.step(previous, grey)
         state.join(grey, t)
