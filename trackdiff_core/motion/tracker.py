@@ -46,6 +46,7 @@ class _Sweep:
         self.position = queries[:, 1:].astype(np.float32).copy()
         self.last_seen = self.position.copy()
         self.velocity = np.zeros_like(self.position)
+        self.camera_track = self.position.copy()
         self.flat = np.zeros(count, bool)
         self.camera_shared = np.zeros(count, np.int32)
         self.camera_agree = np.zeros(count, np.int32)
@@ -66,14 +67,15 @@ class _Sweep:
         return ((points[:, 0] >= margin - 0.5) & (points[:, 0] <= self.width - 0.5 - margin)
                 & (points[:, 1] >= margin - 0.5) & (points[:, 1] <= self.height - 0.5 - margin))
 
-    def anchor(self, grey: np.ndarray, index: np.ndarray, tracked: np.ndarray) -> np.ndarray:
-        """Refine ``tracked`` positions against each point's query frame (kept when within 2 px of ``tracked``)."""
+    def anchor(self, grey: np.ndarray, index: np.ndarray, tracked: np.ndarray, reach: float = 2.0) -> np.ndarray:
+        """Refine ``tracked`` positions against each point's query frame (kept when within ``reach`` px of
+        ``tracked``)."""
         refined = tracked.copy()
         for frame in np.unique(self.query_frame[index]):
             chosen = self.query_frame[index] == frame
             moved, ok = lk_step(self.query_grey[int(frame)], grey, self.queries[index[chosen], 1:].astype(np.float32),
                                 self.config, tracked[chosen], levels=1)
-            close = ok & (np.linalg.norm(moved - tracked[chosen], axis=1) < 2.0)
+            close = ok & (np.linalg.norm(moved - tracked[chosen], axis=1) < reach)
             refined[chosen] = np.where(close[:, None], moved, tracked[chosen])
         return refined
 
@@ -86,7 +88,9 @@ class _Sweep:
         on_camera = _apply(camera, self.position)
         if len(live):
             moved, ok, seen, looks = self.track_live(previous, grey, live, camera)
-            self.learn_background(live[ok], moved[ok], on_camera[live[ok]] - self.position[live[ok]])
+            camera_looks = self.looks(live, on_camera[live], patches(grey, on_camera[live], config.template_size))
+            self.learn_background(live[ok], moved[ok], on_camera[live[ok]] - self.position[live[ok]],
+                                  camera_looks[ok] >= looks[ok] - 0.05)
             good = ok & (looks >= config.match_threshold) & self.inside(moved)
             step[live[good]] = moved[good] - self.position[live[good]]
             tracked[live[good]] = True
@@ -110,10 +114,15 @@ class _Sweep:
         # Points that move with the camera follow it exactly (precise even without texture); their visibility is
         # whether they still look like themselves there.
         background = np.flatnonzero(self.started & self.background)
+        moving = np.flatnonzero(self.started & ~self.background)
+        self.camera_track[moving] = self.position[moving]
         if len(background):
-            self.position[background] = on_camera[background]
+            # The camera track is the composed homography alone; the output is it refined against the query frame
+            # (within half a pixel), which removes the small drift of composing steps without feeding back into it.
+            self.camera_track[background] = _apply(camera, self.camera_track[background])
+            self.position[background] = self.anchor(grey, background, self.camera_track[background], reach=0.5)
             self.visible[background] = False
-            self.recheck(grey, background, self.config.match_threshold)
+            self.recheck(grey, background, self.config.match_threshold, anchor=False)
 
     def learn_coherence(self, tracked: np.ndarray, step: np.ndarray) -> None:
         """Count, for each pair of points tracked in this step, whether they moved alike (the same object)."""
@@ -148,18 +157,22 @@ class _Sweep:
             carried[row] = True
         return positions, carried
 
-    def learn_background(self, index: np.ndarray, moved: np.ndarray, camera_step: np.ndarray) -> None:
-        """Count whether each tracked point's step agreed with the camera's step at that point (not for points
-        without texture: Lucas–Kanade's step means nothing there, and the camera is the better guess)."""
+    def learn_background(self, index: np.ndarray, moved: np.ndarray, camera_step: np.ndarray,
+                         camera_as_good: np.ndarray) -> None:
+        """Count whether each tracked point moved with the camera: its Lucas–Kanade step agreed with the camera's, or
+        the patch where the camera puts it looks as much like the point as the patch where Lucas–Kanade put it (an
+        edge or a repeated texture lets Lucas–Kanade slide). Not for points without texture: Lucas–Kanade's step means
+        nothing there, and the camera is the better guess."""
         textured = ~self.flat[index]
         index, moved, camera_step = index[textured], moved[textured], camera_step[textured]
         step = moved - self.position[index]
         agree = np.linalg.norm(step - camera_step, axis=1) < 1.0 + 0.1 * np.linalg.norm(step, axis=1)
+        agree |= camera_as_good[textured]
         self.camera_shared[index] += 1
         self.camera_agree[index] += agree
         self.background = self.camera_agree >= 0.8 * self.camera_shared  # no evidence yet: the camera
 
-    def recheck(self, grey: np.ndarray, index: np.ndarray, threshold: float | None = None) -> None:
+    def recheck(self, grey: np.ndarray, index: np.ndarray, threshold: float | None = None, anchor: bool = True) -> None:
         """Points carried by their neighbours are visible again where they look like themselves at that position."""
         if len(index) == 0:
             return
@@ -167,7 +180,7 @@ class _Sweep:
         index = index[inside]
         if len(index) == 0:
             return
-        refined = self.anchor(grey, index, self.position[index])
+        refined = self.anchor(grey, index, self.position[index]) if anchor else self.position[index]
         seen = patches(grey, refined, self.config.template_size)
         looks = self.looks(index, refined, seen)
         back = looks >= (self.config.redetect_threshold if threshold is None else threshold)
@@ -237,6 +250,7 @@ class _Sweep:
         self.last_seen[joining] = self.queries[joining, 1:]
         self.visible[joining] = True
         self.velocity[joining] = 0.0
+        self.camera_track[joining] = self.queries[joining, 1:]
         self.started[joining] = True
         template = patches(grey, self.position[joining], self.config.template_size)
         self.flat[joining] = self.contrast(self.position[joining]) < FLAT_CONTRAST
