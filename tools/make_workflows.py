@@ -671,7 +671,7 @@ def wan_thumbnails() -> dict[str, np.ndarray]:
 def from_video_thumbnails() -> dict[str, np.ndarray]:
     """What Tracks From Video reads from a generated clip (a textured square moving over texture, the camera panning
     in the Wan ones), drawn over the example scene: the object's mask, its points' paths and, for boxes, its box."""
-    from motion_clips import moving_square
+    from moving_square_clips import moving_square
     from trackdiff_core.motion.video_motion import motion_from_video
 
     out = {}

@@ -1,46 +1,36 @@
-"""Reference clips with exact motion, for Tracks From Video and Motion Fidelity tests: a textured square moving over a
-textured background, optionally under a camera pan. Textures are seeded noise at several scales (no image files)."""
+"""Small generated clips for the motion tests (scikit-image photographs; skipped where scikit-image is missing)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
+import pytest
 
 
-def texture(width: int, height: int, seed: int) -> np.ndarray:
-    """``uint8[height, width, 3]`` with detail at several scales (corners for the tracker everywhere)."""
-    rng = np.random.default_rng(seed)
-    out = np.zeros((height, width, 3), dtype=np.float32)
-    for cell, weight in ((16, 0.5), (6, 0.3), (2, 0.2)):
-        small = rng.random((height // cell + 2, width // cell + 2, 3)).astype(np.float32)
-        out += weight * cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)[:height, :width]
-    return np.clip(out * 255.0, 0, 255).astype(np.uint8)
+@lru_cache(maxsize=1)
+def photos() -> dict:
+    pytest.importorskip("skimage")
+    from trackdiff_core.motion.synthetic_clips import skimage_photos
+
+    return skimage_photos()
 
 
-@dataclass(frozen=True)
-class MovingSquare:
-    frames: np.ndarray  # uint8[T, H, W, 3]
-    boxes: np.ndarray  # float64[T, 4] pixel x1, y1, x2, y2 of the square on each frame
-    mask: np.ndarray  # bool[H, W] the square on the first frame
+@lru_cache(maxsize=4)
+def small_clip(seed: int = 7):
+    """A 12-frame 320×180 clip with a moving camera, two objects (one leaves and comes back), lighting and blur."""
+    from trackdiff_core.motion.synthetic_clips import make_clip
+
+    p = photos()
+    return make_clip(p["coffee"], [p["coins"], p["brick"]], seed, width=320, height=180, frames=12,
+                     background_points=48, object_points=16)
 
 
-def moving_square(frames: int = 12, width: int = 160, height: int = 96, size: int = 32, start=(24, 30),
-                  step=(5.0, 2.0), camera_step: float = 0.0, seed: int = 0) -> MovingSquare:
-    """A square of its own texture moving ``step`` px per frame (integer positions, so the truth is exact); the
-    background slides ``camera_step`` px left per frame (a camera pan right), the square moves on top of that."""
-    margin = int(abs(camera_step) * frames) + 2
-    background = texture(width + margin, height, seed)
-    patch = texture(size, size, seed + 1)
-    out, boxes = [], []
-    for t in range(frames):
-        offset = int(round(camera_step * t))
-        frame = background[:, offset:offset + width].copy()
-        x, y = int(round(start[0] + step[0] * t)), int(round(start[1] + step[1] * t))
-        frame[y:y + size, x:x + size] = patch
-        out.append(frame)
-        boxes.append((x, y, x + size, y + size))
-    mask = np.zeros((height, width), dtype=bool)
-    mask[start[1]:start[1] + size, start[0]:start[0] + size] = True
-    return MovingSquare(np.stack(out), np.asarray(boxes, dtype=np.float64), mask)
+def shifted_video(photo: np.ndarray, steps, size=(256, 160)) -> tuple[np.ndarray, np.ndarray]:
+    """Frames of ``photo`` moved by each 3×3 matrix in ``steps`` (frame-0 pixel → frame-t pixel); returns (frames,
+    the matrices)."""
+    width, height = size
+    base = np.array([[1, 0, -40], [0, 1, -40], [0, 0, 1]], np.float64)  # a view inside the photo
+    frames = [cv2.warpPerspective(photo, m @ base, (width, height), flags=cv2.INTER_LINEAR) for m in steps]
+    return np.stack(frames), np.array(steps)

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from motion_clips import moving_square
+from moving_square_clips import moving_square
 
 from trackdiff_core.errors import TrackDiffError
 from trackdiff_core.motion.fidelity_report import fidelity_report, plot_errors, tracklet_points

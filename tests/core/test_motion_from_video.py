@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from motion_clips import moving_square
+from moving_square_clips import moving_square
 
 from trackdiff_core.errors import TrackDiffError
 from trackdiff_core.mask_arrow_document import MaskArrowDocument

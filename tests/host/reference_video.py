@@ -1,5 +1,5 @@
 """A reference clip with exact motion written as an mp4 (PyAV, H.264 at near-lossless quality) and its first-frame
-object mask as a PNG, for tests that load it through core Load Video. The clip is ``tests/core/motion_clips``'
+object mask as a PNG, for tests that load it through core Load Video. The clip is ``tests/core/moving_square_clips``'
 moving square: its boxes on every frame are known exactly."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
-from motion_clips import MovingSquare, moving_square  # noqa: E402
+from moving_square_clips import MovingSquare, moving_square  # noqa: E402
 
 TEST_VIDEO = "trackdiff_reference.mp4"
 TEST_VIDEO_MASK = "trackdiff_reference_mask.png"

@@ -1,5 +1,5 @@
 """Motion from a reference video on the real ComfyUI: core Load Video -> Get Video Components -> Tracks From Video ->
-each target's input node, with a generated clip whose motion is exact (tests/core/motion_clips.py, written as an mp4
+each target's input node, with a generated clip whose motion is exact (tests/core/moving_square_clips.py, written as an mp4
 into the server's input folder by comfy_host); Motion Fidelity on the toy world's ground-truth videos and on still
 ones; and bad input through /prompt."""
 
@@ -106,7 +106,7 @@ def test_a_reference_video_drives_each_target(comfy_server):
 
 def test_the_camera_modes_through_comfyui(comfy_server):
     """A clip panned by the camera: object_only removes the pan from the boxes, camera_only keeps only it."""
-    from motion_clips import moving_square
+    from moving_square_clips import moving_square
 
     clip = moving_square(frames=VIDEO_FRAMES, width=VIDEO_W, height=VIDEO_H, camera_step=3.0)
     write_video(comfy_server.base / "input" / "trackdiff_panned.mp4", clip.frames)
