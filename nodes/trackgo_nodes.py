@@ -11,8 +11,10 @@ from comfy_api.latest import io
 
 import folder_paths
 
+from ..trackdiff_core.camera_tracks import DEFAULT_BACKGROUND_GRID, MAX_BACKGROUND_GRID
+from ..trackdiff_core.editor_seed import choose_document
 from ..trackdiff_core.errors import TrackDiffError
-from ..trackdiff_core.formats.tracks_dict import GROUPS_KEY
+from ..trackdiff_core.formats.tracks_dict import GROUPS_KEY, OBJECTS_KEY
 from ..trackdiff_core.mask_arrow_document import MaskArrowDocument
 from ..trackdiff_core.preview import point_subset, preview_base
 from ..trackdiff_core.render import draw_masks, draw_paths, draw_trajectories
@@ -43,7 +45,8 @@ def _preview(objects, image) -> torch.Tensor:
     trajectories = objects.trajectories
     base = preview_base(image, objects.width, objects.height, trajectories.num_frames)
     colors = [o["color"] for o in objects.objects] or None
-    frame = draw_masks(base, objects.masks, colors) if len(objects.masks) else base
+    drawn = objects.drawn_objects  # the camera's background group has no mask or arrow of its own to draw
+    frame = draw_masks(base, objects.masks[:drawn], colors) if drawn else base
     frame = draw_paths(frame, objects.paths, colors) if objects.paths else frame
     subset = point_subset(trajectories.num_points, trajectories.num_frames)
     if subset is not None:
@@ -104,11 +107,23 @@ class MaskArrowToTrajectories(io.ComfyNode):
                 Tracks.Input("tracks", optional=True,
                              tooltip="Motion from core TRACKS instead: each object (or track) moves its mask by its "
                              "points' mean displacement, one per mask."),
+                io.String.Input("seed_document", optional=True, force_input=True,
+                                tooltip="A mask/arrow document to start from (e.g. Tracks From Video's mask + arrow "
+                                "document). Used only while the editor's own document is empty (no object, no camera): "
+                                "the widget then adopts it, editable with undo. Once the editor holds anything, its "
+                                "document wins."),
+                io.Int.Input("background_grid", default=DEFAULT_BACKGROUND_GRID, min=0, max=MAX_BACKGROUND_GRID,
+                             optional=True,
+                             tooltip="With a camera layer: background points that move with the camera alone, as an "
+                             "extra group after the objects, on a grid of this many cells along the frame's shorter "
+                             "side (8: a step of 1/8 of it), kept outside every object's mask. 0 leaves them out. "
+                             "Without a camera layer there are none."),
             ],
             outputs=[
-                Tracks.Output(display_name="tracks"),
-                io.Image.Output(display_name="preview", tooltip="Masks, arrows and points drawn over the first frame, "
-                                "one frame per output frame."),
+                Tracks.Output(display_name="tracks", tooltip="Points in pixels of width × height: the objects' motion "
+                              "composed with the camera layer (when there is one), then the background group."),
+                io.Image.Output(display_name="preview", tooltip="Masks, arrows and points (as the target gets them) "
+                                "drawn over the first frame, one frame per output frame."),
             ],
         )
 
@@ -118,12 +133,14 @@ class MaskArrowToTrajectories(io.ComfyNode):
 
     @classmethod
     def execute(cls, mask_arrows_json, frame_count, K, s, point_seed, timing, width, height, mask_layout, image=None,
-                masks=None, arrows=None, tracks=None) -> io.NodeOutput:
-        document = MaskArrowDocument.parse(mask_arrows_json, "mask_arrows_json")
+                masks=None, arrows=None, tracks=None, seed_document=None,
+                background_grid=DEFAULT_BACKGROUND_GRID) -> io.NodeOutput:
+        document, seeded = choose_document(mask_arrows_json, seed_document, MaskArrowDocument.parse, "mask_arrows_json")
         objects = build_objects(document, masks, mask_layout, arrows, tracks, K, s, point_seed, frame_count, timing, width,
-                                height)
+                                height, background_grid)
         preview = _preview(objects, image)
-        return io.NodeOutput(objects.to_tracks(), preview, ui=editor_ui(preview[:1], image, cls))
+        return io.NodeOutput(objects.to_tracks(), preview,
+                             ui=editor_ui(preview[:1], image, cls, document if seeded else None))
 
 
 class TrackAdapterLoader(io.ComfyNode):
@@ -161,7 +178,11 @@ def _note_point_density(tracks, trained: int) -> None:
     groups = tracks.get(GROUPS_KEY) if isinstance(tracks, dict) else None
     if groups is None:
         return
-    counts = set(np.bincount(np.asarray(groups.cpu() if hasattr(groups, "cpu") else groups)).tolist()) - {0}
+    counts = np.bincount(np.asarray(groups.cpu() if hasattr(groups, "cpu") else groups)).tolist()
+    objects = tracks.get(OBJECTS_KEY) or []
+    if len(objects) == len(counts):  # the camera's background group is a grid, not K·s points of an object
+        counts = [c for c, o in zip(counts, objects) if not o.get("background")]
+    counts = set(counts) - {0}
     if counts and counts != {trained}:
         log.warning("ApplyTrackAdapter: the tracks have %s points per object; the adapter was trained with K·s = %d "
                     "(set K and s on Mask Arrow To Trajectories to match)", sorted(counts), trained)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
+from ..trackdiff_core.camera_tracks import DEFAULT_BACKGROUND_GRID, MAX_BACKGROUND_GRID
 from ..trackdiff_core.wan_tracks import (
     ATI,
     DEFAULT_HEIGHT,
@@ -46,6 +47,11 @@ def _inputs(target: str) -> list:
                      tooltip="Point tracks (e.g. Mask Arrow To Trajectories, or core TRACKS). Tracks from Mask Arrow "
                      "To Trajectories carry the size they were made at and are rescaled; other TRACKS are read in "
                      "pixels of width × height. For Load Tracklets, connect its tracklets output instead."),
+        io.Int.Input("background_grid", default=DEFAULT_BACKGROUND_GRID, min=0, max=MAX_BACKGROUND_GRID, optional=True,
+                     tooltip="For boxes with a camera layer: background tracks that move with the camera alone, on a "
+                     "grid of this many cells along the shorter side (8: a step of 1/8 of it, 60 px at 832×480), kept "
+                     "outside every box; 0 leaves them out. Tracks from Mask Arrow To Trajectories bring their own "
+                     "(set it there). Without a camera layer there are none."),
     ]
 
 
@@ -69,9 +75,10 @@ class _TracksForWan(io.ComfyNode):
         raise NotImplementedError
 
     @classmethod
-    def execute(cls, width, height, length, points_per_box, tracklets=None, tracks=None) -> io.NodeOutput:
+    def execute(cls, width, height, length, points_per_box, tracklets=None, tracks=None,
+                background_grid=DEFAULT_BACKGROUND_GRID) -> io.NodeOutput:
         length = check_length(length)
-        trajectories = gather_trajectories(tracklets, tracks, points_per_box, width, height, length)
+        trajectories = gather_trajectories(tracklets, tracks, points_per_box, width, height, length, background_grid)
         return io.NodeOutput(cls.convert(trajectories, width, height, length), width, height, length)
 
 

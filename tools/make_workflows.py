@@ -657,8 +657,10 @@ def wan_thumbnails() -> dict[str, np.ndarray]:
     boxes = BOX_DOCUMENT.to_tracklets(FRAMES)
     colors = [o.color for o in MASK_ARROW_DOCUMENT.objects]
     grid = gather_trajectories(tracklets=boxes, points_per_box=16, frames=WAN_LENGTH)
-    masks32 = document_to_trajectories(MASK_ARROW_DOCUMENT, WAN_LENGTH, 32, width=416, height=240)
-    masks4 = document_to_trajectories(MASK_ARROW_DOCUMENT, WAN_LENGTH, 4, width=416, height=240)
+    masks32 = build_objects(MASK_ARROW_DOCUMENT, points_k=32, points_s=1, frame_count=WAN_LENGTH, width=416,
+                            height=240).trajectories
+    masks4 = build_objects(MASK_ARROW_DOCUMENT, points_k=4, points_s=1, frame_count=WAN_LENGTH, width=416,
+                           height=240).trajectories
     box_colors = [o.color for o in BOX_DOCUMENT.objects]
     return {
         "wan_move_boxes": draw_trajectories(draw_tracklets(base, boxes.resample(1)), grid, tail=WAN_LENGTH,

@@ -9,10 +9,12 @@ clipped to the crop and hidden where nothing of them is left, masks are cut, and
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 
-from .mask_arrow_document import MaskArrowDocument, MaskArrowObject
+from .camera import Camera
+from .mask_arrow_document import MaskArrowDocument
 from .masks import rle_decode, rle_encode
 from .tracklet_document import TrackletDocument
 from .tracklets import Tracklets, hold_hidden_boxes
@@ -52,7 +54,28 @@ def crop_tracklets(tracklets: Tracklets, box) -> Tracklets:
     lost = int((tracklets.visible & ~visible).sum())
     if lost:
         log.info("cropping to the video's frame hides %d box(es) that lie outside it", lost)
-    return Tracklets(hold_hidden_boxes(clipped, visible), visible, tracklets.ids, tracklets.labels, tracklets.colors)
+    camera = None if tracklets.camera is None else _crop_matrices(tracklets.camera, box)
+    return Tracklets(hold_hidden_boxes(clipped, visible), visible, tracklets.ids, tracklets.labels, tracklets.colors,
+                     camera)
+
+
+def _crop_matrices(matrices: np.ndarray, box) -> np.ndarray:
+    """Normalised camera matrices restated in the crop's normalised coordinates: ``C · M · C⁻¹``."""
+    x1, y1, x2, y2 = box
+    into = np.array([[1 / (x2 - x1), 0, -x1 / (x2 - x1)], [0, 1 / (y2 - y1), -y1 / (y2 - y1)], [0, 0, 1]])
+    return into @ np.asarray(matrices, dtype=np.float64) @ np.linalg.inv(into)
+
+
+def _crop_camera(camera: Camera | None, box) -> Camera | None:
+    """The same camera in the crop's coordinates: pixels are unchanged, so zoom and rotation stay; the centre and the
+    pan are restated relative to the crop (they may then lie outside the limits a hand-written document allows)."""
+    if camera is None:
+        return None
+    x1, y1, x2, y2 = box
+    scale = (x2 - x1, y2 - y1)
+    center = ((camera.center[0] - x1) / scale[0], (camera.center[1] - y1) / scale[1])
+    keys = tuple(replace(k, pan=(k.pan[0] / scale[0], k.pan[1] / scale[1])) for k in camera.keyframes)
+    return Camera(keys, center, camera.interpolation)
 
 
 def crop_trajectories(trajectories: PointTrajectories, box) -> PointTrajectories:
@@ -76,7 +99,8 @@ def crop_masks(masks: np.ndarray, box) -> np.ndarray:
 def crop_tracklet_document(document: TrackletDocument, box) -> TrackletDocument:
     if is_whole(box):
         return document
-    return TrackletDocument.from_tracklets(crop_tracklets(document.to_tracklets(), box))
+    scene = crop_tracklets(replace(document, camera=None).to_tracklets(), box)  # the drawn boxes; the camera apart
+    return replace(TrackletDocument.from_tracklets(scene), camera=_crop_camera(document.camera, box))
 
 
 def crop_mask_arrow_document(document: MaskArrowDocument, box) -> MaskArrowDocument:
@@ -96,9 +120,8 @@ def crop_mask_arrow_document(document: MaskArrowDocument, box) -> MaskArrowDocum
                 continue
         path = tuple(tuple(float(v) for v in np.clip(_map(np.asarray(p, dtype=np.float64), box), 0.0, 1.0))
                      for p in obj.path)
-        objects.append(MaskArrowObject(obj.id, obj.label, obj.color, path, mask, obj.timing, obj.start_frame,
-                                       obj.end_frame))
-    return MaskArrowDocument(document.frame_count, tuple(objects))
+        objects.append(replace(obj, path=path, mask=mask))
+    return MaskArrowDocument(document.frame_count, tuple(objects), _crop_camera(document.camera, box))
 
 
 def crop_document(document, box):

@@ -131,16 +131,17 @@ def read_frame(value: Any, field: str, frame_count: int) -> int:
     )
 
 
-def read_document(value: Any, kind: str, field: str, read_object) -> tuple[int, list]:
-    """``(frame_count, objects)`` of a document of ``kind``; ``read_object(obj, field, frame_count, seen_ids)`` reads
-    and validates one object."""
+def read_document(value: Any, kind: str, field: str, read_object) -> tuple[int, list, Any]:
+    """``(frame_count, objects, camera)`` of a document of ``kind``; ``read_object(obj, field, frame_count, seen_ids)``
+    reads and validates one object. ``camera`` is the optional top-level camera layer, still raw (``None`` when absent
+    or null): the document kinds read it with :func:`trackdiff_core.camera.parse_camera`, which builds on this module."""
     data = load_json_object(value, field)
-    reject_unknown(data, {"version", "kind", "frame_count", "objects"}, field)
+    reject_unknown(data, {"version", "kind", "frame_count", "objects", "camera"}, field)
     frame_count = read_header(data, kind, field)
     seen: set[int] = set()
     objects = [read_object(obj, f"{field}.objects[{i}]", frame_count, seen)
                for i, obj in enumerate(read_objects(data, field))]
-    return frame_count, objects
+    return frame_count, objects, data.get("camera")
 
 
 def dumps(document: dict) -> str:

@@ -12,6 +12,10 @@ Before the first keyframe the first box holds, after the last the last box holds
 ``interpolation`` of the keyframe that starts it, else the object's. A ``static`` object keeps its first keyframe's box
 on every frame (other keyframes stay in the document, so un-ticking static restores them). Visibility is a list of
 inclusive ``[first, last]`` frame ranges; an output frame is visible when its nearest timeline frame is in a range.
+
+The optional ``camera`` layer (:mod:`trackdiff_core.camera`) moves the scene on screen: boxes are drawn in the scene and
+:meth:`TrackletDocument.to_tracklets` gives them in screen coordinates (each box's 4 corners moved, the bounds clipped
+to the frame, hidden where it has left it), with the camera's matrices on the Tracklets.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .camera import Camera, normalized_matrices, parse_camera, transform_boxes
 from .colors import hex_to_rgb, palette_color, rgb_to_hex
 from .document import DOCUMENT_VERSION, dumps, read_document, read_frame, read_identity, reject_unknown, require
 from .errors import TrackDiffError, join_field
@@ -73,17 +78,29 @@ class BoxObject:
         return shown
 
 
+# Rotation under a camera depends on the frame's aspect ratio; without an image the box editor assumes SVD's.
+DEFAULT_SIZE = (1024, 576)
+
+
 @dataclass(frozen=True)
 class TrackletDocument:
     frame_count: int
     objects: tuple[BoxObject, ...]
+    camera: Camera | None = None  # the camera layer (trackdiff_core.camera); None: a still camera, as before
 
     # -- JSON ----------------------------------------------------------------------------------------------------------
     @classmethod
     def parse(cls, value: Any, field: str = "tracklets_json") -> "TrackletDocument":
         """Parse and validate a document (JSON text or a decoded dict)."""
-        frame_count, objects = read_document(value, KIND, field, _read_object)
-        return cls(frame_count, tuple(objects))
+        frame_count, objects, camera = read_document(value, KIND, field, _read_object)
+        if camera is not None:
+            camera = parse_camera(camera, join_field(field, "camera"), frame_count)
+        return cls(frame_count, tuple(objects), camera)
+
+    @property
+    def is_empty(self) -> bool:
+        """No object and no camera: what an untouched widget holds (a seed document may then take its place)."""
+        return not self.objects and self.camera is None
 
     def to_json(self) -> dict:
         """The document as a JSON-ready dict (keys in schema order, optional fields only when set)."""
@@ -100,14 +117,21 @@ class TrackletDocument:
                 for k in obj.keyframes
             ]
             objects.append(out)
-        return {"version": DOCUMENT_VERSION, "kind": KIND, "frame_count": self.frame_count, "objects": objects}
+        out = {"version": DOCUMENT_VERSION, "kind": KIND, "frame_count": self.frame_count, "objects": objects}
+        if self.camera is not None:
+            out["camera"] = self.camera.to_json()
+        return out
 
     def dumps(self) -> str:
         return dumps(self.to_json())
 
     # -- dense tracks --------------------------------------------------------------------------------------------------
-    def to_tracklets(self, num_frames: int | None = None) -> Tracklets:
-        """Dense tracklets over ``num_frames`` frames (default: the timeline's own ``frame_count``)."""
+    def to_tracklets(self, num_frames: int | None = None, width: int = DEFAULT_SIZE[0],
+                     height: int = DEFAULT_SIZE[1]) -> Tracklets:
+        """Dense tracklets over ``num_frames`` frames (default: the timeline's own ``frame_count``), in screen
+        coordinates: with a camera, each box is the camera's image of the drawn (scene) box (4 corners, axis-aligned
+        bounds clipped to the frame), hidden where it has left the frame, and the tracklets carry the camera's
+        normalised matrices. ``width`` × ``height`` matter only for a rotating camera (through the aspect ratio)."""
         count = self.frame_count if num_frames is None else int(num_frames)
         positions = frame_positions(self.frame_count, count)
         nearest = np.minimum(nearest_frame(positions), self.frame_count - 1)
@@ -117,12 +141,18 @@ class TrackletDocument:
         for i, obj in enumerate(self.objects):
             boxes[:, i] = obj.boxes_at(positions)
             visible[:, i] = obj.visible_at(nearest)
+        camera = None
+        if self.camera is not None:
+            camera = normalized_matrices(self.camera.matrices(positions, width, height), width, height)
+            boxes, on_screen = transform_boxes(camera, boxes)
+            visible &= on_screen
         return Tracklets(
             boxes,
             visible,
             [o.id for o in self.objects],
             [o.label for o in self.objects],
             [hex_to_rgb(o.color) for o in self.objects] if n else None,
+            camera=camera,
         )
 
     @classmethod
@@ -130,7 +160,8 @@ class TrackletDocument:
         """A document that reproduces ``tracklets`` on its own frame count (linear keyframes, visibility ranges).
 
         With ``simplify`` a keyframe is dropped wherever linear interpolation between its neighbours reproduces every
-        box within ``tolerance`` (normalised units), so an imported tracker file becomes editable.
+        box within ``tolerance`` (normalised units), so an imported tracker file becomes editable. The boxes are taken
+        as they are (screen boxes of tracklets with a camera become drawn boxes; the document gets no camera).
         """
         objects = []
         frames = tracklets.num_frames

@@ -14,7 +14,7 @@ import numpy as np
 from .colors import hex_to_rgb, palette_color
 from .errors import TrackDiffError, join_field
 from .trajectories import resample_frames
-from .validate import bool_array, float_array, frame_size
+from .validate import bool_array, float_array, frame_size, to_numpy
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -33,9 +33,13 @@ class Tracklets:
         ids: ``N`` distinct non-negative integers (the object's identity across frames and files).
         labels: ``N`` strings (a class name such as ``"car"``, or ``""``).
         colors: ``float32[N, 3]`` RGB in ``[0, 1]`` (the object's colour, a second identity cue for TrackDiffusion).
+        camera: ``float64[T, 3, 3]`` or ``None``: the camera layer that moved these boxes (the boxes are already in
+            screen coordinates), as per-frame screen-from-scene matrices in normalised coordinates
+            (:mod:`trackdiff_core.camera`), so a target can add background tracks that move with the camera alone.
+            Resampled with the boxes (linearly, entry by entry) and kept by every derived Tracklets.
     """
 
-    __slots__ = ("boxes", "visible", "ids", "labels", "colors")
+    __slots__ = ("boxes", "visible", "ids", "labels", "colors", "camera")
 
     def __init__(
         self,
@@ -44,6 +48,7 @@ class Tracklets:
         ids: Sequence[int] | None = None,
         labels: Sequence[str] | None = None,
         colors=None,
+        camera=None,
     ):
         boxes = float_array(boxes, "boxes", 3, 4, fix="give boxes as [frames, objects, 4] normalised x1, y1, x2, y2")
         frames, count = boxes.shape[:2]
@@ -91,10 +96,18 @@ class Tracklets:
         colors = float_array(np.reshape(colors, (-1, 3)) if count else np.zeros((0, 3)), "colors", 2, 3)
         if colors.shape[0] != count or ((colors < 0) | (colors > 1)).any():
             raise TrackDiffError("colors", colors, f"must be {count} RGB triples in [0, 1]", "give one colour per object")
+        if camera is not None:
+            float_array(camera, "camera", 3, 3, fix="give one 3×3 matrix per frame, or no camera")  # shape, finite
+            camera = np.array(to_numpy(camera), dtype=np.float64)  # kept in float64: matrices compose exactly
+            if camera.shape != (frames, 3, 3):
+                raise TrackDiffError("camera", camera, f"must have shape [{frames}, 3, 3] (one matrix per frame)",
+                                     "give one 3×3 screen-from-scene matrix per frame, or no camera")
+            camera = _readonly(camera)
         for name, value in (("boxes", boxes), ("visible", visible), ("colors", colors)):
             object.__setattr__(self, name, _readonly(value))
         object.__setattr__(self, "ids", ids)
         object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "camera", camera)
 
     def __setattr__(self, name, value):
         raise AttributeError("Tracklets are immutable; build a new one")
@@ -109,7 +122,8 @@ class Tracklets:
         return int(self.boxes.shape[1])
 
     def __repr__(self) -> str:
-        return f"Tracklets(frames={self.num_frames}, objects={self.num_objects}, ids={list(self.ids)})"
+        camera = "" if self.camera is None else ", camera"
+        return f"Tracklets(frames={self.num_frames}, objects={self.num_objects}, ids={list(self.ids)}{camera})"
 
     # -- derived -------------------------------------------------------------------------------------------------------
     def resample(self, num_frames: int) -> "Tracklets":
@@ -119,7 +133,8 @@ class Tracklets:
         source frame. Resampling to the same count returns an equal copy.
         """
         boxes, visible = resample_frames(self.boxes, num_frames, self.visible)
-        return Tracklets(np.clip(boxes, 0.0, 1.0), visible, self.ids, self.labels, self.colors)
+        camera = None if self.camera is None else resample_frames(self.camera, num_frames)[0]
+        return Tracklets(np.clip(boxes, 0.0, 1.0), visible, self.ids, self.labels, self.colors, camera)
 
     def to_pixels(self, width: int, height: int) -> np.ndarray:
         """``float32[T, N, 4]`` boxes in pixels at ``width`` × ``height`` (edges, not pixel centres)."""
@@ -136,11 +151,13 @@ class Tracklets:
         ids: Sequence[int] | None = None,
         labels: Sequence[str] | None = None,
         colors=None,
+        camera=None,
     ) -> "Tracklets":
-        """Build from pixel boxes ``x1, y1, x2, y2`` at ``width`` × ``height`` (the inverse of :meth:`to_pixels`)."""
+        """Build from pixel boxes ``x1, y1, x2, y2`` at ``width`` × ``height`` (the inverse of :meth:`to_pixels`);
+        ``camera`` is in normalised coordinates, as on the object."""
         w, h = frame_size(width, height)
         px = float_array(boxes, "boxes", 3, 4, fix="give boxes as [frames, objects, 4] pixel x1, y1, x2, y2")
-        return cls(px / np.array([w, h, w, h], dtype=np.float32), visible, ids, labels, colors)
+        return cls(px / np.array([w, h, w, h], dtype=np.float32), visible, ids, labels, colors, camera)
 
     def centers(self) -> np.ndarray:
         """``float32[T, N, 2]`` normalised box centres."""
@@ -157,6 +174,7 @@ class Tracklets:
             [self.ids[i] for i in idx],
             [self.labels[i] for i in idx],
             self.colors[idx],
+            self.camera,
         )
 
     def allclose(self, other: "Tracklets", atol: float = 1e-6) -> bool:
@@ -168,6 +186,8 @@ class Tracklets:
             and self.ids == other.ids
             and self.labels == other.labels
             and np.allclose(self.colors, other.colors, atol=max(atol, 1.0 / 255), rtol=0)
+            and (self.camera is None) == (other.camera is None)
+            and (self.camera is None or np.allclose(self.camera, other.camera, atol=atol, rtol=0))
         )
 
 

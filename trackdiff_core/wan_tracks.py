@@ -30,6 +30,8 @@ import logging
 
 import numpy as np
 
+from .camera import apply_to_points
+from .camera_tracks import DEFAULT_BACKGROUND_GRID, background_grid_points, compose_with_camera, outside_boxes
 from .errors import TrackDiffError
 from .formats.tracks_dict import trajectories_from_tracks, trajectories_to_tracks
 from .trackgo_points import tracklets_to_trajectories
@@ -87,16 +89,24 @@ def gather_trajectories(
     width: int = DEFAULT_WIDTH,
     height: int = DEFAULT_HEIGHT,
     frames: int = DEFAULT_LENGTH,
+    background_grid: int = DEFAULT_BACKGROUND_GRID,
 ) -> PointTrajectories:
     """Boxes and/or point tracks as one set of normalised trajectories over ``frames`` frames.
 
-    Boxes become ``points_per_box`` points on a grid inside each box that move and scale with it. ``tracks`` (core
-    ``TRACKS``) are read in pixels of the size they carry (TrackDiff's ``trackdiff_size``), else of ``width`` ×
-    ``height``. Both are resampled to ``frames`` (first frame to first, last to last).
+    Boxes become ``points_per_box`` points on a grid inside each box that move and scale with it. Boxes that carry a
+    camera layer (a Tracklet Editor document with a camera) also bring a background group after them: grid points
+    (``background_grid`` cells along the shorter side of ``width`` × ``height``; 0 for none) outside every box visible
+    at frame 0, moved by the camera alone (:mod:`trackdiff_core.camera_tracks`). ``tracks`` (core ``TRACKS``) are read
+    in pixels of the size they carry (TrackDiff's ``trackdiff_size``), else of ``width`` × ``height``; tracks from
+    Mask Arrow To Trajectories already hold their background group. All are resampled to ``frames`` (first frame to
+    first, last to last).
     """
     parts = []
     if tracklets is not None:
-        parts.append(tracklets_to_trajectories(tracklets.resample(frames), points_per_box))
+        resampled = tracklets.resample(frames)
+        parts.append(tracklets_to_trajectories(resampled, points_per_box))
+        if resampled.camera is not None and background_grid:
+            parts.append(_box_background(resampled, width, height, background_grid))
     if tracks is not None:
         size = tracks.get(SIZE_KEY) if isinstance(tracks, dict) else None
         w, h = (int(size[0]), int(size[1])) if size is not None else (width, height)
@@ -105,6 +115,17 @@ def gather_trajectories(
         raise TrackDiffError("tracklets / tracks", None, "neither is connected",
                              "connect boxes (a Tracklet Editor) or point tracks (Mask Arrow To Trajectories, core TRACKS)")
     return parts[0] if len(parts) == 1 else PointTrajectories.concatenate(parts)
+
+
+def _box_background(tracklets: Tracklets, width: int, height: int, grid: int) -> PointTrajectories:
+    """The camera's background group for boxes: grid points (scene) whose frame-0 screen position lies outside every
+    box visible at frame 0, moved by the tracklets' camera alone."""
+    scene = background_grid_points(width, height, grid)
+    first = apply_to_points(tracklets.camera[:1], scene)[0]
+    scene = scene[outside_boxes(first, tracklets.boxes[0][tracklets.visible[0]])]
+    frames = tracklets.num_frames
+    screen, visible = compose_with_camera(np.broadcast_to(scene[None], (frames,) + scene.shape), tracklets.camera)
+    return PointTrajectories(screen, visible, np.zeros(len(scene), np.int64))
 
 
 def wan_move_tracks(trajectories: PointTrajectories, width: int, height: int, length: int, objects=None) -> dict:

@@ -6,7 +6,10 @@ generation size): ``x_px = x * width``. Core nodes ignore keys they do not know;
 recover what a plain ``TRACKS`` dict cannot carry:
 
 * ``"trackdiff_groups"``: ``int64[P]``, the object each point belongs to;
-* ``"trackdiff_objects"``: per object ``{"id", "label", "color"}``.
+* ``"trackdiff_objects"``: per object ``{"id", "label", "color"}``; the camera layer's background group is marked
+  ``"background": true`` (it is last);
+* ``"trackdiff_camera"``: with a camera layer, ``float64[T, 3, 3]`` screen-from-scene matrices in pixels of the tracks'
+  size (:mod:`trackdiff_core.camera`).
 
 Visibility may be ``[T, P]``, ``[T, 1]`` (one flag per frame, as core's nodes make from a mask) or absent (all visible).
 A point marked visible outside the frame is treated as hidden, as core's own track embedding does.
@@ -18,6 +21,7 @@ import logging
 
 import numpy as np
 
+from ..camera import normalized_matrices, pixel_matrices
 from ..colors import hex_to_rgb, palette_color, rgb_to_hex
 from ..errors import TrackDiffError
 from ..tracklets import Tracklets
@@ -29,6 +33,7 @@ log = logging.getLogger(__name__)
 
 GROUPS_KEY = "trackdiff_groups"
 OBJECTS_KEY = "trackdiff_objects"
+CAMERA_KEY = "trackdiff_camera"
 
 
 def trajectories_to_tracks(trajectories: PointTrajectories, width: int, height: int, objects=None) -> dict:
@@ -100,7 +105,24 @@ def tracklets_to_tracks(tracklets: Tracklets, width: int, height: int, points_pe
         {"id": i, "label": label, "color": rgb_to_hex(color)}
         for i, label, color in zip(tracklets.ids, tracklets.labels, tracklets.colors)
     ]
-    return trajectories_to_tracks(trajectories, width, height, objects)
+    tracks = trajectories_to_tracks(trajectories, width, height, objects)
+    if tracklets.camera is not None:
+        import torch
+
+        tracks[CAMERA_KEY] = torch.from_numpy(pixel_matrices(tracklets.camera, width, height))
+    return tracks
+
+
+def camera_from_tracks(tracks, frames: int, width: int, height: int) -> np.ndarray | None:
+    """The ``trackdiff_camera`` of ``tracks`` as normalised matrices, when it holds one per frame (else ``None``)."""
+    camera = tracks.get(CAMERA_KEY) if isinstance(tracks, dict) else None
+    if camera is None:
+        return None
+    camera = to_numpy(camera).astype(np.float64)
+    if camera.shape != (frames, 3, 3) or not np.isfinite(camera).all():
+        log.warning("tracks.%s is not one finite 3×3 matrix per frame; the camera is left out", CAMERA_KEY)
+        return None
+    return normalized_matrices(camera, width, height)
 
 
 def tracklets_from_tracks(tracks, width: int, height: int, box_size: float = 0.1, field: str = "tracks") -> Tracklets:
@@ -108,10 +130,14 @@ def tracklets_from_tracks(tracks, width: int, height: int, box_size: float = 0.1
 
     Along an axis where a group has no extent (a single point, or points on one line) the box gets ``box_size``
     (normalised) centred on it. Identity comes from ``trackdiff_objects`` when present, else ids 0, 1, … with palette colours.
+    A camera layer's background group is not an object and gives no box; the camera itself is kept.
     """
     trajectories = trajectories_from_tracks(tracks, width, height, field)
     groups = trajectories.groups if tracks.get(GROUPS_KEY) is not None else np.arange(trajectories.num_points)
     count = int(groups.max()) + 1 if len(groups) else 0
+    objects = tracks.get(OBJECTS_KEY)
+    if objects is not None and len(objects) == count and count and objects[-1].get("background"):
+        objects, count = list(objects[:-1]), count - 1  # the background group is the last one
     frames = trajectories.num_frames
     boxes = np.zeros((frames, count, 4), dtype=np.float32)
     visible = np.zeros((frames, count), dtype=bool)
@@ -126,11 +152,10 @@ def tracklets_from_tracks(tracks, width: int, height: int, box_size: float = 0.1
             lo, hi = np.where(flat, lo - half, lo), np.where(flat, hi + half, hi)
             boxes[t, g] = np.clip([lo[0], lo[1], hi[0], hi[1]], 0.0, 1.0)
             visible[t, g] = bool(vis[t].any())
-    objects = tracks.get(OBJECTS_KEY)
     if objects is not None and len(objects) == count:
         ids = [int(o["id"]) for o in objects]
         labels = [str(o.get("label", "")) for o in objects]
         colors = [hex_to_rgb(o.get("color", palette_color(i))) for i, o in enumerate(objects)]
     else:
         ids, labels, colors = list(range(count)), [""] * count, None
-    return Tracklets(boxes, visible, ids, labels, colors)
+    return Tracklets(boxes, visible, ids, labels, colors, camera_from_tracks(tracks, frames, width, height))

@@ -16,6 +16,13 @@ Where the arrows come from:
 With a STRING or TRACKS, the masks come from the MASK input (one per object, or a label map); there must be exactly one
 arrow per mask. Each mask gets ``K · s`` points (farthest-point sampling, seeded per object: see
 :mod:`trackdiff_core.trackgo_points`).
+
+From the document, an anchor follows only its first path point (it holds still), and a ``"point"`` object is one track
+from ``path[0]`` whose mask is the one pixel under it. With the document's **camera layer**, every object point is then
+moved by the camera (a screen anchor is not), and a background group comes last: grid points outside every object's
+mask moved by the camera alone (:mod:`trackdiff_core.camera_tracks`), whose mask is everything outside the objects. The
+TRACKS then carry the camera as ``trackdiff_camera``: ``float64[T, 3, 3]`` screen-from-scene matrices in pixels of
+``trackdiff_size``.
 """
 
 from __future__ import annotations
@@ -24,13 +31,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..camera import normalized_matrices
+from ..camera_tracks import (
+    BACKGROUND_COLOR,
+    BACKGROUND_LABEL,
+    DEFAULT_BACKGROUND_GRID,
+    background_trajectories,
+    check_background_grid,
+    compose_with_camera,
+)
 from ..colors import palette_color
 from ..errors import TrackDiffError, join_field
 from ..formats.coords_json import parse_coords
-from ..formats.tracks_dict import GROUPS_KEY, trajectories_from_tracks, trajectories_to_tracks
+from ..formats.tracks_dict import CAMERA_KEY, GROUPS_KEY, trajectories_from_tracks, trajectories_to_tracks
 from ..mask_arrow_document import MaskArrowDocument
 from ..masks import as_masks, require_nonempty, resize_masks, split_label_map
-from ..timing import check_timing
+from ..timing import check_timing, frame_positions
 from ..trackgo_points import masks_and_paths_to_trajectories, sample_points_in_mask
 from ..trajectories import PointTrajectories, group_displacements, resample_frames
 from ..document import MAX_OBJECTS
@@ -63,17 +79,26 @@ class TrackGoObjects:
     trajectories: PointTrajectories
     masks: np.ndarray  # bool[N, height, width]
     paths: list[np.ndarray]  # N polylines, normalised (the arrow; for TRACKS input the objects' mean paths)
-    objects: list[dict]  # N × {"id", "label", "color"}
+    objects: list[dict]  # N × {"id", "label", "color"} (+ "background": True for the camera's background group)
     width: int
     height: int
+    camera: np.ndarray | None = None  # float64[T, 3, 3] pixel matrices of the document's camera layer
+
+    @property
+    def drawn_objects(self) -> int:
+        """How many objects were drawn (the background group, when there is one, comes after them)."""
+        return sum(1 for o in self.objects if not o.get("background"))
 
     def to_tracks(self) -> dict:
-        """A core TRACKS dict in pixels of ``width`` × ``height``, with TrackDiff's groups, objects, size and masks."""
+        """A core TRACKS dict in pixels of ``width`` × ``height``, with TrackDiff's groups, objects, size and masks
+        (and the camera, when the document has one)."""
         import torch
 
         tracks = trajectories_to_tracks(self.trajectories, self.width, self.height, self.objects)
         tracks[SIZE_KEY] = [self.width, self.height]
         tracks[MASKS_KEY] = torch.from_numpy(self.masks.copy())
+        if self.camera is not None:
+            tracks[CAMERA_KEY] = torch.from_numpy(np.array(self.camera, dtype=np.float64))
         return tracks
 
 
@@ -175,7 +200,7 @@ def _move_by_paths(masks: np.ndarray, paths: list[np.ndarray], frames: int, poin
 def build_objects(
     document: MaskArrowDocument | None, masks=None, mask_layout: str = "one_per_object", arrows: str | None = None,
     tracks: dict | None = None, points_k: int = 8, points_s: int = 4, seed: int = 0, frame_count: int = 14,
-    timing: str = "linear", width: int = 1024, height: int = 576,
+    timing: str = "linear", width: int = 1024, height: int = 576, background_grid: int = DEFAULT_BACKGROUND_GRID,
 ) -> TrackGoObjects:
     """Masks + arrows -> :class:`TrackGoObjects` (the rules are in the module docstring)."""
     width, height = frame_size(width, height)
@@ -184,6 +209,7 @@ def build_objects(
     if points > 4096:
         raise TrackDiffError("K · s", points, "is more than 4096 points per object", "lower K or s")
     timing = check_timing(timing, "timing")
+    background_grid = check_background_grid(background_grid)
     external = read_masks(masks, mask_layout)
     if arrows is not None and not str(arrows).strip():
         arrows = None
@@ -212,8 +238,20 @@ def build_objects(
         return TrackGoObjects(trajectories, fitted, paths, _identity(len(paths)), width, height)
 
     document = document if document is not None else MaskArrowDocument(14, ())
+    return _document_objects(document, external, frames, points, seed, width, height, background_grid)
+
+
+def _point_mask(point, width: int, height: int) -> np.ndarray:
+    """The one pixel under a normalised point, as a mask at ``width`` × ``height``."""
+    mask = np.zeros((height, width), dtype=bool)
+    mask[min(int(point[1] * height), height - 1), min(int(point[0] * width), width - 1)] = True
+    return mask
+
+
+def _document_objects(document: MaskArrowDocument, external, frames: int, points: int, seed: int, width: int,
+                      height: int, background_grid: int) -> TrackGoObjects:
     taken = list(external) if external is not None else []
-    wanted = sum(1 for obj in document.objects if obj.mask is None)
+    wanted = sum(1 for obj in document.objects if obj.mask is None and obj.shape == "mask")
     if wanted != len(taken):
         raise TrackDiffError(
             "masks", f"{len(taken)} masks for {wanted} objects without a painted mask",
@@ -221,24 +259,65 @@ def build_objects(
             + (" (more masks than arrows)" if len(taken) > wanted else " (more arrows than masks)"),
             "connect one mask per object that has no painted mask (or paint them in the editor)",
         )
-    if not document.objects:
+    if not document.objects and document.camera is None:
         empty = PointTrajectories(np.zeros((frames, 0, 2), np.float32), groups=np.zeros(0, np.int64))
         return TrackGoObjects(empty, np.zeros((0, height, width), bool), [], [], width, height)
-    check_budget(len(document.objects), width, height, frames, points)
+    check_budget(len(document.objects) + (document.camera is not None), width, height, frames, points)
     fitted, paths, timings, windows = [], [], [], []
     supply = iter(taken)
     for index, obj in enumerate(document.objects):
-        mask = obj.decoded_mask(f"mask_arrows_json.objects[{index}].mask")
-        mask = next(supply) if mask is None else mask
-        if not mask.any():
-            raise TrackDiffError(f"masks[{index}]", "empty mask", "has no pixel set",
-                                 "paint the object's region, or remove the object")
-        fitted.append(resize_masks(mask[None], width, height)[0])
-        paths.append(np.asarray(obj.path, dtype=np.float32))
+        if obj.shape == "point":
+            fitted.append(_point_mask(obj.path[0], width, height))
+        else:
+            mask = obj.decoded_mask(f"mask_arrows_json.objects[{index}].mask")
+            mask = next(supply) if mask is None else mask
+            if not mask.any():
+                raise TrackDiffError(f"masks[{index}]", "empty mask", "has no pixel set",
+                                     "paint the object's region, or remove the object")
+            fitted.append(resize_masks(mask[None], width, height)[0])
+        paths.append(np.asarray(obj.motion_path, dtype=np.float32))
         timings.append(obj.timing)
         windows.append((obj.start_frame, document.end_frame(obj)))
-    fitted = np.stack(fitted)
-    trajectories = masks_and_paths_to_trajectories(fitted, paths, frames, points, seed, timings, windows,
-                                                   document.frame_count)
+    fitted = np.stack(fitted) if fitted else np.zeros((0, height, width), bool)
     objects = [{"id": o.id, "label": o.label, "color": o.color} for o in document.objects]
-    return TrackGoObjects(trajectories, fitted, paths, objects, width, height)
+    if document.objects:
+        trajectories = masks_and_paths_to_trajectories(fitted, paths, frames, points, seed, timings, windows,
+                                                       document.frame_count)
+        trajectories = _single_points(trajectories, document)
+    else:
+        trajectories = PointTrajectories(np.zeros((frames, 0, 2), np.float32), groups=np.zeros(0, np.int64))
+    if document.camera is None:
+        return TrackGoObjects(trajectories, fitted, paths, objects, width, height)
+    positions = frame_positions(document.frame_count, frames)
+    camera = document.camera.matrices(positions, width, height)
+    normalised = normalized_matrices(camera, width, height)
+    moves = np.array([document.objects[g].moves_with_camera for g in trajectories.groups], dtype=bool)
+    screen, visible = compose_with_camera(trajectories.points, normalised, moves)
+    trajectories = PointTrajectories(screen, visible, trajectories.groups)
+    outside = ~fitted.any(axis=0) if len(fitted) else np.ones((height, width), bool)
+    background = background_trajectories(normalised, width, height, background_grid, masks=fitted)
+    if background.num_points and outside.any():
+        trajectories = PointTrajectories.concatenate([trajectories, background]) if document.objects else background
+        fitted = np.concatenate([fitted, outside[None]])
+        objects.append({"id": max([o.id for o in document.objects], default=-1) + 1, "label": BACKGROUND_LABEL,
+                        "color": BACKGROUND_COLOR, "background": True})
+    return TrackGoObjects(trajectories, fitted, paths, objects, width, height, camera)
+
+
+def _single_points(trajectories: PointTrajectories, document: MaskArrowDocument) -> PointTrajectories:
+    """A ``"point"`` object keeps one track, started exactly at ``path[0]`` (its 1-pixel mask gave K·s copies of the
+    pixel's centre)."""
+    singles = [i for i, obj in enumerate(document.objects) if obj.shape == "point"]
+    if not singles:
+        return trajectories
+    groups = trajectories.groups
+    keep = np.ones(len(groups), dtype=bool)
+    points = np.array(trajectories.points, dtype=np.float32)
+    for index in singles:
+        members = np.flatnonzero(groups == index)
+        keep[members[1:]] = False
+        first = members[0]
+        start = np.asarray(document.objects[index].path[0], dtype=np.float32)
+        points[:, first] = start + (points[:, first] - points[0, first])
+    visible = ((points >= 0.0) & (points <= 1.0)).all(axis=-1)
+    return PointTrajectories(points[:, keep], visible[:, keep], groups[keep])
