@@ -452,20 +452,24 @@ def svd_from_video_spec(target: str) -> dict:
                    "**Mask Arrow To Trajectories**.")
     else:
         nodes += [
+            ("editor", "TrackletEditor", 1, {"tracklets_json": TrackletDocument(FRAMES, ()).dumps()}),
             ("weights", "TrackDiffusionLoader", 0, {"weights_name": TRACKDIFFUSION_WEIGHTS}),
             ("enhancer", "InstanceEnhancer", 1, {"strength": 1.0, "start_percent": 0.0, "end_percent": 1.0,
                                                  "boxes_for_uncond": False, "consistency": 0.0,
                                                  "frame_mismatch": "resample"}),
             ("overlay", "VisualizeTracklets", 4, {"line_width": 0, "show_labels": True}),
         ]
-        links += [(("checkpoint", 0), ("enhancer", "model")), (("motion", 1), ("enhancer", "tracklets")),
+        links += [(("scale", 0), ("editor", "image")), (("motion", 2), ("editor", "seed_document")),
+                  (("checkpoint", 0), ("enhancer", "model")), (("editor", 0), ("enhancer", "tracklets")),
                   (("weights", 0), ("enhancer", "weights")), (("decode", 0), ("overlay", "images")),
-                  (("motion", 1), ("overlay", "tracklets"))]
+                  (("editor", 0), ("overlay", "tracklets"))]
         model_from = ("enhancer", 0)
         title = "# TrackDiffusion: boxes from a reference video drive SVD"
         what = ("**Tracks From Video** tracks points inside each masked object through the reference video and "
-                "turns them into a box per object per frame for the **Instance Enhancer**. Its box_document output "
-                "opens in the Tracklet Editor to adjust the boxes by hand.")
+                "writes a box document with keyframes where each box bends (and the camera layer). The **Tracklet "
+                "Editor** starts from it while its own document is empty: run once, then adjust the boxes by hand "
+                "(they are then yours; clear the editor to take the video's boxes again). Its boxes drive the "
+                "**Instance Enhancer**.")
         weights = (f"**Weights:** `{SVD_CHECKPOINT}` in `ComfyUI/models/checkpoints/`. TrackDiffusion: "
                    "`svd_stage2/unet/diffusion_pytorch_model.safetensors` from the Hugging Face repository "
                    "`pengxiang/trackdiffusion_ytvis` into `ComfyUI/models/trackdiff/`, converted once with "

@@ -119,14 +119,26 @@ def test_a_still_object_becomes_a_static_anchor():
     assert MaskArrowDocument.parse(document.dumps()).objects[0].is_static
 
 
-def test_documents_carry_the_camera_only_behind_the_switch(motion, monkeypatch):
-    boxes, arrows = seeding.seed_documents(motion)
-    assert "camera" not in json.loads(boxes) and "camera" not in json.loads(arrows)
-    assert with_camera({"kind": "tracklets"}, motion.camera) == {"kind": "tracklets"}
-    monkeypatch.setattr(seeding, "CAMERA_IN_DOCUMENTS", True)
-    assert with_camera({"kind": "tracklets"}, motion.camera)["camera"] == motion.camera
-    boxes, arrows = seeding.seed_documents(motion)
-    assert json.loads(boxes)["camera"] == motion.camera == json.loads(arrows)["camera"]
+@pytest.mark.parametrize("mode", ["object_and_camera", "object_only", "camera_only"])
+def test_seeded_documents_replay_the_screen_boxes_with_their_camera_layer(mode, monkeypatch):
+    """Under a camera pan: the documents hold the objects in the first frame's scene and the camera under "camera"
+    (none for object_only); the editors' parser puts them back on screen where the video shows them. With the switch
+    off they hold the screen motion and no camera."""
+    clip = moving_square(frames=12, width=W, height=H, camera_step=3.0)
+    motion = motion_from_video(clip.frames, clip.mask[None], points_per_object=16, frame_count=12, width=W, height=H,
+                               camera_mode=mode)
+    screen = motion.tracklets.to_pixels(W, H)
+    for switch in (True, False):
+        monkeypatch.setattr(seeding, "CAMERA_IN_DOCUMENTS", switch)
+        boxes, arrows = seeding.seed_documents(motion)
+        has_camera = switch and mode != "object_only"
+        assert ("camera" in json.loads(boxes)) == has_camera == ("camera" in json.loads(arrows))
+        if has_camera:
+            assert json.loads(boxes)["camera"] == motion.camera
+        replay = TrackletDocument.parse(boxes).to_tracklets().to_pixels(W, H)
+        assert np.abs(replay - screen).max() < 1.0
+        MaskArrowDocument.parse(arrows)
+    assert with_camera({"kind": "tracklets"}, None) == {"kind": "tracklets"}
 
 
 # -- bad input -----------------------------------------------------------------------------------------------------

@@ -124,8 +124,9 @@ def test_documents_in_editors_parse_and_defaults_are_svd(workflow):
     prompt = ui_to_api(data, OBJECT_INFO)
     for node in prompt.values():
         inputs = node["inputs"]
-        if node["class_type"] == "TrackletEditor":
-            assert TrackletDocument.parse(inputs["tracklets_json"]).objects
+        if node["class_type"] == "TrackletEditor":  # boxes drawn, or an empty editor seeded from a connected document
+            assert TrackletDocument.parse(inputs["tracklets_json"]).objects or isinstance(inputs.get("seed_document"),
+                                                                                           list)
         if node["class_type"] == "MaskArrowToTrajectories":
             assert MaskArrowDocument.parse(inputs["mask_arrows_json"]).objects
             assert (inputs["width"], inputs["height"], inputs["frame_count"]) in {(1024, 576, 14), (832, 480, 81)}

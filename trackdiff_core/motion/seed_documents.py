@@ -10,7 +10,7 @@
   it has arrived), so holds at either end are kept; changes of speed in between are not (a limit of the arrow format:
   the box document keeps them).
 
-The camera layer: when :data:`CAMERA_IN_DOCUMENTS` is on, each document holds the objects' motion in the first
+The camera layer: when :data:`CAMERA_IN_DOCUMENTS` is on (it is), each document holds the objects' motion in the first
 frame's scene (the camera removed) and, unless the camera mode is ``object_only``, the estimated camera under the
 top-level ``"camera"`` key; the editors apply it. When it is off, the documents hold the motion as the output video
 shows it (the camera mode applied) and no ``"camera"`` key. :func:`with_camera` is the one place that adds the key.
@@ -31,8 +31,8 @@ from ..tracklets import Tracklets
 from ..trajectories import PointTrajectories, group_displacements
 from .keyframes import bend_frames
 
-# Off until the editors' document parsers (branch ``camera``: trackdiff_core/camera.py) accept a top-level "camera".
-CAMERA_IN_DOCUMENTS = False
+# On: the editors' document parsers (trackdiff_core/camera.py, merged from branch ``camera``) read a top-level "camera".
+CAMERA_IN_DOCUMENTS = True
 BOX_TOLERANCE = 0.004  # normalised: about 4 px of a 1024-px frame
 PATH_TOLERANCE = 0.004
 
