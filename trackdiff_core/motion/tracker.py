@@ -26,7 +26,7 @@ from .templates import ncc, patches, search
 
 
 #: Raw grey-level standard deviation under which a template counts as flat (no texture to correlate).
-FLAT_CONTRAST = 8.0
+FLAT_CONTRAST = 4.0
 
 
 def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -189,22 +189,38 @@ class _Sweep:
         self.visible[index[back]] = True
 
     def track_live(self, previous, grey, live, camera):
-        """Lucas–Kanade from two priors (the point's own last velocity, the camera's step); for each point the result
-        that passes the forward–backward check and looks most like the point wins. Then anchored to the query frame."""
+        """Lucas–Kanade from several priors; for each point the result that passes the forward–backward check and
+        looks most like the point wins (each is first anchored to the query frame). The priors: the point's own last
+        velocity, the camera's step, and then, for points still failing, the median step of their nearest points that
+        succeeded (an object moving fast carries its harder points along)."""
         config = self.config
         best = None
-        for guess in (self.position[live] + self.velocity[live], _apply(camera, self.position[live])):
-            moved, ok = lk_step(previous, grey, self.position[live], config, guess)
-            moved = self.anchor(grey, live, moved)
+
+        def attempt(index, guess):
+            moved, ok = lk_step(previous, grey, self.position[live[index]], config, guess)
+            moved = self.anchor(grey, live[index], moved)
             seen = patches(grey, moved, config.template_size)
-            looks = self.looks(live, moved, seen)
-            score = np.where(ok, looks, -2.0)
-            if best is None:
-                best = [moved, ok, seen, looks, score]
-                continue
-            better = score > best[4]
-            for k, value in enumerate((moved, ok, seen, looks, score)):
-                best[k] = np.where(better.reshape((-1,) + (1,) * (value.ndim - 1)), value, best[k])
+            looks = self.looks(live[index], moved, seen)
+            return [moved, ok, seen, looks, np.where(ok, looks, -2.0)]
+
+        def keep_better(index, candidate):
+            better = candidate[4] > best[4][index]
+            for k, value in enumerate(candidate):
+                mask = better.reshape((-1,) + (1,) * (value.ndim - 1))
+                best[k][index] = np.where(mask, value, best[k][index])
+
+        everyone = np.arange(len(live))
+        best = attempt(everyone, self.position[live] + self.velocity[live])
+        keep_better(everyone, attempt(everyone, _apply(camera, self.position[live])))
+        passed = (best[4] >= config.match_threshold) & self.inside(best[0])
+        failing = np.flatnonzero(~passed)
+        if len(failing) and passed.sum() >= 2:
+            steps = best[0][passed] - self.position[live[passed]]
+            anchors = self.position[live[passed]]
+            distance = np.linalg.norm(self.position[live[failing]][:, None] - anchors[None], axis=-1)
+            nearest = np.argsort(distance, axis=1, kind="stable")[:, :5]
+            guess = self.position[live[failing]] + np.median(steps[nearest], axis=1)
+            keep_better(failing, attempt(failing, guess))
         return best[0], best[1], best[2], best[3]
 
     def redetect(self, grey: np.ndarray, i: int) -> None:
@@ -233,9 +249,10 @@ class _Sweep:
     def looks(self, index: np.ndarray, positions: np.ndarray, seen: np.ndarray) -> np.ndarray:
         """How much the patch at ``positions`` looks like each point: the better normalised correlation with its
         query and its most recent template. A point whose query patch was flat (no texture to correlate) looks like
-        itself wherever the patch is still flat, and not where texture appeared (an occluder)."""
+        itself wherever the patch is still flat, and not where texture appeared (an occluder); this only for points
+        that move with the camera (whose position does not rest on the patch)."""
         score = np.maximum(ncc(seen, self.query_template[index]), ncc(seen, self.recent_template[index]))
-        flat = self.flat[index]
+        flat = self.flat[index] & self.background[index]
         if flat.any():
             still_flat = self.contrast(positions[flat]) < 2.0 * FLAT_CONTRAST
             score[flat] = np.where(still_flat, 1.0, 0.0)
