@@ -75,7 +75,7 @@ def test_a_reference_video_drives_each_target(comfy_server):
     # The points (TrackGo's, and Wan-Move's / ATI's source) start inside the square and move with it.
     path = np.array(outputs["points"]["trackdiff_tracks"][0]["path"])
     visible = np.array(outputs["points"]["trackdiff_tracks"][0]["visible"])
-    assert path.shape == (VIDEO_FRAMES, 16, 2) and visible[0].all() and visible.mean() > 0.8
+    assert path.shape == (VIDEO_FRAMES, 16, 2) and visible[0].all() and visible[-1].sum() >= 4
     first, last = truth[0], truth[-1]
     assert ((path[0] >= first[:2]) & (path[0] <= first[2:])).all()
     moved = np.median(path[-1][visible[-1]] - path[0][visible[-1]], axis=0)
