@@ -199,3 +199,33 @@ def test_a_single_frame_video_is_refused_with_its_input_named(comfy_server):
     with pytest.raises(PromptFailed) as failed:
         comfy_server.run(prompt, timeout=120)
     assert failed.value.error["exception_message"].startswith("frames: has one frame")
+
+
+def test_motion_fidelity_scores_a_video_against_tracks_read_from_it_and_refuses_mismatches(comfy_server):
+    """The reference clip scored against its own tracks is near zero; its first frame held still is far off; tracks
+    made for another aspect ratio, or no tracks at all, are refused naming the input."""
+    clip = reference_clip()
+    write_video(comfy_server.base / "input" / "trackdiff_still.mp4", np.repeat(clip.frames[:1], VIDEO_FRAMES, 0))
+    prompt = _video({"mask": _mask(), "tfv": _tracks_from_video(width=OUT_W, height=OUT_H)})
+    prompt["still"] = {"class_type": "LoadVideo", "inputs": {"file": "trackdiff_still.mp4"}}
+    prompt["still_frames"] = {"class_type": "GetVideoComponents", "inputs": {"video": ["still", 0]}}
+    for name, video in (("follows", "frames"), ("stays", "still_frames")):
+        prompt[name] = {"class_type": "MotionFidelity", "inputs": {"video": [video, 0], "tracks": ["tfv", 0],
+                                                                    "width": 0, "height": 0}}
+    outputs = comfy_server.run(prompt, timeout=300)
+    follows, stays = (outputs[k]["trackdiff_fidelity"][0] for k in ("follows", "stays"))
+    assert (follows["width"], follows["height"], follows["frames"]) == (VIDEO_W, VIDEO_H, VIDEO_FRAMES)
+    assert follows["mean_px"] < 1.5 and stays["mean_px"] > 15  # video pixels: the square moves 55 px
+    assert outputs["follows"]["images"]
+
+    square = _video({"mask": _mask(), "tfv": _tracks_from_video(width=96, height=96)})
+    square["fidelity"] = {"class_type": "MotionFidelity", "inputs": {"video": ["frames", 0], "tracks": ["tfv", 0],
+                                                                      "width": 0, "height": 0}}
+    with pytest.raises(PromptFailed) as failed:
+        comfy_server.run(square, timeout=120)
+    assert failed.value.error["exception_message"].startswith("video: has another aspect ratio than the tracks")
+    nothing = _video({"fidelity": {"class_type": "MotionFidelity", "inputs": {"video": ["frames", 0], "width": 0,
+                                                                             "height": 0}}})
+    with pytest.raises(PromptFailed) as failed:
+        comfy_server.run(nothing, timeout=120)
+    assert failed.value.error["exception_message"].startswith("tracks: needs exactly one of tracks and tracklets")
