@@ -58,7 +58,8 @@ class TracksFromVideo(io.ComfyNode):
             outputs=[
                 Tracks.Output(display_name="tracks", tooltip="Point tracks in pixels of width × height, with each "
                               "point's object (for Wan-Move, ATI, TrackGo)."),
-                Tracklets.Output(display_name="tracklets", tooltip="A box per masked object per frame (TrackDiffusion)."),
+                Tracklets.Output(display_name="tracklets",
+                                 tooltip="A box per masked object per frame (TrackDiffusion)."),
                 io.String.Output(display_name="box_document", tooltip="A box editor document (kind tracklets) with "
                                  "keyframes where the motion bends, to open in the Tracklet Editor."),
                 io.String.Output(display_name="mask_arrow_document", tooltip="A mask + arrow document: each object's "

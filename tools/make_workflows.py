@@ -409,7 +409,7 @@ CAMERA_NOTE = (
 
 
 def reference_motion(frames: int, width: int, height: int, masked: bool, points: int = 32, grid: int = 8) -> tuple:
-    """Load Video -> Get Video Components -> Tracks From Video (with a mask from Load Image (as Mask)), and a preview."""
+    """Load Video -> Get Video Components -> Tracks From Video (a mask from Load Image (as Mask)), and a preview."""
     nodes = [
         ("reference", "LoadVideo", 0, {"file": REFERENCE_VIDEO}),
         ("reference_frames", "GetVideoComponents", 0, {}),
@@ -515,7 +515,8 @@ def wan_from_video_spec(kind: str) -> dict:
                           f"folder `WanMove/`, e.g. `{WAN_MOVE_MODEL}`)")
     else:
         notes = wan_notes("ATI: motion from a reference video drives Wan 2.1", what,
-                          f"the ATI 14B model (`bytedance/ATI`; ComfyUI file `{ATI_MODEL}` from `Kijai/WanVideo_comfy`)")
+                          f"the ATI 14B model (`bytedance/ATI`; ComfyUI file `{ATI_MODEL}` from "
+                          "`Kijai/WanVideo_comfy`)")
     return {"nodes": nodes, "links": links, "notes": notes}
 
 

@@ -78,7 +78,8 @@ def test_camera_keys_sit_where_the_motion_bends_and_replay_the_homographies():
     json.dumps(camera)  # plain JSON
     assert camera["version"] == 1 and camera["center"] == [0.5, 0.5] and camera["interpolation"] == "linear"
     assert [k["frame"] for k in camera["keyframes"]] == [0, 12, 24]
-    assert camera["keyframes"][1]["zoom"] == pytest.approx(1.2) and camera["keyframes"][1]["rotation"] == pytest.approx(6.0)
+    middle = camera["keyframes"][1]
+    assert middle["zoom"] == pytest.approx(1.2) and middle["rotation"] == pytest.approx(6.0)
     replay = camera_keys_matrices(camera, 25, W, H)
     corners = np.array([[0, 0, 1], [W, 0, 1], [0, H, 1], [W, H, 1]], dtype=np.float64)
     moved = np.einsum("tij,pj->tpi", replay, corners)

@@ -1,7 +1,9 @@
 """Motion from a reference video on the real ComfyUI: core Load Video -> Get Video Components -> Tracks From Video ->
-each target's input node, with a generated clip whose motion is exact (tests/core/moving_square_clips.py, written as an mp4
-into the server's input folder by comfy_host); Motion Fidelity on the toy world's ground-truth videos and on still
-ones; and bad input through /prompt."""
+each target's input node, with a generated clip whose motion is exact (tests/core/moving_square_clips.py, written as
+an mp4 into the server's input folder by comfy_host); Motion Fidelity on the toy world's ground-truth videos and on
+still ones; and bad input through /prompt. (The camera modes and documents are also checked without ComfyUI in
+tests/core/test_motion_from_video.py; InstanceEnhancer and Apply TrackGo Adapter run on these tracks in the shipped
+from-video workflows, tests/host/test_workflows_in_comfyui.py.)"""
 
 from __future__ import annotations
 

@@ -52,7 +52,8 @@ def box_document(tracklets: Tracklets, tolerance: float = BOX_TOLERANCE) -> Trac
     for n in range(tracklets.num_objects):
         boxes = tracklets.boxes[:, n].astype(np.float64)
         ranges = _ranges(tracklets.visible[:, n])
-        keys = tuple(BoxKeyframe(int(f), tuple(float(round(v, 6)) for v in boxes[f])) for f in bend_frames(boxes, tolerance))
+        keys = tuple(BoxKeyframe(int(f), tuple(float(round(v, 6)) for v in boxes[f]))
+                     for f in bend_frames(boxes, tolerance))
         objects.append(BoxObject(
             id=tracklets.ids[n], label=tracklets.labels[n], color=rgb_to_hex(tracklets.colors[n]), keyframes=keys,
             visibility=None if ranges == [(0, frames - 1)] else tuple(ranges) if ranges else ((0, 0),),

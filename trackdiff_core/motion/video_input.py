@@ -128,8 +128,8 @@ def inner_region(mask: np.ndarray) -> np.ndarray:
 
 def query_points(masks: np.ndarray | None, points_per_object: int, grid_size: int, seed: int = 0):
     """``(points float64[N, 2] normalised, groups int64[N])``: ``points_per_object`` points spread inside each mask
-    (the pack's TrackGo sampling, its own stream per object, away from the mask's border: :func:`inner_region`), or without masks a ``grid_size`` × ``grid_size`` grid
-    of cell centres, one object."""
+    (the pack's TrackGo sampling, its own stream per object, away from the mask's border: :func:`inner_region`), or
+    without masks a ``grid_size`` × ``grid_size`` grid of cell centres, one object."""
     count = integer(points_per_object, "points_per_object", 1, MAX_POINTS,
                     fix="track at least 1 point per object (e.g. 16)")
     if masks is None:
