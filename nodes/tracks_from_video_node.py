@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from comfy_api.latest import io, ui
 
+from ..trackdiff_core.camera_tracks import MAX_BACKGROUND_GRID
 from ..trackdiff_core.formats.tracks_dict import trajectories_to_tracks
 from ..trackdiff_core.motion.seed_documents import camera_json, seed_documents
 from ..trackdiff_core.motion.video_input import MASK_LAYOUTS, MAX_GRID, MAX_POINTS
@@ -48,6 +49,11 @@ class TracksFromVideo(io.ComfyNode):
                 io.Int.Input("grid_size", default=8, min=2, max=MAX_GRID,
                              tooltip="Without masks: a grid_size × grid_size grid of points over the frame is "
                              "tracked (one object)."),
+                io.Int.Input("background_grid", default=8, min=0, max=MAX_BACKGROUND_GRID,
+                             tooltip="With masks: background points that move with the video's camera alone (held "
+                             "still for object_only), as a last group, on a grid of this many cells along the frame's "
+                             "shorter side, outside every mask, so Wan-Move / ATI / TrackGo move the rest of the scene "
+                             "as the camera does. 0 leaves them out. Without masks the grid already covers the frame."),
                 io.Combo.Input("mask_layout", options=list(MASK_LAYOUTS), default="one_per_object",
                                tooltip="How to read the masks input: one mask per object (a batch), or one label map "
                                "whose non-zero values are the objects (in increasing order)."),
@@ -71,14 +77,14 @@ class TracksFromVideo(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, frames, points_per_object, frame_count, width, height, camera_mode, grid_size, mask_layout,
-                masks=None) -> io.NodeOutput:
+    def execute(cls, frames, points_per_object, frame_count, width, height, camera_mode, grid_size, background_grid,
+                mask_layout, masks=None) -> io.NodeOutput:
         motion = motion_from_video(frames, masks, mask_layout, points_per_object, frame_count, width, height,
-                                   camera_mode, grid_size)
+                                   camera_mode, grid_size, background_grid=background_grid)
         tracks = trajectories_to_tracks(motion.trajectories, width, height, motion.objects)
         tracks[SIZE_KEY] = [width, height]
         if motion.masks is not None:
-            tracks[MASKS_KEY] = torch.from_numpy(motion.masks.copy())
+            tracks[MASKS_KEY] = torch.from_numpy(motion.group_masks())
         box_document, mask_arrow_document = seed_documents(motion)
         preview = torch.from_numpy(video_preview(motion.video, motion.trajectories, motion.tracklets,
                                                  [o["color"] for o in motion.objects]))

@@ -415,7 +415,7 @@ def reference_motion(frames: int, width: int, height: int, masked: bool, points:
         ("reference_frames", "GetVideoComponents", 0, {}),
         ("motion", "TracksFromVideo", 1, {"points_per_object": points, "frame_count": frames, "width": width,
                                           "height": height, "camera_mode": "object_and_camera", "grid_size": grid,
-                                          "mask_layout": "one_per_object"}),
+                                          "background_grid": 8, "mask_layout": "one_per_object"}),
         ("motion_preview", "PreviewImage", 1, {}),
     ]
     links = [(("reference", 0), ("reference_frames", "video")), (("reference_frames", 0), ("motion", "frames")),

@@ -84,6 +84,23 @@ def test_camera_modes_split_the_camera_from_the_object():
     assert not results["camera_only"].tracklets.visible[-1, 0] or centre["camera_only"][0] < 16
 
 
+def test_a_background_grid_moves_with_the_camera_alone_outside_the_masks():
+    clip = moving_square(frames=12, width=W, height=H, camera_step=3.0)
+    for mode, shift in (("object_and_camera", -33.0), ("object_only", 0.0), ("camera_only", -33.0)):
+        motion = motion_from_video(clip.frames, clip.mask[None], points_per_object=16, frame_count=12, width=W,
+                                   height=H, camera_mode=mode, background_grid=4)
+        points, groups = motion.trajectories.points * np.array([W, H]), motion.trajectories.groups
+        background = groups == 1
+        assert motion.objects[1]["background"] and motion.tracklets.num_objects == 1  # the background gives no box
+        start = points[0, background].astype(int)
+        assert not clip.mask[start[:, 1], start[:, 0]].any()  # outside the square's mask
+        assert np.allclose(points[-1, background] - points[0, background], [shift, 0.0], atol=1.0)
+        masks = motion.group_masks()
+        assert masks.shape == (2, H, W) and np.array_equal(masks[1], ~clip.mask)
+    without = motion_from_video(clip.frames, clip.mask[None], points_per_object=16, frame_count=12, width=W, height=H)
+    assert without.trajectories.num_groups == 1 and len(without.objects) == 1
+
+
 def test_the_box_document_has_keys_only_where_the_motion_bends():
     frames = 20
     t = np.minimum(np.arange(frames), 9)[:, None]

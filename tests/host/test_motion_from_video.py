@@ -27,8 +27,8 @@ def _video(prompt: dict, file: str = TEST_VIDEO) -> dict:
 
 def _tracks_from_video(**changes) -> dict:
     inputs = {"frames": ["frames", 0], "points_per_object": 16, "frame_count": VIDEO_FRAMES, "width": OUT_W,
-              "height": OUT_H, "camera_mode": "object_and_camera", "grid_size": 8, "mask_layout": "one_per_object",
-              "masks": ["mask", 0]}
+              "height": OUT_H, "camera_mode": "object_and_camera", "grid_size": 8, "background_grid": 0,
+              "mask_layout": "one_per_object", "masks": ["mask", 0]}
     inputs.update(changes)
     return {"class_type": "TracksFromVideo", "inputs": inputs}
 
@@ -114,21 +114,25 @@ def test_the_camera_modes_through_comfyui(comfy_server):
     write_video(comfy_server.base / "input" / "trackdiff_panned.mp4", clip.frames)
     prompt = _video({"mask": _mask()}, "trackdiff_panned.mp4")
     for mode in ("object_and_camera", "object_only", "camera_only"):
-        prompt[mode] = _tracks_from_video(camera_mode=mode, width=VIDEO_W, height=VIDEO_H)
+        prompt[mode] = _tracks_from_video(camera_mode=mode, width=VIDEO_W, height=VIDEO_H, background_grid=4)
         prompt[f"{mode}_points"] = _report("TrackDiffTestTracks", [mode, 0])
     prompt["camera"] = _report("TrackDiffTestText", ["object_and_camera", 4])
     outputs = comfy_server.run(prompt, timeout=300)
     pan = -3.0 * (VIDEO_FRAMES - 1)
 
-    def moved(mode):
+    def moved(mode, points=slice(0, 16)):  # the square's 16 points; the background grid's come after them
         data = outputs[f"{mode}_points"]["trackdiff_tracks"][0]
-        path, visible = np.array(data["path"]), np.array(data["visible"])
+        path, visible = np.array(data["path"])[:, points], np.array(data["visible"])[:, points]
         return np.median((path[-1] - path[0])[visible[-1]], axis=0)
 
     own = clip.boxes[-1, :2] - clip.boxes[0, :2]
     assert moved("object_and_camera") == pytest.approx(own, abs=3.0)
     assert moved("object_only") == pytest.approx(own - [pan, 0], abs=3.0)
     assert moved("camera_only") == pytest.approx([pan, 0], abs=2.0)
+    background = slice(16, None)  # moved by the camera alone, or held still without it
+    assert moved("object_and_camera", background) == pytest.approx([pan, 0], abs=1.0)
+    assert moved("camera_only", background) == pytest.approx([pan, 0], abs=1.0)
+    assert moved("object_only", background) == pytest.approx([0, 0], abs=1e-3)
     camera = json.loads(outputs["camera"]["trackdiff_text"][0])
     assert camera["keyframes"][-1]["pan"][0] * VIDEO_W == pytest.approx(pan, abs=2.0)
 

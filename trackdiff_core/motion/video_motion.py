@@ -16,7 +16,11 @@ Steps:
    * ``camera_only``: each first-frame point moved by ``H_t`` alone, as if the objects stood still in the scene;
 
    a point that lands outside the frame is hidden there;
-4. everything is resampled to ``frame_count`` with the pack's resample rule (first to first, last to last; positions
+4. with masks, ``background_grid`` adds the camera's background points as a last group (``"background": true``, as
+   the editors' camera layer makes them): a grid (:func:`~trackdiff_core.camera_tracks.background_grid_points`)
+   outside every mask, moved by the camera alone in ``object_and_camera`` and ``camera_only`` and held still in
+   ``object_only``, so a target moves the rest of the scene as the video's camera does (or keeps it still);
+5. everything is resampled to ``frame_count`` with the pack's resample rule (first to first, last to last; positions
    linear, visibility nearest) and kept normalised; TRACKS are pixels of the output size.
 """
 
@@ -26,6 +30,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..camera_tracks import (
+    BACKGROUND_COLOR,
+    BACKGROUND_LABEL,
+    background_grid_points,
+    check_background_grid,
+    outside_masks,
+)
 from ..colors import palette_color
 from ..document import MAX_FRAMES
 from ..errors import TrackDiffError
@@ -45,10 +56,11 @@ class VideoMotion:
     """What a video's motion gives, all normalised and at ``frame_count`` frames.
 
     Attributes:
-        trajectories: the points as the camera mode asks (screen coordinates of the output video).
+        trajectories: the points as the camera mode asks (screen coordinates of the output video), and the background
+            group last when there is one.
         scene: the same points with the camera removed (object motion in the first frame's scene; held still for
             ``camera_only``): what an editor document carrying the camera layer holds.
-        objects: per object ``{"id", "label", "color"}``.
+        objects: per object ``{"id", "label", "color"}`` (the background group's with ``"background": True``).
         masks: ``bool[N, h, w]`` object masks on the first frame (tracking size), or ``None`` (grid).
         tracklets: a box per masked object per frame, following ``trajectories`` (no objects without masks).
         scene_tracklets: the boxes following ``scene``.
@@ -66,6 +78,14 @@ class VideoMotion:
     camera: dict
     camera_mode: str
     video: np.ndarray
+
+    def group_masks(self) -> np.ndarray:
+        """``bool[G, h, w]``: one mask per group of ``trajectories``: the objects' masks and, for the background group,
+        everything outside them (as the editors' camera layer gives it). Only with masks."""
+        masks = np.asarray(self.masks, dtype=bool)
+        if any(o.get("background") for o in self.objects):
+            masks = np.concatenate([masks, ~masks.any(axis=0)[None]])
+        return masks.copy()
 
 
 def _transform(matrices: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -95,11 +115,12 @@ def _trajectories(points, visible, groups, frame_count) -> PointTrajectories:
 def motion_from_video(frames, masks=None, mask_layout: str = "one_per_object", points_per_object: int = 16,
                       frame_count: int = 14, width: int = 1024, height: int = 576,
                       camera_mode: str = "object_and_camera", grid_size: int = 8, seed: int = 0,
-                      tracker_config=None) -> VideoMotion:
+                      tracker_config=None, background_grid: int = 0) -> VideoMotion:
     """Read the motion of ``frames`` (see the module docstring); ``width`` × ``height`` is the output size, used for
     the camera fit (the returned motion is normalised)."""
     from . import estimate_camera, track_points
 
+    background_grid = check_background_grid(background_grid)
     if camera_mode not in CAMERA_MODES:
         raise TrackDiffError("camera_mode", camera_mode, "is not a known mode", f"use one of {', '.join(CAMERA_MODES)}")
     frame_count = integer(frame_count, "frame_count", 1, MAX_FRAMES, fix=f"use 1 to {MAX_FRAMES} frames")
@@ -146,9 +167,26 @@ def motion_from_video(frames, masks=None, mask_layout: str = "one_per_object", p
     def boxes(traj: PointTrajectories) -> Tracklets:
         return object_tracklets(traj.points, traj.visible, starts, groups, first_boxes, box_objects)
 
+    object_boxes = boxes(trajectories)
+    if masks is not None and background_grid:
+        background = _background(homographies, camera_mode, masks, width, height, background_grid, frame_count)
+        trajectories = PointTrajectories.concatenate([trajectories, background])
+        objects = objects + [{"id": len(objects), "label": BACKGROUND_LABEL, "color": BACKGROUND_COLOR,
+                              "background": True}]
     camera_dict = camera_from_homographies(_pixels(homographies, width, height), width, height, frame_count)
-    return VideoMotion(trajectories, scene_trajectories, objects, masks, boxes(trajectories),
-                       boxes(scene_trajectories), camera_dict, camera_mode, video)
+    return VideoMotion(trajectories, scene_trajectories, objects, masks, object_boxes, boxes(scene_trajectories),
+                       camera_dict, camera_mode, video)
+
+
+def _background(homographies, camera_mode: str, masks, width: int, height: int, grid: int,
+                frame_count: int) -> PointTrajectories:
+    """The background group: grid points (at the output size) outside every mask, moved by the camera alone (held
+    still in ``object_only``), hidden off screen."""
+    points = background_grid_points(width, height, grid)
+    points = points[outside_masks(points, masks)]
+    moves = homographies if camera_mode != "object_only" else np.repeat(np.eye(3)[None], len(homographies), 0)
+    screen = _transform(moves, points)
+    return _trajectories(screen, np.ones(screen.shape[:2], dtype=bool), np.zeros(len(points), np.int64), frame_count)
 
 
 def _pixels(normalised: np.ndarray, width: int, height: int) -> np.ndarray:
