@@ -110,8 +110,13 @@ class _Sweep:
             self.velocity[need] = predicted - self.position[need]
             self.position[need] = predicted
             self.last_seen[need] = _apply(camera, self.last_seen[need])
+            was_visible = self.visible[need].copy()
             self.visible[need] = False
             self.recheck(grey, need[carried])
+            # A moving point that lost its own track but is carried by its fellows stays visible while it was.
+            keep = need[carried & was_visible & ~self.background[need]]
+            keep = keep[self.inside(self.position[keep], margin=4.0)]
+            self.visible[keep] = True
             for i in need[~carried]:
                 if not self.background[i]:
                     self.redetect(grey, int(i))
@@ -148,7 +153,7 @@ class _Sweep:
         positions = _apply(camera, self.position[need]) if len(need) else np.zeros((0, 2), np.float32)
         carried = np.zeros(len(need), bool)
         index = np.flatnonzero(tracked)
-        if len(need) == 0 or len(index) < 2:
+        if len(need) == 0:
             return positions, carried
         shared = self.shared[np.ix_(need, index)]
         coherent = (shared >= 1) & (self.agree[np.ix_(need, index)] >= 0.85 * shared)
@@ -185,8 +190,10 @@ class _Sweep:
         self.classify_flat()
 
     def classify_flat(self) -> None:
-        """A point without texture moves with the camera or not as most of its textured query-frame neighbours do."""
-        for i in np.flatnonzero(self.flat & self.started):
+        """A point without evidence of its own (no texture, or never tracked yet) moves with the camera or not as most
+        of its query-frame neighbours with evidence do."""
+        unknown = self.started & (self.flat | (self.camera_shared == 0))
+        for i in np.flatnonzero(unknown):
             fellows = self.neighbours[i]
             fellows = fellows[fellows >= 0]
             fellows = fellows[~self.flat[fellows] & (self.camera_shared[fellows] > 0)] if len(fellows) else fellows
