@@ -42,7 +42,7 @@ class TrackerConfig:
     template_size: int = 15
     match_threshold: float = 0.7
     redetect_threshold: float = 0.8
-    search_radius: int = 24
+    search_radius: int = 32
     camera_grid: int = 24
     ransac_threshold: float = 2.0
     max_frames: int = 2000

@@ -27,6 +27,8 @@ from .templates import ncc, patches, search
 
 #: Raw grey-level standard deviation under which a template counts as flat (no texture to correlate).
 FLAT_CONTRAST = 4.0
+#: How many query-frame neighbours each point remembers (for points without texture or history).
+NEIGHBOURS = 6
 
 
 def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -55,6 +57,8 @@ class _Sweep:
         self.shared = np.zeros((count, count), np.int32)
         self.agree = np.zeros((count, count), np.int32)
         self.neighbour_radius = 0.25 * min(width, height)
+        self.neighbour_reach = 0.12 * min(width, height)
+        self.neighbours = np.full((count, NEIGHBOURS), -1, np.int64)
         self.visible = np.zeros(count, bool)
         self.started = np.zeros(count, bool)
         size = config.template_size
@@ -106,8 +110,13 @@ class _Sweep:
             self.velocity[need] = predicted - self.position[need]
             self.position[need] = predicted
             self.last_seen[need] = _apply(camera, self.last_seen[need])
+            was_visible = self.visible[need].copy()
             self.visible[need] = False
             self.recheck(grey, need[carried])
+            # A moving point that lost its own track but is carried by its fellows stays visible while it was.
+            keep = need[carried & was_visible & ~self.background[need]]
+            keep = keep[self.inside(self.position[keep], margin=4.0)]
+            self.visible[keep] = True
             for i in need[~carried]:
                 if not self.background[i]:
                     self.redetect(grey, int(i))
@@ -144,7 +153,7 @@ class _Sweep:
         positions = _apply(camera, self.position[need]) if len(need) else np.zeros((0, 2), np.float32)
         carried = np.zeros(len(need), bool)
         index = np.flatnonzero(tracked)
-        if len(need) == 0 or len(index) < 2:
+        if len(need) == 0:
             return positions, carried
         shared = self.shared[np.ix_(need, index)]
         coherent = (shared >= 1) & (self.agree[np.ix_(need, index)] >= 0.85 * shared)
@@ -155,6 +164,13 @@ class _Sweep:
             nearest = chosen[np.argsort(distance[row, chosen], kind="stable")[:8]]
             positions[row] = self.position[need[row]] + np.median(step[index[nearest]], axis=0)
             carried[row] = True
+        for row in np.flatnonzero(~carried & ~self.background[need]):
+            fellows = self.neighbours[need[row]]
+            fellows = fellows[(fellows >= 0)]
+            fellows = fellows[tracked[fellows]] if len(fellows) else fellows
+            if len(fellows) >= 2:  # no history yet: the points that were next to it at its query frame carry it
+                positions[row] = self.position[need[row]] + np.median(step[fellows], axis=0)
+                carried[row] = True
         return positions, carried
 
     def learn_background(self, index: np.ndarray, moved: np.ndarray, camera_step: np.ndarray,
@@ -171,6 +187,18 @@ class _Sweep:
         self.camera_shared[index] += 1
         self.camera_agree[index] += agree
         self.background = self.camera_agree >= 0.8 * self.camera_shared  # no evidence yet: the camera
+        self.classify_flat()
+
+    def classify_flat(self) -> None:
+        """A point without evidence of its own (no texture, or never tracked yet) moves with the camera or not as most
+        of its query-frame neighbours with evidence do."""
+        unknown = self.started & (self.flat | (self.camera_shared == 0))
+        for i in np.flatnonzero(unknown):
+            fellows = self.neighbours[i]
+            fellows = fellows[fellows >= 0]
+            fellows = fellows[~self.flat[fellows] & (self.camera_shared[fellows] > 0)] if len(fellows) else fellows
+            if len(fellows):
+                self.background[i] = self.background[fellows].mean() >= 0.5
 
     def recheck(self, grey: np.ndarray, index: np.ndarray, threshold: float | None = None, anchor: bool = True) -> None:
         """Points carried by their neighbours are visible again where they look like themselves at that position."""
@@ -192,7 +220,8 @@ class _Sweep:
         """Lucas–Kanade from several priors; for each point the result that passes the forward–backward check and
         looks most like the point wins (each is first anchored to the query frame). The priors: the point's own last
         velocity, the camera's step, and then, for points still failing, the median step of their nearest points that
-        succeeded (an object moving fast carries its harder points along)."""
+        succeeded (an object moving fast carries its harder points along), and last, for points no prior explains, the
+        best match of the point's recent template within ``config.search_radius`` pixels."""
         config = self.config
         best = None
 
@@ -220,6 +249,14 @@ class _Sweep:
             distance = np.linalg.norm(self.position[live[failing]][:, None] - anchors[None], axis=-1)
             nearest = np.argsort(distance, axis=1, kind="stable")[:, :5]
             guess = self.position[live[failing]] + np.median(steps[nearest], axis=1)
+            keep_better(failing, attempt(failing, guess))
+        failing = np.flatnonzero(~((best[4] >= config.match_threshold) & self.inside(best[0])))
+        if len(failing):  # fast motion that no prior explains: search for the recent template, then refine there
+            guess = self.position[live[failing]] + self.velocity[live[failing]]
+            for row, i in enumerate(live[failing]):
+                found, score = search(grey, self.recent_template[i], guess[row], config.search_radius)
+                if score >= config.match_threshold:
+                    guess[row] = found
             keep_better(failing, attempt(failing, guess))
         return best[0], best[1], best[2], best[3]
 
@@ -273,6 +310,16 @@ class _Sweep:
         self.flat[joining] = self.contrast(self.position[joining]) < FLAT_CONTRAST
         self.query_template[joining] = template
         self.recent_template[joining] = template
+        self.remember_neighbours(joining)
+
+    def remember_neighbours(self, joining: np.ndarray) -> None:
+        """Each joining point's nearest started points at its query frame (its likely fellow members of one surface)."""
+        others = np.flatnonzero(self.started)
+        distance = np.linalg.norm(self.position[joining][:, None] - self.position[others][None], axis=-1)
+        distance[others[None, :] == joining[:, None]] = np.inf
+        order = np.argsort(distance, axis=1, kind="stable")[:, :NEIGHBOURS]
+        near = np.take_along_axis(distance, order, axis=1) < self.neighbour_reach
+        self.neighbours[joining, :order.shape[1]] = np.where(near, others[order], -1)
 
 
 def _sweep(frames: np.ndarray, queries: np.ndarray, order: range, config: TrackerConfig,
