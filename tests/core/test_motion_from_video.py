@@ -101,6 +101,31 @@ def test_a_background_grid_moves_with_the_camera_alone_outside_the_masks():
     assert without.trajectories.num_groups == 1 and len(without.objects) == 1
 
 
+def test_the_camera_output_recovers_pan_zoom_and_rotation_from_a_filmed_texture():
+    """A texture filmed by a camera that pans, zooms in and turns steadily: the camera output is one linear move from
+    the identity to the true end state."""
+    import cv2
+
+    from moving_square_clips import texture
+    from trackdiff_core.motion.camera_keys import similarity_matrix
+
+    width, height, frames = 192, 112, 10
+    world = texture(2 * width, 2 * height, 3)
+    to_world = np.array([[1.0, 0.0, width / 2], [0.0, 1.0, height / 2], [0.0, 0.0, 1.0]])  # frame 0 inside the world
+    video = []
+    for t in range(frames):
+        u = t / (frames - 1)
+        screen = similarity_matrix((0.05 * u, -0.03 * u), 1.0 + 0.15 * u, 4.0 * u, width, height)
+        video.append(cv2.warpAffine(world, (screen @ np.linalg.inv(to_world))[:2], (width, height),
+                                    flags=cv2.INTER_LINEAR))
+    motion = motion_from_video(np.stack(video), None, grid_size=6, frame_count=frames, width=width, height=height)
+    keys = motion.camera["keyframes"]
+    assert [k["frame"] for k in keys] == [0, frames - 1]
+    assert keys[-1]["pan"] == pytest.approx([0.05, -0.03], abs=0.004)
+    assert keys[-1]["zoom"] == pytest.approx(1.15, abs=0.01)
+    assert keys[-1]["rotation"] == pytest.approx(4.0, abs=0.3)
+
+
 def test_the_box_document_has_keys_only_where_the_motion_bends():
     frames = 20
     t = np.minimum(np.arange(frames), 9)[:, None]
