@@ -29,6 +29,8 @@ from .templates import ncc, patches, search
 FLAT_CONTRAST = 4.0
 #: How many query-frame neighbours each point remembers (for points without texture or history).
 NEIGHBOURS = 6
+#: Correlation above which the first Lucas–Kanade result of a step is taken without trying the other priors.
+CONFIDENT = 0.9
 
 
 def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -54,11 +56,14 @@ class _Sweep:
         self.camera_agree = np.zeros(count, np.int32)
         self.background = np.ones(count, bool)
         self.raw = None
+        self.image = None  # the current normalised grey frame
         self.shared = np.zeros((count, count), np.int32)
         self.agree = np.zeros((count, count), np.int32)
         self.neighbour_radius = 0.25 * min(width, height)
         self.neighbour_reach = 0.12 * min(width, height)
         self.neighbours = np.full((count, NEIGHBOURS), -1, np.int64)
+        self.offsets = np.zeros((count, NEIGHBOURS, 2), np.float32)
+        self.offset_known = np.zeros((count, NEIGHBOURS), bool)
         self.visible = np.zeros(count, bool)
         self.started = np.zeros(count, bool)
         size = config.template_size
@@ -92,7 +97,7 @@ class _Sweep:
         on_camera = _apply(camera, self.position)
         if len(live):
             moved, ok, seen, looks = self.track_live(previous, grey, live, camera)
-            camera_looks = self.looks(live, on_camera[live], patches(grey, on_camera[live], config.template_size))
+            camera_looks = self.looks(live, on_camera[live], patches(self.image, on_camera[live], config.template_size))
             self.learn_background(live[ok], moved[ok], on_camera[live[ok]] - self.position[live[ok]],
                                   camera_looks[ok] >= looks[ok] - 0.05)
             good = ok & (looks >= config.match_threshold) & self.inside(moved)
@@ -117,9 +122,10 @@ class _Sweep:
             keep = need[carried & was_visible & ~self.background[need]]
             keep = keep[self.inside(self.position[keep], margin=4.0)]
             self.visible[keep] = True
-            for i in need[~carried]:
-                if not self.background[i]:
-                    self.redetect(grey, int(i))
+            self.rejoin(grey, need[~self.visible[need] & ~self.background[need]])
+            for i in need[~self.visible[need] & ~self.background[need]]:
+                self.redetect(grey, int(i))
+        self.learn_offsets()
         # Points that move with the camera follow it exactly (precise even without texture); their visibility is
         # whether they still look like themselves there.
         background = np.flatnonzero(self.started & self.background)
@@ -132,6 +138,32 @@ class _Sweep:
             self.position[background] = self.anchor(grey, background, self.camera_track[background], reach=0.5)
             self.visible[background] = False
             self.recheck(grey, background, self.config.match_threshold, anchor=False)
+
+    def learn_offsets(self) -> None:
+        """Remember, for each visible point, where it lies relative to each visible query-frame neighbour."""
+        valid = self.neighbours >= 0
+        fellows = np.where(valid, self.neighbours, 0)
+        both = valid & self.visible[:, None] & self.visible[fellows]
+        offsets = self.position[:, None, :] - self.position[fellows]
+        self.offsets = np.where(both[..., None], offsets, self.offsets)
+        self.offset_known |= both
+
+    def rejoin(self, grey: np.ndarray, index: np.ndarray) -> None:
+        """Place lost moving points where their coherent query-frame neighbours that are visible now put them (each
+        neighbour's position plus the offset last seen between them), and check whether they are visible there. Unlike
+        stepping along, this is absolute: once the neighbours are found again, the point is where it belongs."""
+        for i in index:
+            fellows = self.neighbours[i]
+            use = (fellows >= 0) & self.offset_known[i]
+            use &= np.where(use, self.visible[np.maximum(fellows, 0)], False)
+            if use.sum() < 2:
+                continue
+            chosen = fellows[use]
+            agree = self.agree[i, chosen] >= 0.85 * np.maximum(self.shared[i, chosen], 1)
+            if agree.sum() < 2:
+                continue
+            self.position[i] = np.median(self.position[chosen[agree]] + self.offsets[i, use][agree], axis=0)
+        self.recheck(grey, index)
 
     def learn_coherence(self, tracked: np.ndarray, step: np.ndarray) -> None:
         """Count, for each pair of points tracked in this step, whether they moved alike (the same object)."""
@@ -209,7 +241,7 @@ class _Sweep:
         if len(index) == 0:
             return
         refined = self.anchor(grey, index, self.position[index]) if anchor else self.position[index]
-        seen = patches(grey, refined, self.config.template_size)
+        seen = patches(self.image, refined, self.config.template_size)
         looks = self.looks(index, refined, seen)
         back = looks >= (self.config.redetect_threshold if threshold is None else threshold)
         self.position[index[back]] = refined[back]
@@ -228,7 +260,7 @@ class _Sweep:
         def attempt(index, guess):
             moved, ok = lk_step(previous, grey, self.position[live[index]], config, guess)
             moved = self.anchor(grey, live[index], moved)
-            seen = patches(grey, moved, config.template_size)
+            seen = patches(self.image, moved, config.template_size)
             looks = self.looks(live[index], moved, seen)
             return [moved, ok, seen, looks, np.where(ok, looks, -2.0)]
 
@@ -240,7 +272,9 @@ class _Sweep:
 
         everyone = np.arange(len(live))
         best = attempt(everyone, self.position[live] + self.velocity[live])
-        keep_better(everyone, attempt(everyone, _apply(camera, self.position[live])))
+        unsure = np.flatnonzero(best[4] < CONFIDENT)  # a sure first result needs no second opinion (saves time)
+        if len(unsure):
+            keep_better(unsure, attempt(unsure, _apply(camera, self.position[live[unsure]])))
         passed = (best[4] >= config.match_threshold) & self.inside(best[0])
         failing = np.flatnonzero(~passed)
         if len(failing) and passed.sum() >= 2:
@@ -254,7 +288,7 @@ class _Sweep:
         if len(failing):  # fast motion that no prior explains: search for the recent template, then refine there
             guess = self.position[live[failing]] + self.velocity[live[failing]]
             for row, i in enumerate(live[failing]):
-                found, score = search(grey, self.recent_template[i], guess[row], config.search_radius)
+                found, score = search(self.image, self.recent_template[i], guess[row], config.search_radius)
                 if score >= config.match_threshold:
                     guess[row] = found
             keep_better(failing, attempt(failing, guess))
@@ -269,7 +303,7 @@ class _Sweep:
             centres.append(self.last_seen[i])
         for centre in centres:
             for template in (self.query_template[i], self.recent_template[i]):
-                found, value = search(grey, template, centre, config.search_radius)
+                found, value = search(self.image, template, centre, config.search_radius)
                 if value > score:
                     best, score = found, value
         if best is not None and score >= config.redetect_threshold and self.inside(best[None])[0]:
@@ -306,7 +340,7 @@ class _Sweep:
         self.velocity[joining] = 0.0
         self.camera_track[joining] = self.queries[joining, 1:]
         self.started[joining] = True
-        template = patches(grey, self.position[joining], self.config.template_size)
+        template = patches(self.image, self.position[joining], self.config.template_size)
         self.flat[joining] = self.contrast(self.position[joining]) < FLAT_CONTRAST
         self.query_template[joining] = template
         self.recent_template[joining] = template
@@ -329,8 +363,11 @@ def _sweep(frames: np.ndarray, queries: np.ndarray, order: range, config: Tracke
     height, width = frames.shape[1:3]
     state = _Sweep(queries, config, width, height)
     previous = None
+    joins = set(np.unique(queries[:, 0].astype(np.int64)).tolist())
     for t in order:
-        grey = grey_frame(frames[t])
+        if not state.started.any() and t not in joins:
+            continue  # no point has reached its query frame yet in this direction: nothing to track
+        state.image = grey = grey_frame(frames[t])
         state.raw = raw_grey(frames[t])
         if previous is not None and state.started.any():
             state.step(previous, grey)
