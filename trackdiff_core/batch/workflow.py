@@ -2,9 +2,10 @@
 
 The converter follows what the frontend's "Export (API)" does for the constructs TrackDiff's workflows use: widget values
 are taken in the order of the node's widget inputs (``input_order`` from ``/object_info``), an ``INT`` input with
-``control_after_generate`` (or named ``seed`` / ``noise_seed``) and an image input with ``image_upload`` carry one extra
-(frontend-only) value, links become ``[node_id, slot]``, Reroute nodes are followed, PrimitiveNode values are inlined,
-and note / muted nodes are dropped.
+``control_after_generate`` (or named ``seed`` / ``noise_seed``) carries one extra (frontend-only) value right after its
+own, a file input's upload button (``image_upload``, ``video_upload``, ``audio_upload``) one after all the widgets,
+links become ``[node_id, slot]``, Reroute nodes are followed, PrimitiveNode values are inlined, and note / muted nodes
+are dropped.
 Bypassed nodes are refused with a clear message (export such a workflow in API format instead).
 """
 
