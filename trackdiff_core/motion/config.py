@@ -31,6 +31,8 @@ class TrackerConfig:
         ransac_threshold: RANSAC reprojection threshold in pixels for the homographies.
         max_frames: longest video accepted; longer ones are refused with a message to resample (bounded time; memory
             is bounded anyway: only two frames' pyramids are alive at once).
+        max_points: most query points in one call (the tracker keeps a points × points table of which points move
+            alike: 4096 points need 128 MiB); split larger sets into several calls.
         threads: OpenCV threads used during a call (1 makes results identical across machines and runs); the
             previous setting is restored afterwards.
         seed: OpenCV's RNG seed for RANSAC, set at each call, so the same input gives the same output.
@@ -46,6 +48,7 @@ class TrackerConfig:
     camera_grid: int = 24
     ransac_threshold: float = 2.0
     max_frames: int = 2000
+    max_points: int = 4096
     threads: int = 1
     seed: int = 0
 
@@ -57,6 +60,7 @@ class TrackerConfig:
             ("search_radius", self.search_radius, 0, 512),
             ("camera_grid", self.camera_grid, 4, 128),
             ("max_frames", self.max_frames, 2, 1_000_000),
+            ("max_points", self.max_points, 1, 1_000_000),
             ("threads", self.threads, 1, 256),
         )
         for name, value, low, high in checks:

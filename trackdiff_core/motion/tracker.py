@@ -1,14 +1,23 @@
-"""``track_points``: the pack's weight-free point tracker (see ``docs/motion-from-video.md`` for the design).
+"""``track_points``: the pack's weight-free point tracker (see ``docs/motion-from-video.md`` for the design and
+its measurement).
 
 One sweep forward and one backward over the video; in each, a point joins at its query frame. Per frame step:
 
-1. the camera step (a homography by RANSAC on a grid tracked by Lucas–Kanade) predicts where every point goes;
-2. visible points are tracked by pyramidal Lucas–Kanade from the camera's prediction, with a forward–backward check;
-3. each tracked position is refined against the point's own query frame (Lucas–Kanade from the query image), which
-   stops the drift of frame-to-frame chaining, and its patch is compared (normalised correlation) with the point's
-   templates: a point that fails the forward–backward check or no longer looks like itself is hidden;
-4. a hidden point is carried by the camera, and searched for (template matching) around that prediction and around
-   where it was last seen; when its template matches again it is visible again (re-detection).
+1. **Camera.** A grid tracked by Lucas–Kanade (forward–backward checked) gives the step homography by RANSAC.
+2. **Track.** Visible points are tracked by pyramidal Lucas–Kanade with a forward–backward check, from up to four
+   priors: the point's own last velocity, the camera's step, the median step of nearby points that succeeded, and a
+   template search (normalised correlation within ``search_radius``). Each result is refined against the point's query
+   frame (Lucas–Kanade from the query image: no drift) and must still look like the point (correlation with its query
+   or most recent patch ≥ ``match_threshold``).
+3. **Classify.** Each point learns whether it moves with the camera (its steps agree with the homography, or the
+   camera's position looks as good as Lucas–Kanade's) and which points move like it (coherence). Points without
+   texture or history take the class of their query-frame neighbours.
+4. **Camera-bound points** follow a pure camera track (composed homographies) refined against their query frame; they
+   are visible where they still look like themselves (a textureless patch: where it is still textureless).
+5. **Moving points that lost their track** are carried by the median step of their coherent neighbours (or their
+   query-frame neighbours), placed back at their last offsets from visible neighbours, and searched for around that
+   and where they were last seen; they are visible again when their template matches (``redetect_threshold``). A
+   moving point carried by its neighbours stays visible while it was.
 """
 
 from __future__ import annotations
@@ -397,7 +406,7 @@ def track_points(frames, queries, config: TrackerConfig | None = None) -> TrackR
     config = config or TrackerConfig()
     frames = check_frames(frames, config)
     count, height, width = frames.shape[:3]
-    queries = check_queries(queries, count, width, height)
+    queries = check_queries(queries, count, width, height, max_points=config.max_points)
     points = np.zeros((count, len(queries), 2), dtype=np.float32)
     visible = np.zeros((count, len(queries)), dtype=bool)
     with deterministic_opencv(config.threads, config.seed):
