@@ -5,12 +5,14 @@ from typing_extensions import override
 from comfy_api.latest import ComfyExtension, io
 
 from . import (
+    motion_fidelity_node,
     track_conversion_nodes,
     track_file_nodes,
     trackdiffusion_nodes,
     tracklet_editor_node,
     trackgo_cut_and_drag_node,
     trackgo_nodes,
+    tracks_from_video_node,
     visualize_nodes,
     wan_nodes,
 )
@@ -25,6 +27,8 @@ NODE_MODULES = (
     trackgo_nodes,
     trackgo_cut_and_drag_node,
     wan_nodes,
+    tracks_from_video_node,
+    motion_fidelity_node,
 )
 
 

@@ -388,6 +388,146 @@ def wan_mask_arrows_spec(kind: str) -> dict:
     return {"nodes": nodes, "links": links, "notes": notes}
 
 
+# -- motion transfer from a reference video (Tracks From Video) -----------------------------------------------------
+REFERENCE_VIDEO = "reference.mp4"
+REFERENCE_MASK = "reference_mask.png"
+VIDEO_NOTE = (
+    "**The reference video:** upload it in **Load Video** (keep it short: every frame is loaded; "
+    "**Tracks From Video** tracks at most 1000 and resamples the motion to the frame count). Its motion is put "
+    "on the new first frame in **Load Image**, so place the objects there where they are in the video's first frame."
+)
+MASK_NOTE = (
+    "**What moves:** save the video's first frame as an image, open it in **Load Image (as Mask)** (right click, "
+    "Open in MaskEditor) and paint the objects; the mask must have the video's size. Several objects: use a label "
+    "map (mask_layout label_map). Without a mask, a grid over the whole frame is tracked (and there are no boxes)."
+)
+CAMERA_NOTE = (
+    "**Camera:** camera_mode object_and_camera copies the motion as the video shows it; object_only removes the "
+    "estimated camera motion; camera_only keeps only the camera's. **Motion Fidelity** tracks the generated video "
+    "and says how far it strays from the reference tracks, in pixels."
+)
+
+
+def reference_motion(frames: int, width: int, height: int, masked: bool, points: int = 32, grid: int = 8) -> tuple:
+    """Load Video -> Get Video Components -> Tracks From Video (a mask from Load Image (as Mask)), and a preview."""
+    nodes = [
+        ("reference", "LoadVideo", 0, {"file": REFERENCE_VIDEO}),
+        ("reference_frames", "GetVideoComponents", 0, {}),
+        ("motion", "TracksFromVideo", 1, {"points_per_object": points, "frame_count": frames, "width": width,
+                                          "height": height, "camera_mode": "object_and_camera", "grid_size": grid,
+                                          "background_grid": 8, "mask_layout": "one_per_object"}),
+        ("motion_preview", "PreviewImage", 1, {}),
+    ]
+    links = [(("reference", 0), ("reference_frames", "video")), (("reference_frames", 0), ("motion", "frames")),
+             (("motion", 5), ("motion_preview", "images"))]
+    if masked:
+        nodes.insert(2, ("mask", "LoadImageMask", 0, {"image": REFERENCE_MASK, "channel": "alpha"}))
+        links.append((("mask", 0), ("motion", "masks")))
+    return nodes, links
+
+
+def svd_from_video_spec(target: str) -> dict:
+    nodes, links = image_input()
+    motion_nodes, motion_links = reference_motion(FRAMES, WIDTH, HEIGHT, masked=True)
+    nodes, links = nodes + motion_nodes, links + motion_links
+    prefix = f"{target}_from_video"
+    if target == "trackgo":
+        nodes += [
+            ("adapter", "TrackAdapterLoader", 0, {"adapter_name": TRACKGO_ADAPTER}),
+            ("apply", "ApplyTrackAdapter", 1, {"strength": 1.0, "tau": -1.0, "start_percent": 0.0,
+                                               "end_percent": 1.0}),
+            ("overlay", "VisualizeTrackPoints", 4, {"width": WIDTH, "height": HEIGHT, "tail": 8, "point_radius": 0}),
+        ]
+        links += [(("checkpoint", 0), ("apply", "model")), (("motion", 0), ("apply", "tracks")),
+                  (("adapter", 0), ("apply", "adapter")), (("decode", 0), ("overlay", "images")),
+                  (("motion", 0), ("overlay", "tracks"))]
+        model_from = ("apply", 0)
+        title = "# TrackGo: motion from a reference video drives SVD"
+        what = ("**Tracks From Video** tracks 32 points inside each masked object through the reference video and "
+                "hands them, with the masks, to **Apply TrackGo Adapter**.")
+        weights = (f"**Weights:** `{SVD_CHECKPOINT}` in `ComfyUI/models/checkpoints/`. TrackGo has no public "
+                   f"weights: train an adapter (`python -m trackdiff_core.training trackgo`, docs/training.md) and put "
+                   f"`{TRACKGO_ADAPTER}` in `ComfyUI/models/trackdiff/`. Without one, use cut-and-drag instead: "
+                   "connect the mask_arrow_document output's text into the zero-weight cut-and-drag workflow's "
+                   "**Mask Arrow To Trajectories**.")
+    else:
+        nodes += [
+            ("editor", "TrackletEditor", 1, {"tracklets_json": TrackletDocument(FRAMES, ()).dumps()}),
+            ("weights", "TrackDiffusionLoader", 0, {"weights_name": TRACKDIFFUSION_WEIGHTS}),
+            ("enhancer", "InstanceEnhancer", 1, {"strength": 1.0, "start_percent": 0.0, "end_percent": 1.0,
+                                                 "boxes_for_uncond": False, "consistency": 0.0,
+                                                 "frame_mismatch": "resample"}),
+            ("overlay", "VisualizeTracklets", 4, {"line_width": 0, "show_labels": True}),
+        ]
+        links += [(("scale", 0), ("editor", "image")), (("motion", 2), ("editor", "seed_document")),
+                  (("checkpoint", 0), ("enhancer", "model")), (("editor", 0), ("enhancer", "tracklets")),
+                  (("weights", 0), ("enhancer", "weights")), (("decode", 0), ("overlay", "images")),
+                  (("editor", 0), ("overlay", "tracklets"))]
+        model_from = ("enhancer", 0)
+        title = "# TrackDiffusion: boxes from a reference video drive SVD"
+        what = ("**Tracks From Video** tracks points inside each masked object through the reference video and "
+                "writes a box document with keyframes where each box bends (and the camera layer). The **Tracklet "
+                "Editor** starts from it while its own document is empty: run once, then adjust the boxes by hand "
+                "(they are then yours; clear the editor to take the video's boxes again). Its boxes drive the "
+                "**Instance Enhancer**.")
+        weights = (f"**Weights:** `{SVD_CHECKPOINT}` in `ComfyUI/models/checkpoints/`. TrackDiffusion: "
+                   "`svd_stage2/unet/diffusion_pytorch_model.safetensors` from the Hugging Face repository "
+                   "`pengxiang/trackdiffusion_ytvis` into `ComfyUI/models/trackdiff/`, converted once with "
+                   f"*TrackDiffusion Convert* (it writes `{TRACKDIFFUSION_WEIGHTS}`).")
+    nodes += [
+        ("fidelity", "MotionFidelity", 4, {"width": 0, "height": 0}),
+        ("animation", "SaveAnimatedWEBP", 4, {"filename_prefix": f"trackdiff/{prefix}", "fps": 6.0,
+                                              "lossless": False, "quality": 85, "method": "default"}),
+    ]
+    links += [(("decode", 0), ("fidelity", "video")), (("motion", 0), ("fidelity", "tracks")),
+              (("overlay", 0), ("animation", "images"))]
+    core_nodes, core_links = svd_core(prefix, model_from)
+    notes = [(1, (560, 420), "\n\n".join([title, what, weights, VIDEO_NOTE, MASK_NOTE, CAMERA_NOTE, CROP_NOTE,
+                                            SAMPLER_NOTE]))]
+    return {"nodes": nodes + core_nodes, "links": links + core_links, "notes": notes}
+
+
+def wan_from_video_spec(kind: str) -> dict:
+    model = WAN_MOVE_MODEL if kind == "wan_move" else ATI_MODEL
+    converter = "TracksForWanMove" if kind == "wan_move" else "TracksForATI"
+    nodes, links = wan_inputs(model)
+    motion_nodes, motion_links = reference_motion(WAN_LENGTH, WAN_WIDTH, WAN_HEIGHT, masked=False,
+                                                  grid=8 if kind == "wan_move" else 4)
+    nodes, links = nodes + motion_nodes, links + motion_links
+    nodes += [("tracks", converter, 2, {"width": WAN_WIDTH, "height": WAN_HEIGHT, "length": WAN_LENGTH,
+                                        "points_per_box": 16 if kind == "wan_move" else 4}),
+              ("fidelity", "MotionFidelity", 4, {"width": 0, "height": 0})]
+    links += [(("motion", 0), ("tracks", "tracks")), (("decode", 0), ("fidelity", "video")),
+              (("motion", 0), ("fidelity", "tracks"))]
+    prefix = f"{kind}_from_video"
+    for part in (wan_conditioning(kind, "tracks"),
+                 wan_sampling(prefix, "conditioning", ("tracks", 0) if kind == "wan_move" else None)):
+        nodes, links = nodes + part[0], links + part[1]
+    grid = ("an 8×8 grid of points (64 tracks) over the whole frame" if kind == "wan_move" else
+            "a 4×4 grid of points (16 tracks: ATI spreads each over its neighbourhood)")
+    what = (f"**Tracks From Video** tracks {grid} through the reference video, resampled to {WAN_LENGTH} frames at "
+            f"{WAN_WIDTH}×{WAN_HEIGHT}, and **{'Tracks For Wan-Move' if kind == 'wan_move' else 'Tracks For ATI'}** "
+            "hands them to Wan. To move only some objects, connect a mask (Load Image (as Mask)) to its masks "
+            "input. " + VIDEO_NOTE + " " + CAMERA_NOTE)
+    if kind == "wan_move":
+        notes = wan_notes("Wan-Move: motion from a reference video drives Wan 2.1", what,
+                          "the Wan-Move 14B model (`ali-vilab/Wan-Move`; a ComfyUI file is in `Kijai/WanVideo_comfy`, "
+                          f"folder `WanMove/`, e.g. `{WAN_MOVE_MODEL}`)")
+    else:
+        notes = wan_notes("ATI: motion from a reference video drives Wan 2.1", what,
+                          f"the ATI 14B model (`bytedance/ATI`; ComfyUI file `{ATI_MODEL}` from "
+                          "`Kijai/WanVideo_comfy`)")
+    return {"nodes": nodes, "links": links, "notes": notes}
+
+
+FROM_VIDEO_SPECS = {
+    "trackgo_from_video": lambda: svd_from_video_spec("trackgo"),
+    "trackdiffusion_from_video": lambda: svd_from_video_spec("trackdiffusion"),
+    "wan_move_from_video": lambda: wan_from_video_spec("wan_move"),
+    "wan_ati_from_video": lambda: wan_from_video_spec("ati"),
+}
+
+
 WAN_SPECS = {
     "wan_move_boxes": wan_move_boxes_spec,
     "wan_move_mask_arrows": lambda: wan_mask_arrows_spec("wan_move"),
@@ -400,6 +540,7 @@ SPECS = {
     "trackgo_mask_arrows": trackgo_spec,
     "trackgo_zero_weight_cut_and_drag": zero_weight_spec,
     **WAN_SPECS,
+    **FROM_VIDEO_SPECS,
 }
 
 BUILD_JS = """async (spec) => {
@@ -453,7 +594,7 @@ BUILD_JS = """async (spec) => {
 }"""
 
 
-def build_workflows() -> dict[str, dict]:
+def build_workflows(names: list[str] | None = None) -> dict[str, dict]:
     import comfy_host
     from editor_page import ComfyPage, launch
     from playwright.sync_api import sync_playwright
@@ -467,10 +608,13 @@ def build_workflows() -> dict[str, dict]:
                 browser = launch(playwright)
                 page = ComfyPage(browser, server, vue=False)
                 for name, spec in SPECS.items():
-                    results[name] = json.loads(page.js(BUILD_JS, spec()))
+                    if names is None or name in names:
+                        results[name] = json.loads(page.js(BUILD_JS, spec()))
                 info = server.get("/object_info")
                 used = sorted({n["type"] for w in results.values() for n in w["nodes"]} & set(info))
-                SCHEMAS.write_text(json.dumps(normalise({t: info[t] for t in used}), indent=1, sort_keys=True) + "\n")
+                schemas = json.loads(SCHEMAS.read_text()) if names is not None and SCHEMAS.exists() else {}
+                schemas.update(normalise({t: info[t] for t in used}))  # a partial build keeps the other types
+                SCHEMAS.write_text(json.dumps(schemas, indent=1, sort_keys=True) + "\n")
                 assert not page.errors, page.errors
                 page.close()
                 browser.close()
@@ -531,18 +675,55 @@ def wan_thumbnails() -> dict[str, np.ndarray]:
     }
 
 
-def main() -> None:
+def from_video_thumbnails() -> dict[str, np.ndarray]:
+    """What Tracks From Video reads from a generated clip (a textured square moving over texture, the camera panning
+    in the Wan ones), drawn over the example scene: the object's mask, its points' paths and, for boxes, its box."""
+    from moving_square_clips import moving_square
+    from trackdiff_core.motion.video_motion import motion_from_video
+
+    out = {}
+    for name, (width, height, masked) in {"trackgo_from_video": (512, 288, True),
+                                          "trackdiffusion_from_video": (512, 288, True),
+                                          "wan_move_from_video": (416, 240, False),
+                                          "wan_ati_from_video": (416, 240, False)}.items():
+        clip = moving_square(frames=14, width=width, height=height, size=height // 3, start=(width // 8, height // 2),
+                             step=(width / 30, -height / 60), camera_step=0.0 if masked else 3.0)
+        motion = motion_from_video(clip.frames, clip.mask[None] if masked else None, points_per_object=24,
+                                   frame_count=14, width=width, height=height, grid_size=8 if "move" in name else 4)
+        colors = [o["color"] for o in motion.objects]
+        base = scene(width, height)
+        if masked:
+            base = draw_masks(base, motion.masks, colors)
+        frames = np.repeat(base, 14, axis=0)
+        if name == "trackdiffusion_from_video":
+            frames = draw_tracklets(frames, motion.tracklets, show_labels=False)
+        out[name] = draw_trajectories(frames, motion.trajectories, tail=14, colors=colors)[-1]
+    return out
+
+
+def main(names: list[str] | None = None) -> None:
+    """Build every workflow, or only ``names`` (``python tools/make_workflows.py trackgo_from_video ...``: the other
+    files, and the other types of the schema snapshot, are left as they are)."""
     import cv2
 
+    unknown = sorted(set(names or ()) - set(SPECS))
+    if unknown:
+        raise SystemExit(f"unknown workflows {unknown}; known: {sorted(SPECS)}")
     OUT.mkdir(exist_ok=True)
     SCHEMAS.parent.mkdir(parents=True, exist_ok=True)
-    (OUT / EXAMPLE_TRACKS).write_text(MOT_EXAMPLE)
-    for name, image in {**thumbnails(), **wan_thumbnails()}.items():
-        cv2.imwrite(str(OUT / f"{name}.jpg"), cv2.cvtColor((image * 255).astype(np.uint8), cv2.COLOR_RGB2BGR),
-                    [cv2.IMWRITE_JPEG_QUALITY, 88])
-    for name, workflow in build_workflows().items():
+    images = {}
+    if names is None:
+        (OUT / EXAMPLE_TRACKS).write_text(MOT_EXAMPLE)
+        images.update({**thumbnails(), **wan_thumbnails()})
+    if names is None or set(names) & set(FROM_VIDEO_SPECS):
+        images.update(from_video_thumbnails())
+    for name, image in images.items():
+        if names is None or name in names:
+            cv2.imwrite(str(OUT / f"{name}.jpg"), cv2.cvtColor((image * 255).astype(np.uint8), cv2.COLOR_RGB2BGR),
+                        [cv2.IMWRITE_JPEG_QUALITY, 88])
+    for name, workflow in build_workflows(names).items():
         (OUT / f"{name}.json").write_text(json.dumps(workflow, indent=2) + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:] or None)

@@ -92,3 +92,15 @@ def test_template_errors(mutate, match):
     mutate(prompt)
     with pytest.raises(TrackDiffError, match=match):
         PromptTemplate(prompt)
+
+
+def test_an_upload_buttons_value_after_the_widgets_shifts_none_of_them():
+    """Load Image (as Mask) stores ``[image, channel, upload]``: the frontend puts the upload button's value after all
+    the node's widgets, so ``channel`` is the second value, not the third."""
+    info = {"LoadImageMask": {"input": {"required": {"image": [["m.png"], {"image_upload": True}],
+                                                     "channel": [["alpha", "red", "green", "blue"], {}]}},
+                              "input_order": {"required": ["image", "channel"]}, "output": ["MASK"]}}
+    workflow = {"nodes": [{"id": 1, "type": "LoadImageMask", "inputs": [], "outputs": [],
+                           "widgets_values": ["m.png", "red", "image"]}], "links": []}
+    assert ui_to_api(workflow, info) == {"1": {"class_type": "LoadImageMask",
+                                               "inputs": {"image": "m.png", "channel": "red"}}}

@@ -18,6 +18,8 @@ EXPECTED = {  # workflow -> (converter, conditioning node)
     "wan_move_boxes": ("TracksForWanMove", "WanMoveTrackToVideo"),
     "wan_move_mask_arrows": ("TracksForWanMove", "WanMoveTrackToVideo"),
     "wan_ati_mask_arrows": ("TracksForATI", "WanTrackToVideo"),
+    "wan_move_from_video": ("TracksForWanMove", "WanMoveTrackToVideo"),
+    "wan_ati_from_video": ("TracksForATI", "WanTrackToVideo"),
 }
 
 
@@ -49,7 +51,11 @@ def test_the_start_image_and_the_editor_see_the_same_crop(wan):
     scale, node = _one(prompt, "ImageScale")
     assert (node["inputs"]["width"], node["inputs"]["height"], node["inputs"]["crop"]) == (832, 480, "center")
     editors = [v for v in prompt.values() if v["class_type"] in ("TrackletEditor", "MaskArrowToTrajectories")]
-    assert editors and all(e["inputs"]["image"] == [scale, 0] for e in editors)
+    from_video = [v for v in prompt.values() if v["class_type"] == "TracksFromVideo"]
+    assert editors or from_video
+    assert all(e["inputs"]["image"] == [scale, 0] for e in editors)
+    for v in from_video:  # motion read from a reference video comes out at Wan's size and length
+        assert (v["inputs"]["width"], v["inputs"]["height"], v["inputs"]["frame_count"]) == (832, 480, 81)
     for v in prompt.values():
         if v["class_type"] in ("WanMoveTrackToVideo", "WanTrackToVideo"):
             assert v["inputs"]["start_image"] == [scale, 0]

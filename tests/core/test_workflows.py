@@ -27,7 +27,7 @@ OUR_NODES = {
     "TrackletEditor", "LoadTracklets", "SaveTrackletLabels", "TrackletsToTracks", "TracksToTracklets",
     "VisualizeTracklets", "VisualizeTrackPoints", "TrackDiffusionLoader", "TrackDiffusionConvert", "InstanceEnhancer",
     "MaskArrowToTrajectories", "TrackAdapterLoader", "ApplyTrackAdapter", "TrackGoCutAndDrag",
-    "TracksForWanMove", "TracksForATI",
+    "TracksForWanMove", "TracksForATI", "TracksFromVideo", "MotionFidelity",
 }
 CORE_NODES = {  # ComfyUI core nodes the workflows may use (all present in ComfyUI 0.8.0)
     "LoadImage", "ImageScale", "ImageOnlyCheckpointLoader", "SVD_img2vid_Conditioning", "VideoLinearCFGGuidance",
@@ -35,6 +35,8 @@ CORE_NODES = {  # ComfyUI core nodes the workflows may use (all present in Comfy
     # Wan 2.1 (tests/core/test_wan_workflows.py checks these workflows' Wan defaults)
     "UNETLoader", "CLIPLoader", "VAELoader", "CLIPVisionLoader", "CLIPTextEncode", "CLIPVisionEncode",
     "WanMoveTrackToVideo", "WanTrackToVideo", "WanMoveVisualizeTracks",
+    # motion from a reference video
+    "LoadVideo", "GetVideoComponents", "LoadImageMask",
 }
 FRONTEND_ONLY = {"MarkdownNote", "Note"}
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO", "FILES"}
@@ -76,11 +78,13 @@ def test_ui_format_with_known_nodes_and_widgets(workflow):
                 continue
             assert socket["name"] in declared, f"{path.name}: {kind} has no input {socket['name']}"
         values = node.get("widgets_values") or []
-        named, position = {}, 0
+        named, position, uploads = {}, 0, 0
         for name, spec in widget_inputs(schema):
             named[name] = values[position] if position < len(values) else None
             control = spec[1].get("control_after_generate") or (spec[0] == "INT" and name in ("seed", "noise_seed"))
-            position += 1 + int(bool(control)) + int(bool(spec[1].get("image_upload")))
+            position += 1 + int(bool(control))  # a seed's control value follows it
+            uploads += any(spec[1].get(k) for k in ("image_upload", "video_upload", "audio_upload"))
+        position += uploads  # upload buttons store their values after all the widgets
         assert len(values) == position, f"{path.name}: {kind} stores {len(values)} widget values, schema has {position}"
         for (name, spec), value in zip(widget_inputs(schema), named.values()):
             if isinstance(spec[0], list):
@@ -120,8 +124,9 @@ def test_documents_in_editors_parse_and_defaults_are_svd(workflow):
     prompt = ui_to_api(data, OBJECT_INFO)
     for node in prompt.values():
         inputs = node["inputs"]
-        if node["class_type"] == "TrackletEditor":
-            assert TrackletDocument.parse(inputs["tracklets_json"]).objects
+        if node["class_type"] == "TrackletEditor":  # boxes drawn, or an empty editor seeded from a connected document
+            assert TrackletDocument.parse(inputs["tracklets_json"]).objects or isinstance(inputs.get("seed_document"),
+                                                                                           list)
         if node["class_type"] == "MaskArrowToTrajectories":
             assert MaskArrowDocument.parse(inputs["mask_arrows_json"]).objects
             assert (inputs["width"], inputs["height"], inputs["frame_count"]) in {(1024, 576, 14), (832, 480, 81)}

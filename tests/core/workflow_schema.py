@@ -7,7 +7,8 @@ as ``"FILES"``. Everything else of ``/object_info`` that decides how a workflow'
 from __future__ import annotations
 
 FILE_INPUTS = {"image", "ckpt_name", "weights_name", "adapter_name", "file", "source_name", "unet_name", "clip_name", "vae_name"}
-KEPT_OPTIONS = ("default", "min", "max", "forceInput", "control_after_generate", "image_upload", "multiline")
+KEPT_OPTIONS = ("default", "min", "max", "forceInput", "control_after_generate", "image_upload", "video_upload",
+                "audio_upload", "multiline")
 
 
 def normalise(info: dict) -> dict:

@@ -79,6 +79,9 @@ def make_base_directory(base: Path, checkpoint: Path) -> Path:
         link.symlink_to(checkpoint)
     (base / "input").mkdir(exist_ok=True)
     write_test_image(base / "input" / TEST_IMAGE)
+    from reference_video import write_reference_files
+
+    write_reference_files(base / "input")  # a clip with exact motion for Load Video (and its first-frame mask)
     return base
 
 

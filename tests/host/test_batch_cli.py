@@ -103,6 +103,8 @@ def test_dataset_interrupted_and_resumed(comfy_server, second_server, tiny_model
     for index, folder in enumerate(done):
         meta = json.loads((folder / "meta.json").read_text())
         assert meta["frames"] == FRAMES and (meta["width"], meta["height"]) == (WIDTH, HEIGHT)
+        fidelity = meta["motion_fidelity"]  # the random tiny model follows no boxes: only its presence is checked here
+        assert fidelity["frames"] == FRAMES and [o["label"] for o in fidelity["per_object"]] == ["car"]
         labels = read_mot((folder / "gt" / "gt.txt").read_text(), meta["width"], meta["height"], num_frames=FRAMES)
         # Tracks are given on the whole item image; ComfyUI centre-crops it to the video's 96×64, and so do the labels.
         whole = TrackletDocument.parse(json.dumps(document(0.05 * index))).to_tracklets(FRAMES)

@@ -6,7 +6,8 @@ import re
 
 import comfy_host
 
-OUR_NODES = {"TrackletsToTracks", "TracksToTracklets", "VisualizeTracklets", "VisualizeTrackPoints"}
+OUR_NODES = {"TrackletsToTracks", "TracksToTracklets", "VisualizeTracklets", "VisualizeTrackPoints", "TracksFromVideo",
+             "MotionFidelity"}
 
 
 def stock_svd_prompt(frames: int = 6, width: int = 64, height: int = 64, steps: int = 2) -> dict:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import comfy_host
+from reference_video import TEST_VIDEO, TEST_VIDEO_MASK
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 import trackdiffusion_checkpoint as ckpt  # noqa: E402
@@ -45,6 +46,9 @@ def for_the_tiny_model(prompt: dict, frames: int = FRAMES) -> dict:
         "KSampler": {"steps": 2},
         "TrackDiffusionLoader": {"weights_name": TD_WEIGHTS},
         "TrackAdapterLoader": {"adapter_name": TG_ADAPTER},
+        "LoadVideo": {"file": TEST_VIDEO},
+        "LoadImageMask": {"image": TEST_VIDEO_MASK, "channel": "red"},
+        "TracksFromVideo": {"width": WIDTH, "height": HEIGHT, "frame_count": frames},
     }
     for node in prompt.values():
         node["inputs"].update(changes.get(node["class_type"], {}))
@@ -63,6 +67,8 @@ def for_the_tiny_wan(prompt: dict, files: dict, frames: int = 5) -> dict:
         "MaskArrowToTrajectories": {"width": WIDTH, "height": HEIGHT, "frame_count": frames},
         "TracksForWanMove": {"width": WIDTH, "height": HEIGHT, "length": frames},
         "TracksForATI": {"width": WIDTH, "height": HEIGHT, "length": frames},
+        "LoadVideo": {"file": TEST_VIDEO},
+        "TracksFromVideo": {"width": WIDTH, "height": HEIGHT, "frame_count": frames},
         "KSampler": {"steps": 2},
     }
     # ComfyUI's detectors only accept the full-size umT5 and ViT-H: the tiny ones load through test-only loaders

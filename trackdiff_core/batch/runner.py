@@ -6,7 +6,8 @@ Output layout (``out``)::
     items/<name>/img1/000001.png …      the generated frames, in order, numbered from 1
     items/<name>/gt/gt.txt              MOT labels at the generated size and frame count (pixels from 1)
     items/<name>/tracklets.json       the same labels as a TrackDiff box document (one keyframe per frame)
-    items/<name>/meta.json            seed, server, prompt id, frame count and size, attempts
+    items/<name>/meta.json            seed, server, prompt id, frame count and size, attempts, and the motion
+                                      fidelity: how far the video strays from the boxes (pixels; batch/fidelity.py)
     annotations/coco_vid.json         every finished item, COCO-VID layout (file names relative to items/)
     annotations/youtube_vis.json      the same, YouTube-VIS layout
     failures.json                     items that failed in the last run, with the server's error
@@ -36,6 +37,7 @@ from ..crop import center_crop_box, crop_document
 from ..formats.coco_vid import VideoTracks, write_coco_vid, write_youtube_vis
 from ..tracklet_document import TrackletDocument
 from .client import ComfyClient, ServerError
+from .fidelity import item_fidelity
 from .items import BatchItem
 from .labels import item_tracklets
 from .sequence import frame_names, write_frame, write_labels
@@ -152,20 +154,22 @@ class BatchRunner:
         if not images:
             raise ServerError(f"{client.url}: node {self.template.output_node} returned no images")
         width = height = None
+        frames = []
         for frame, ref in enumerate(images):
             data = client.view(ref)
+            decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            if decoded is None:
+                raise ServerError(f"{client.url}: frame {frame} of {item.name} is not an image")
             if frame == 0:
-                decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-                if decoded is None:
-                    raise ServerError(f"{client.url}: frame 0 of {item.name} is not an image")
                 height, width = decoded.shape[:2]
+            frames.append(decoded)
             write_frame(partial, frame, data)
         tracklets = item_tracklets(document, len(images))
         write_labels(partial, item.name, tracklets, width, height, self.template.frame_rate)
         (partial / "tracklets.json").write_text(TrackletDocument.from_tracklets(tracklets, simplify=False).dumps())
         meta = {"item": item.name, "image": str(item.image_path), "seed": seed, "server": client.url,
                 "prompt_id": prompt_id, "frames": len(images), "width": width, "height": height, "attempts": attempt,
-                "kind": item.kind}
+                "kind": item.kind, "motion_fidelity": item_fidelity(tracklets, frames)}
         (partial / "meta.json").write_text(json.dumps(meta, indent=2))
         final = self.item_dir(item)
         final.parent.mkdir(parents=True, exist_ok=True)

@@ -2,9 +2,10 @@
 
 The converter follows what the frontend's "Export (API)" does for the constructs TrackDiff's workflows use: widget values
 are taken in the order of the node's widget inputs (``input_order`` from ``/object_info``), an ``INT`` input with
-``control_after_generate`` (or named ``seed`` / ``noise_seed``) and an image input with ``image_upload`` carry one extra
-(frontend-only) value, links become ``[node_id, slot]``, Reroute nodes are followed, PrimitiveNode values are inlined,
-and note / muted nodes are dropped.
+``control_after_generate`` (or named ``seed`` / ``noise_seed``) carries one extra (frontend-only) value right after its
+own, a file input's upload button (``image_upload``, ``video_upload``, ``audio_upload``) one after all the widgets,
+links become ``[node_id, slot]``, Reroute nodes are followed, PrimitiveNode values are inlined, and note / muted nodes
+are dropped.
 Bypassed nodes are refused with a clear message (export such a workflow in API format instead).
 """
 
@@ -34,11 +35,12 @@ def _is_widget(spec: list) -> bool:
 
 
 def _extra_values(name: str, spec: list) -> int:
-    """Frontend-only values stored after a widget's own: the control of a seed (the frontend adds one to INT inputs
-    that ask for it and to any INT named seed / noise_seed) and an image input's upload button."""
+    """Frontend-only values stored right after a widget's own: the control of a seed (the frontend adds one to INT
+    inputs that ask for it and to any INT named seed / noise_seed). A file input's upload button (image, video,
+    audio) stores its value after all the node's widgets (e.g. Load Image (as Mask): image, channel, upload), so it
+    never shifts another widget."""
     options = spec[1] if len(spec) > 1 and isinstance(spec[1], dict) else {}
-    control = bool(options.get("control_after_generate")) or (spec[0] == "INT" and name in ("seed", "noise_seed"))
-    return int(control) + int(bool(options.get("image_upload")))
+    return int(bool(options.get("control_after_generate")) or (spec[0] == "INT" and name in ("seed", "noise_seed")))
 
 
 def ui_to_api(workflow: dict, object_info: dict) -> dict:

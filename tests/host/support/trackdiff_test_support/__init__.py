@@ -70,9 +70,22 @@ class TrackDiffTestTracks(_ReportNode):
                                              "visible": tracks["track_visibility"].bool().tolist()}]}}
 
 
+class TrackDiffTestText(_ReportNode):
+    """Output node: a STRING, in the prompt's history."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"text": ("STRING", {"forceInput": True, "tooltip": "The text to report."})}}
+
+    def report(self, text):
+        return {"ui": {"trackdiff_text": [text]}}
+
+
 NODE_CLASS_MAPPINGS = {"TrackDiffTestImageStats": TrackDiffTestImageStats, "TrackDiffTestLoadedModels": TrackDiffTestLoadedModels,
-                       "TrackDiffTestTracks": TrackDiffTestTracks, **TINY_WAN_NODES}
+                       "TrackDiffTestTracks": TrackDiffTestTracks, "TrackDiffTestText": TrackDiffTestText,
+                       **TINY_WAN_NODES}
 NODE_DISPLAY_NAME_MAPPINGS = {"TrackDiffTestImageStats": "TrackDiff Test Image Stats",
                               "TrackDiffTestLoadedModels": "TrackDiff Test Loaded Models",
-                              "TrackDiffTestTracks": "TrackDiff Test Tracks"}
+                              "TrackDiffTestTracks": "TrackDiff Test Tracks",
+                              "TrackDiffTestText": "TrackDiff Test Text"}
 
