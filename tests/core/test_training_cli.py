@@ -8,7 +8,7 @@ from pathlib import Path
 
 from trackdiff_core.trackgo import load_adapter
 from trackdiff_core.training import ClipFolder
-from trackdiff_core.training.cli import main
+from trackdiff_core.training.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
 TOY = "training_toy_backend:ToyBackend"  # tests/core is on sys.path under pytest
@@ -54,3 +54,19 @@ def test_the_module_entry_point_explains_a_missing_comfyui(tmp_path):
                            "--comfyui", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert done.returncode == 2
     assert "--comfyui: is not a ComfyUI folder" in done.stderr and "Fix: point it at the folder" in done.stderr
+
+
+def test_every_listed_task_is_a_sub_command_and_no_task_module_imports_the_list():
+    from trackdiff_core.training.tasks import BUILTIN_TASKS
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    assert {task.name for task in BUILTIN_TASKS} <= set(commands) and "synth" in commands
+    # The registry imports the task modules, never the other way: a task module alone leaves the list unloaded.
+    modules = [task.__module__ for task in BUILTIN_TASKS]
+    code = ("import importlib, sys\n"
+            f"for name in {modules!r}:\n"
+            "    importlib.import_module(name)\n"
+            "assert 'trackdiff_core.training.tasks' not in sys.modules, sorted(sys.modules)\n")
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr

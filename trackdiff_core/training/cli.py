@@ -4,7 +4,7 @@
         --data synthetic --frames 14 --width 512 --height 320 --steps 20000 --out runs/trackgo
     python -m trackdiff_core.training synth --out data/synthetic --count 1000 --frames 14 --width 256 --height 256
 
-Each registered task (:mod:`.tasks`) is a sub-command with the common options below plus its own. See
+Each task listed in :mod:`.tasks` is a sub-command with the common options below plus its own. See
 ``docs/training.md``.
 """
 
@@ -16,7 +16,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .tasks import load_builtin_tasks
+from .tasks import TASKS
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trackdiff_core.training", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    for name, task in sorted(load_builtin_tasks().items()):
+    for name, task in sorted(TASKS.items()):
         sub = commands.add_parser(name, help=task.help, description=task.help)
         _common(sub)
         task.add_arguments(sub)

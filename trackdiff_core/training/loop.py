@@ -27,7 +27,7 @@ import torch
 
 from ..errors import TrackDiffError
 from .backend import ModelBackend
-from .tasks import TrainingTask
+from .task import TrainingTask
 
 log = logging.getLogger(__name__)
 

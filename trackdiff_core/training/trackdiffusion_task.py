@@ -42,7 +42,7 @@ from ..trackdiffusion.weights_format import save_weights
 from .backend import ModelBackend
 from .box_tracklets import BoxTrackletRuntime, box_denoising_loss, clip_slots, model_heads
 from .clips import Clip
-from .tasks import TrainingTask, register_task
+from .task import TrainingTask
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,6 @@ class TrackDiffusionTraining(nn.Module):
         return dict(zip(self.unet_keys, self.unet))
 
 
-@register_task
 class TrackDiffusionTask(TrainingTask):
     name = "trackdiffusion"
     output_name = "trackdiffusion.safetensors"

@@ -24,7 +24,7 @@ from ..trajectories import PointTrajectories
 from .backend import ModelBackend
 from .clips import Clip
 from .edm import edm_loss, sample_sigma
-from .tasks import TrainingTask, register_task
+from .task import TrainingTask
 
 DEFAULTS = TrackGoConfig()
 
@@ -45,7 +45,6 @@ def choose_points(trajectories: PointTrajectories, per_object: int, generator: t
                              trajectories.groups[index])
 
 
-@register_task
 class TrackGoTask(TrainingTask):
     name = "trackgo"
     output_name = "trackgo_adapter.safetensors"
