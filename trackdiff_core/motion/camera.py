@@ -1,0 +1,103 @@
+"""``estimate_camera``: a homography per frame (how the scene moves on screen), by RANSAC on background points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..errors import TrackDiffError
+from ..validate import to_numpy
+from .config import TrackerConfig
+from .frames import grey_frame
+from .inputs import check_frames
+from .lucas_kanade import lk_step
+from .opencv_state import deterministic_opencv
+
+
+@dataclass(frozen=True)
+class CameraEstimate:
+    """Global motion of a video.
+
+    Attributes:
+        homographies: ``float64[T, 3, 3]``: ``H[t]`` maps a pixel of frame 0 to where that scene point is in frame
+            ``t`` (``H[0]`` is the identity), composed frame to frame.
+        inliers: ``float64[T]``: the share of background grid points that agreed with the step into frame ``t``
+            (1 at frame 0); a low value means the estimate at that frame is not to be trusted.
+    """
+
+    homographies: np.ndarray
+    inliers: np.ndarray
+
+
+def grid_points(width: int, height: int, per_side: int, margin: float = 0.04) -> np.ndarray:
+    """``float32[per_side**2, 2]`` pixel points on a regular grid inside the frame (a small margin from the border)."""
+    xs = np.linspace(margin * (width - 1), (1 - margin) * (width - 1), per_side)
+    ys = np.linspace(margin * (height - 1), (1 - margin) * (height - 1), per_side)
+    gx, gy = np.meshgrid(xs, ys)
+    return np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+
+
+def check_mask(mask, count: int, height: int, width: int, field: str = "mask") -> np.ndarray | None:
+    """``None`` or ``bool[T, H, W]`` of foreground (True = excluded from the background)."""
+    if mask is None:
+        return None
+    array = to_numpy(mask)
+    if array.shape == (height, width):
+        array = np.broadcast_to(array, (count, height, width))
+    if array.shape != (count, height, width):
+        raise TrackDiffError(field, array, f"must have shape [{height}, {width}] or [{count}, {height}, {width}]",
+                             "give a foreground mask the size of the frames (one, or one per frame)")
+    return array.astype(bool)
+
+
+def step_homography(previous: np.ndarray, current: np.ndarray, points: np.ndarray, config: TrackerConfig,
+                    guess: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """The homography from grey ``previous`` to ``current`` fitted on ``points`` of ``previous``, and its inlier share.
+
+    Points are tracked by Lucas–Kanade with the forward–backward check; RANSAC fits the homography on those that
+    pass. With fewer than 8 good points the identity is returned with confidence 0."""
+    if len(points) < 8:
+        return np.eye(3), 0.0
+    prior = None if guess is None else cv2.perspectiveTransform(points.reshape(-1, 1, 2).astype(np.float64),
+                                                                guess).reshape(-1, 2)
+    moved, ok = lk_step(previous, current, points, config, prior)
+    if ok.sum() < 8:
+        return np.eye(3), 0.0
+    matrix, inlier = cv2.findHomography(points[ok].astype(np.float64), moved[ok].astype(np.float64), cv2.RANSAC,
+                                        config.ransac_threshold, maxIters=2000, confidence=0.999)
+    if matrix is None or not np.all(np.isfinite(matrix)):
+        return np.eye(3), 0.0
+    return matrix / matrix[2, 2], float(inlier.sum()) / len(points)
+
+
+def estimate_camera(frames, config: TrackerConfig | None = None, mask=None) -> CameraEstimate:
+    """Estimate how the scene moves on screen, frame 0 → frame t, as homographies.
+
+    A grid of ``config.camera_grid``² points on each frame (minus the points on ``mask``, the foreground to exclude,
+    ``bool[H, W]`` or ``bool[T, H, W]``) is tracked into the next frame; RANSAC (fixed seed) fits the step homography;
+    steps are composed. Deterministic. Raises :class:`TrackDiffError` naming ``frames`` or ``mask``."""
+    config = config or TrackerConfig()
+    frames = check_frames(frames, config)
+    count, height, width = frames.shape[:3]
+    mask = check_mask(mask, count, height, width)
+    grid = grid_points(width, height, config.camera_grid)
+    homographies = np.zeros((count, 3, 3), dtype=np.float64)
+    homographies[0] = np.eye(3)
+    inliers = np.ones(count, dtype=np.float64)
+    with deterministic_opencv(config.threads, config.seed):
+        previous = grey_frame(frames[0])
+        for t in range(1, count):
+            current = grey_frame(frames[t])
+            points = grid
+            if mask is not None:
+                ix = np.clip(np.round(grid[:, 0]).astype(int), 0, width - 1)
+                iy = np.clip(np.round(grid[:, 1]).astype(int), 0, height - 1)
+                points = grid[~mask[t - 1, iy, ix]]
+            step, share = step_homography(previous, current, points, config)
+            homographies[t] = step @ homographies[t - 1]
+            homographies[t] /= homographies[t, 2, 2]
+            inliers[t] = share
+            previous = current
+    return CameraEstimate(homographies, inliers)
