@@ -25,11 +25,12 @@ def test_trackgo_subcommand_trains_on_clip_files_with_a_named_backend(tmp_path):
     main(["synth", "--out", str(tmp_path / "clips"), "--count", "2", "--frames", "6", "--width", "32", "--height", "32"])
     args = ["trackgo", "--backend", TOY, "--data", str(tmp_path / "clips"), "--out", str(tmp_path / "run"),
             "--steps", "3", "--frames", "6", "--width", "32", "--height", "32", "--encoder-channels", "8,8",
-            "--K", "3", "--s", "2", "--tau", "0.4", "--save-every", "2"]
+            "--K", "3", "--s", "2", "--tau", "0.4", "--paper", "--save-every", "2"]  # the toy net has no image latent
     assert main(args) == 0
     adapter = load_adapter(str(tmp_path / "run" / "trackgo_adapter.safetensors"))
     config = adapter.config
     assert (config.points_k, config.points_s, config.tau, config.frames, config.encoder_channels) == (3, 2, 0.4, 6, (8, 8))
+    assert config.appearance_channels == 0  # --paper: the paper's input
     assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == [
         "step_0000002.optimizer.safetensors", "step_0000002.safetensors",
         "step_0000003.optimizer.safetensors", "step_0000003.safetensors"]

@@ -13,8 +13,21 @@ from typing import ClassVar
 
 import torch
 
+from ..errors import TrackDiffError
 from .backend import ModelBackend
 from .clips import Clip
+
+
+def paper_design(args: argparse.Namespace, option: str, value, paper_value, trackdiff_value):
+    """An option of a task's design for a new training: the value asked for, else the paper's under ``--paper``, else
+    TrackDiff's measured default. ``--paper`` with an option that is not the paper's is refused."""
+    if getattr(args, "paper", False):
+        if value is not None and value != paper_value:
+            raise TrackDiffError(option, value, "is not the paper's design, which --paper asks for",
+                                 f"leave out --paper, or leave out {option}")
+        return paper_value
+    return trackdiff_value if value is None else value
+
 
 class TrainingTask(ABC):
     """One trainable method. Subclasses set ``name``, ``output_name`` and ``help``."""

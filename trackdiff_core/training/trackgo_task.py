@@ -24,9 +24,13 @@ from ..trajectories import PointTrajectories
 from .backend import ModelBackend
 from .clips import Clip
 from .edm import edm_loss, sample_sigma
-from .task import TrainingTask
+from .task import TrainingTask, paper_design
 
-DEFAULTS = TrackGoConfig()
+DEFAULTS = TrackGoConfig()  # the paper's design (a file without a setting is read as this)
+# What a new training uses unless ``--paper`` or the option says otherwise: the design the toy world measured better
+# (docs/toy-world.md, "The change: appearance channels": with them the shapes follow the drawing, with the paper's
+# displacement maps alone they do not).
+TRAINING_APPEARANCE_CHANNELS = 4
 
 
 def choose_points(trajectories: PointTrajectories, per_object: int, generator: torch.Generator) -> PointTrajectories:
@@ -70,9 +74,12 @@ class TrackGoTask(TrainingTask):
                            help="widths of E's pyramid levels, comma-separated")
         group.add_argument("--branch-ratio", type=int, default=DEFAULTS.branch_ratio,
                            help="the branch's head width is the layer's divided by this")
-        group.add_argument("--appearance-channels", type=int, default=DEFAULTS.appearance_channels,
+        group.add_argument("--appearance-channels", type=int, default=None,
                            help="also give E the first frame's latent where each track starts, carried along the "
-                                "track (TrackDiff's option; 0: the paper's displacement maps only; SVD: 4)")
+                                f"track (default {TRAINING_APPEARANCE_CHANNELS}, SVD's latent channels: TrackDiff's "
+                                "design, measured in docs/toy-world.md; 0: the paper's displacement maps only)")
+        group.add_argument("--paper", action="store_true",
+                           help="train exactly the paper's design (no appearance channels)")
 
     @classmethod
     def from_arguments(cls, args: argparse.Namespace) -> "TrackGoTask":
@@ -81,7 +88,8 @@ class TrackGoTask(TrainingTask):
             points_k=args.K, points_s=args.s, tau=args.tau, frames=args.frames, width=args.width, height=args.height,
             splat_sigma=args.splat_sigma, mask_dilation=args.mask_dilation, encoder_channels=channels,
             branch_ratio=args.branch_ratio, attention_loss_weight=args.attention_loss_weight,
-            appearance_channels=args.appearance_channels,
+            appearance_channels=paper_design(args, "--appearance-channels", args.appearance_channels,
+                                             DEFAULTS.appearance_channels, TRAINING_APPEARANCE_CHANNELS),
         ))
 
     def settings(self) -> dict:
