@@ -3,6 +3,7 @@
     python -m trackdiff_core.training trackgo --checkpoint svd_xt.safetensors --comfyui ~/ComfyUI \\
         --data synthetic --frames 14 --width 512 --height 320 --steps 20000 --out runs/trackgo
     python -m trackdiff_core.training synth --out data/synthetic --count 1000 --frames 14 --width 256 --height 256
+    torchrun --nproc_per_node 8 -m trackdiff_core.training trackgo ... --batch-size 1 --precision bf16 --checkpointing
 
 Each task listed in :mod:`.tasks` is a sub-command with the common options below plus its own. See
 ``docs/training.md``.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -36,6 +38,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--log-every", type=int, default=10, help="log a line every N steps (log.jsonl gets every one)")
     group.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
     group.add_argument("--init", default=None, help="start from these weights (our format) instead of fresh ones")
+    group.add_argument("--batch-size", type=int, default=1,
+                       help="clips per rank per micro-step (their graphs are kept together for one backward)")
+    group.add_argument("--grad-accum", type=int, default=1,
+                       help="micro-steps per optimizer step, per rank (a step sees world size x batch x this clips)")
+    group.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                       help="bf16: the forward runs under bfloat16 autocast (the trained weights stay float32)")
+    group.add_argument("--checkpointing", action="store_true",
+                       help="gradient checkpointing of the frozen model's blocks: their activations are recomputed in "
+                            "backward instead of kept (less memory, about one more forward of time)")
     group = parser.add_argument_group("data")
     group.add_argument("--data", default="synthetic",
                        help='"synthetic" or "toy" (generated on the fly: textured shapes, or the toy world of '
@@ -106,11 +117,18 @@ def write_synthetic(args) -> list[str]:
 
 
 def train(args):
-    """Run a training sub-command (``args`` from :func:`build_parser`); returns the :class:`TrainingResult`."""
+    """Run a training sub-command (``args`` from :func:`build_parser`); returns the :class:`TrainingResult`. Under
+    ``torchrun`` this process is one rank of a DDP run (:mod:`.distributed`)."""
+    import torch
+
+    from . import distributed
     from .backend import resolve_backend
     from .loop import Trainer
     from .tasks import get_task
 
+    ranks = distributed.ranks_from_environment()
+    if ranks.distributed and args.device != "cpu" and torch.cuda.is_available():
+        torch.cuda.set_device(ranks.local_rank)  # one GPU per rank; the backend's default device is the current one
     task = get_task(args.command).from_arguments(args)
     dtypes = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
     backend = resolve_backend(
@@ -118,10 +136,14 @@ def train(args):
         height=args.height, fps=args.fps, motion_bucket_id=args.motion_bucket_id,
         augmentation_level=args.augmentation_level, unet_dtype=dtypes.get(args.unet_dtype),
     )
+    distributed.start(ranks, backend.device)
     trainer = Trainer(task, backend, _dataset(args), args.out, args.steps, args.lr, args.weight_decay, args.seed,
                       args.save_every, args.keep, args.resume, args.init, args.grad_clip, args.eval_every,
-                      args.eval_clips, args.log_every)
-    return trainer.run()
+                      args.eval_clips, args.log_every, batch_size=args.batch_size, grad_accum=args.grad_accum,
+                      precision=args.precision, checkpointing=args.checkpointing, ranks=ranks)
+    result = trainer.run()
+    distributed.stop(ranks)
+    return result
 
 
 def run(args) -> int:
@@ -135,7 +157,9 @@ def run(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    rank = os.environ.get("RANK", "0")  # under torchrun, rank 0 alone logs progress
+    logging.basicConfig(level=logging.INFO if rank == "0" else logging.WARNING,
+                        format="%(asctime)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
         if args.command != "synth" and args.backend == "comfyui" and __name__.startswith("trackdiff_core."):

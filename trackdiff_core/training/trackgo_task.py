@@ -61,8 +61,11 @@ class TrackGoTask(TrainingTask):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("TrackGo")
-        group.add_argument("--K", type=int, default=DEFAULTS.points_k, help="K: each object gets K·s point tracks")
-        group.add_argument("--s", type=int, default=DEFAULTS.points_s, help="s, the density multiplier of K")
+        group.add_argument("--K", "--points-k", dest="K", type=int, default=DEFAULTS.points_k,
+                           help="K: each object gets K·s point tracks")
+        group.add_argument("--s", "--points-s", dest="s", type=int, default=DEFAULTS.points_s,
+                           help="s, the density multiplier of K (under torchrun write --points-s: torchrun's own "
+                                "parser takes --s for an abbreviation of its options)")
         group.add_argument("--tau", type=float, default=DEFAULTS.tau, help="suppression intensity outside the tracks")
         group.add_argument("--attention-loss-weight", type=float, default=DEFAULTS.attention_loss_weight,
                            help="lambda in loss = EDM + lambda * attention loss")
