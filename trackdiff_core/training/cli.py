@@ -85,7 +85,44 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--points-per-object", type=int, default=64)
     synth.add_argument("--world", choices=["synthetic", "toy"], default="synthetic",
                        help="textured shapes, or the toy world of docs/toy-world.md")
+    _prepare_parser(commands)
     return parser
+
+
+def _prepare_parser(commands) -> None:
+    from .prepare import KINDS, PrepareOptions
+
+    defaults = PrepareOptions()
+    prepare = commands.add_parser("prepare", help="real videos -> clip files (point tracks from the pack's tracker)",
+                                  description="Write training clips from a dataset or a folder of videos "
+                                              "(docs/training.md, 'Clips from real videos').")
+    prepare.add_argument("--source", required=True, choices=KINDS, help="what --root holds")
+    prepare.add_argument("--root", required=True, help="the dataset's folder (youtube-vis: the JPEG folder the JSON's "
+                                                       "file names are relative to)")
+    prepare.add_argument("--annotations", default=None, help="youtube-vis: the JSON file")
+    prepare.add_argument("--out", required=True, help="the clip folder (rerun to resume)")
+    prepare.add_argument("--frames", type=int, default=defaults.frames, help="frames per clip (SVD: 14, SVD-XT: 25)")
+    prepare.add_argument("--stride", type=int, default=defaults.stride, help="step between a clip's source frames")
+    prepare.add_argument("--width", type=int, default=defaults.width, help="clip width (resize + centre crop)")
+    prepare.add_argument("--height", type=int, default=defaults.height, help="clip height")
+    prepare.add_argument("--points-per-object", type=int, default=defaults.points_per_object)
+    prepare.add_argument("--max-objects", type=int, default=defaults.max_objects,
+                         help="skip clips with more objects in their first frame")
+    prepare.add_argument("--min-motion", type=float, default=defaults.min_motion,
+                         help="skip clips whose most-moving object moves less (pixels, median of its points)")
+    prepare.add_argument("--min-area", type=int, default=defaults.min_area,
+                         help="objects smaller than this in the first frame (pixels) are left out")
+    prepare.add_argument("--max-clips-per-video", type=int, default=defaults.max_clips_per_video, help="0: all")
+    prepare.add_argument("--workers", type=int, default=max(1, min(8, (os.cpu_count() or 2) - 1)),
+                         help="CPU processes")
+
+
+def prepare_clips(args):
+    from .prepare import PrepareOptions, run_prepare
+
+    options = PrepareOptions(args.frames, args.stride, args.width, args.height, args.points_per_object,
+                             args.max_objects, args.min_motion, args.min_area, args.max_clips_per_video)
+    return run_prepare(args.source, args.root, args.out, options, args.annotations, args.workers)
 
 
 def generated_clips(world: str, frames: int, width: int, height: int, seed: int, max_objects: int,
@@ -151,6 +188,9 @@ def run(args) -> int:
         paths = write_synthetic(args)
         log.info("wrote %d clips to %s", len(paths), args.out)
         return 0
+    if args.command == "prepare":
+        summary = prepare_clips(args)
+        return 1 if summary.failed else 0
     result = train(args)
     log.info("done: %s", result.output)
     return 0
@@ -162,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        if args.command != "synth" and args.backend == "comfyui" and __name__.startswith("trackdiff_core."):
+        if getattr(args, "backend", None) == "comfyui" and __name__.startswith("trackdiff_core."):
             # Run inside the repository imported as a package, so the ComfyUI glue (nodes/) and the core it uses are
             # one copy of the code.
             from .backend import pack_package, use_comfyui
