@@ -4,6 +4,9 @@ Exact FLOPs and peak live bytes come from ComfyUI's own full-size SVD UNet built
 GPU); wall-clock ratios from interleaved stock / patched pairs on the tiny SVD on CPU (informational). Needs ComfyUI
 (``COMFYUI_PATH``); without it, says so and exits with status 2. The report is printed; it is written to a file only
 with ``--out`` (the tracked ``bench/latest.md`` is refreshed deliberately, with ``--out bench/latest.md``).
+
+``python -m bench tracking`` is a separate benchmark, of the point tracker (see :mod:`bench.tracking`); it needs no
+ComfyUI.
 """
 
 from __future__ import annotations
@@ -29,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["tracking"]:  # the point-tracking benchmark needs no ComfyUI
+        from .tracking import main as tracking_main
+
+        return tracking_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:

@@ -72,12 +72,39 @@ def step_homography(previous: np.ndarray, current: np.ndarray, points: np.ndarra
     return matrix / matrix[2, 2], float(inlier.sum()) / len(points)
 
 
+def refine_from_first(first: np.ndarray, current: np.ndarray, points: np.ndarray, composed: np.ndarray,
+                      config: TrackerConfig) -> np.ndarray:
+    """``composed`` (frame 0 → t, a product of steps, which drifts) re-fitted directly between frame 0 and frame t.
+
+    The frame-0 points are sought in frame ``t`` by Lucas–Kanade starting where ``composed`` puts them; RANSAC fits
+    the homography. It replaces ``composed`` when at least half of the points still in view agree with it and it
+    moves no corner more than 3 px (small corrections only: where frames 0 and t barely overlap, ``composed``
+    stays)."""
+    height, width = current.shape
+    guess = cv2.perspectiveTransform(points.reshape(-1, 1, 2).astype(np.float64), composed).reshape(-1, 2)
+    inside = (guess[:, 0] > 8) & (guess[:, 0] < width - 9) & (guess[:, 1] > 8) & (guess[:, 1] < height - 9)
+    if inside.sum() < 16:
+        return composed
+    moved, ok = lk_step(first, current, points[inside], config, guess[inside], levels=1)
+    if ok.sum() < 16:
+        return composed
+    matrix, inlier = cv2.findHomography(points[inside][ok].astype(np.float64), moved[ok].astype(np.float64),
+                                        cv2.RANSAC, config.ransac_threshold, maxIters=2000, confidence=0.999)
+    if matrix is None or not np.all(np.isfinite(matrix)) or inlier.sum() < 0.5 * inside.sum():
+        return composed
+    matrix = matrix / matrix[2, 2]
+    corners = np.array([[[0, 0]], [[width - 1, 0]], [[0, height - 1]], [[width - 1, height - 1]]], np.float64)
+    shift = np.abs(cv2.perspectiveTransform(corners, matrix) - cv2.perspectiveTransform(corners, composed)).max()
+    return matrix if shift < 3.0 else composed
+
+
 def estimate_camera(frames, config: TrackerConfig | None = None, mask=None) -> CameraEstimate:
     """Estimate how the scene moves on screen, frame 0 → frame t, as homographies.
 
     A grid of ``config.camera_grid``² points on each frame (minus the points on ``mask``, the foreground to exclude,
     ``bool[H, W]`` or ``bool[T, H, W]``) is tracked into the next frame; RANSAC (fixed seed) fits the step homography;
-    steps are composed. Deterministic. Raises :class:`TrackDiffError` naming ``frames`` or ``mask``."""
+    steps are composed, and each composed homography is re-fitted directly between frame 0 and frame t (which removes
+    the drift of composing) while the two frames overlap enough. Deterministic. Raises :class:`TrackDiffError` naming ``frames`` or ``mask``."""
     config = config or TrackerConfig()
     frames = check_frames(frames, config)
     count, height, width = frames.shape[:3]
@@ -86,18 +113,21 @@ def estimate_camera(frames, config: TrackerConfig | None = None, mask=None) -> C
     homographies = np.zeros((count, 3, 3), dtype=np.float64)
     homographies[0] = np.eye(3)
     inliers = np.ones(count, dtype=np.float64)
+
+    def background(t: int) -> np.ndarray:
+        if mask is None:
+            return grid
+        ix = np.clip(np.round(grid[:, 0]).astype(int), 0, width - 1)
+        iy = np.clip(np.round(grid[:, 1]).astype(int), 0, height - 1)
+        return grid[~mask[t, iy, ix]]
+
     with deterministic_opencv(config.threads, config.seed):
-        previous = grey_frame(frames[0])
+        first = previous = grey_frame(frames[0])
         for t in range(1, count):
             current = grey_frame(frames[t])
-            points = grid
-            if mask is not None:
-                ix = np.clip(np.round(grid[:, 0]).astype(int), 0, width - 1)
-                iy = np.clip(np.round(grid[:, 1]).astype(int), 0, height - 1)
-                points = grid[~mask[t - 1, iy, ix]]
-            step, share = step_homography(previous, current, points, config)
-            homographies[t] = step @ homographies[t - 1]
-            homographies[t] /= homographies[t, 2, 2]
+            step, share = step_homography(previous, current, background(t - 1), config)
+            composed = step @ homographies[t - 1]
+            homographies[t] = refine_from_first(first, current, background(0), composed / composed[2, 2], config)
             inliers[t] = share
             previous = current
     return CameraEstimate(homographies, inliers)

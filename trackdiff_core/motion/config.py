@@ -23,6 +23,8 @@ class TrackerConfig:
             against the query frame (no drift) and to re-detect a point when it comes back after occlusion.
         match_threshold: normalised cross-correlation a patch must reach against the point's template to count as
             the same point (visibility test and re-detection).
+        redetect_threshold: normalised cross-correlation a lost point's template must reach in the search window to
+            be found again (higher than ``match_threshold``: a search has more chances of a false match).
         search_radius: half-side in pixels of the window, around the position the camera predicts, searched for a
             lost point.
         camera_grid: points per side of the background grid on which the camera homography is estimated.
@@ -39,7 +41,8 @@ class TrackerConfig:
     fb_threshold: float = 1.0
     template_size: int = 15
     match_threshold: float = 0.7
-    search_radius: int = 24
+    redetect_threshold: float = 0.8
+    search_radius: int = 32
     camera_grid: int = 24
     ransac_threshold: float = 2.0
     max_frames: int = 2000
@@ -65,6 +68,7 @@ class TrackerConfig:
                 raise TrackDiffError(f"config.{name}", getattr(self, name), "must be odd", f"use {getattr(self, name) + 1}")
         for name, value, low, high in (("fb_threshold", self.fb_threshold, 0.0, 100.0),
                                        ("match_threshold", self.match_threshold, -1.0, 1.0),
+                                       ("redetect_threshold", self.redetect_threshold, -1.0, 1.0),
                                        ("ransac_threshold", self.ransac_threshold, 0.0, 100.0)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value <= high:
                 raise TrackDiffError(f"config.{name}", value, f"must be a number in ({low}, {high}]",

@@ -5,13 +5,27 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+#: Scale of the local normalisation (Gaussian sigma in pixels at 576 lines; scaled with the frame height).
+NORMALISATION_SIGMA = 12.0
+
 
 def grey_frame(frame: np.ndarray) -> np.ndarray:
-    """``uint8[H, W]`` luminance of one RGB frame, with its global gain and bias removed.
+    """``uint8[H, W]`` luminance of one RGB frame with the lighting taken out (local normalisation).
 
-    Each frame is shifted and scaled to mean 128 and standard deviation 48, so a global lighting change over the video
-    (brightness gain, bias) does not move Lucas–Kanade or template matching."""
+    Each pixel becomes ``(I - local mean) / local standard deviation`` (Gaussian-weighted, sigma
+    :data:`NORMALISATION_SIGMA` × H / 576), stored as ``128 + 40 × z``. A global gain or bias and a smooth change of
+    brightness across the frame (a light gradient, a shadow edge that is wider than the window) cancel, so
+    Lucas–Kanade's brightness-constancy assumption holds under lighting change, and blur (lower contrast) is
+    partly compensated."""
     grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    mean, std = float(grey.mean()), float(grey.std())
-    normalised = (grey - mean) * (48.0 / max(std, 1.0)) + 128.0
-    return np.clip(normalised, 0.0, 255.0).astype(np.uint8)
+    sigma = NORMALISATION_SIGMA * max(grey.shape[0], 64) / 576.0
+    mean = cv2.GaussianBlur(grey, (0, 0), sigma)
+    variance = cv2.GaussianBlur(grey * grey, (0, 0), sigma) - mean * mean
+    z = (grey - mean) / np.sqrt(np.maximum(variance, 0.0) + 16.0)
+    return np.clip(128.0 + 40.0 * z, 0.0, 255.0).astype(np.uint8)
+
+
+def raw_grey(frame: np.ndarray) -> np.ndarray:
+    """``float32[H, W]`` luminance of one RGB frame, lightly smoothed (sigma 1 px) to measure texture, not noise."""
+    grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return cv2.GaussianBlur(grey, (0, 0), 1.0)

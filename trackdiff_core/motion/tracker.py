@@ -1,46 +1,343 @@
-"""``track_points``: the pack's weight-free point tracker (see ``docs/motion-from-video.md`` for the design)."""
+"""``track_points``: the pack's weight-free point tracker (see ``docs/motion-from-video.md`` for the design).
+
+One sweep forward and one backward over the video; in each, a point joins at its query frame. Per frame step:
+
+1. the camera step (a homography by RANSAC on a grid tracked by Lucas–Kanade) predicts where every point goes;
+2. visible points are tracked by pyramidal Lucas–Kanade from the camera's prediction, with a forward–backward check;
+3. each tracked position is refined against the point's own query frame (Lucas–Kanade from the query image), which
+   stops the drift of frame-to-frame chaining, and its patch is compared (normalised correlation) with the point's
+   templates: a point that fails the forward–backward check or no longer looks like itself is hidden;
+4. a hidden point is carried by the camera, and searched for (template matching) around that prediction and around
+   where it was last seen; when its template matches again it is visible again (re-detection).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .camera import grid_points, step_homography
 from .config import TrackerConfig
-from .frames import grey_frame
+from .frames import grey_frame, raw_grey
 from .inputs import check_frames, check_queries
 from .lucas_kanade import lk_step
 from .opencv_state import deterministic_opencv
 from .result import TrackResult
+from .templates import ncc, patches, search
+
+
+#: Raw grey-level standard deviation under which a template counts as flat (no texture to correlate).
+FLAT_CONTRAST = 4.0
+#: How many query-frame neighbours each point remembers (for points without texture or history).
+NEIGHBOURS = 6
+
+
+def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    homogeneous = np.concatenate([points.astype(np.float64), np.ones((len(points), 1))], axis=1) @ matrix.T
+    return (homogeneous[:, :2] / homogeneous[:, 2:3]).astype(np.float32)
+
+
+class _Sweep:
+    """State of one sweep (forward or backward) over the frames."""
+
+    def __init__(self, queries: np.ndarray, config: TrackerConfig, width: int, height: int):
+        self.queries = queries
+        self.config = config
+        self.width, self.height = width, height
+        count = len(queries)
+        self.query_frame = queries[:, 0].astype(np.int64)
+        self.position = queries[:, 1:].astype(np.float32).copy()
+        self.last_seen = self.position.copy()
+        self.velocity = np.zeros_like(self.position)
+        self.camera_track = self.position.copy()
+        self.flat = np.zeros(count, bool)
+        self.camera_shared = np.zeros(count, np.int32)
+        self.camera_agree = np.zeros(count, np.int32)
+        self.background = np.ones(count, bool)
+        self.raw = None
+        self.shared = np.zeros((count, count), np.int32)
+        self.agree = np.zeros((count, count), np.int32)
+        self.neighbour_radius = 0.25 * min(width, height)
+        self.neighbour_reach = 0.12 * min(width, height)
+        self.neighbours = np.full((count, NEIGHBOURS), -1, np.int64)
+        self.visible = np.zeros(count, bool)
+        self.started = np.zeros(count, bool)
+        size = config.template_size
+        self.query_template = np.zeros((count, size, size), np.float32)
+        self.recent_template = np.zeros((count, size, size), np.float32)
+        self.query_grey: dict[int, np.ndarray] = {}
+        self.grid = grid_points(width, height, config.camera_grid)
+
+    def inside(self, points: np.ndarray, margin: float = 0.0) -> np.ndarray:
+        return ((points[:, 0] >= margin - 0.5) & (points[:, 0] <= self.width - 0.5 - margin)
+                & (points[:, 1] >= margin - 0.5) & (points[:, 1] <= self.height - 0.5 - margin))
+
+    def anchor(self, grey: np.ndarray, index: np.ndarray, tracked: np.ndarray, reach: float = 2.0) -> np.ndarray:
+        """Refine ``tracked`` positions against each point's query frame (kept when within ``reach`` px of
+        ``tracked``)."""
+        refined = tracked.copy()
+        for frame in np.unique(self.query_frame[index]):
+            chosen = self.query_frame[index] == frame
+            moved, ok = lk_step(self.query_grey[int(frame)], grey, self.queries[index[chosen], 1:].astype(np.float32),
+                                self.config, tracked[chosen], levels=1)
+            close = ok & (np.linalg.norm(moved - tracked[chosen], axis=1) < reach)
+            refined[chosen] = np.where(close[:, None], moved, tracked[chosen])
+        return refined
+
+    def step(self, previous: np.ndarray, grey: np.ndarray) -> None:
+        config = self.config
+        camera, _ = step_homography(previous, grey, self.grid, config)
+        live = np.flatnonzero(self.started & self.visible)
+        tracked = np.zeros(len(self.position), bool)
+        step = np.zeros_like(self.position)
+        on_camera = _apply(camera, self.position)
+        if len(live):
+            moved, ok, seen, looks = self.track_live(previous, grey, live, camera)
+            camera_looks = self.looks(live, on_camera[live], patches(grey, on_camera[live], config.template_size))
+            self.learn_background(live[ok], moved[ok], on_camera[live[ok]] - self.position[live[ok]],
+                                  camera_looks[ok] >= looks[ok] - 0.05)
+            good = ok & (looks >= config.match_threshold) & self.inside(moved)
+            step[live[good]] = moved[good] - self.position[live[good]]
+            tracked[live[good]] = True
+            self.recent_template[live[good]] = seen[good]
+        self.learn_coherence(tracked, step)
+        need = np.flatnonzero(self.started & ~tracked)
+        predicted, carried = self.predict(need, tracked, step, camera)
+        self.position[tracked] += step[tracked]
+        self.last_seen[tracked] = self.position[tracked]
+        self.velocity[tracked] = step[tracked]
+        self.visible[tracked] = True
+        if len(need):
+            self.velocity[need] = predicted - self.position[need]
+            self.position[need] = predicted
+            self.last_seen[need] = _apply(camera, self.last_seen[need])
+            was_visible = self.visible[need].copy()
+            self.visible[need] = False
+            self.recheck(grey, need[carried])
+            # A moving point that lost its own track but is carried by its fellows stays visible while it was.
+            keep = need[carried & was_visible & ~self.background[need]]
+            keep = keep[self.inside(self.position[keep], margin=4.0)]
+            self.visible[keep] = True
+            for i in need[~carried]:
+                if not self.background[i]:
+                    self.redetect(grey, int(i))
+        # Points that move with the camera follow it exactly (precise even without texture); their visibility is
+        # whether they still look like themselves there.
+        background = np.flatnonzero(self.started & self.background)
+        moving = np.flatnonzero(self.started & ~self.background)
+        self.camera_track[moving] = self.position[moving]
+        if len(background):
+            # The camera track is the composed homography alone; the output is it refined against the query frame
+            # (within half a pixel), which removes the small drift of composing steps without feeding back into it.
+            self.camera_track[background] = _apply(camera, self.camera_track[background])
+            self.position[background] = self.anchor(grey, background, self.camera_track[background], reach=0.5)
+            self.visible[background] = False
+            self.recheck(grey, background, self.config.match_threshold, anchor=False)
+
+    def learn_coherence(self, tracked: np.ndarray, step: np.ndarray) -> None:
+        """Count, for each pair of points tracked in this step, whether they moved alike (the same object)."""
+        index = np.flatnonzero(tracked)
+        if len(index) < 2:
+            return
+        moves = step[index]
+        difference = np.linalg.norm(moves[:, None] - moves[None], axis=-1)
+        tolerance = 1.0 + 0.1 * np.linalg.norm(moves, axis=1)
+        grid = np.ix_(index, index)
+        self.shared[grid] += 1
+        self.agree[grid] += difference < np.maximum(tolerance[:, None], tolerance[None])
+
+    def predict(self, need: np.ndarray, tracked: np.ndarray, step: np.ndarray, camera: np.ndarray):
+        """Where the points in ``need`` (not tracked in this step) went: the median step of their nearest *coherent*
+        neighbours (points that have moved like them so far and were tracked now), else the camera's step.
+
+        Returns ``(positions, carried)``; ``carried`` is True where coherent neighbours gave the prediction."""
+        positions = _apply(camera, self.position[need]) if len(need) else np.zeros((0, 2), np.float32)
+        carried = np.zeros(len(need), bool)
+        index = np.flatnonzero(tracked)
+        if len(need) == 0:
+            return positions, carried
+        shared = self.shared[np.ix_(need, index)]
+        coherent = (shared >= 1) & (self.agree[np.ix_(need, index)] >= 0.85 * shared)
+        distance = np.linalg.norm(self.position[need][:, None] - self.position[index][None], axis=-1)
+        coherent &= distance < self.neighbour_radius
+        for row in np.flatnonzero(coherent.sum(axis=1) >= 2):
+            chosen = np.flatnonzero(coherent[row])
+            nearest = chosen[np.argsort(distance[row, chosen], kind="stable")[:8]]
+            positions[row] = self.position[need[row]] + np.median(step[index[nearest]], axis=0)
+            carried[row] = True
+        for row in np.flatnonzero(~carried & ~self.background[need]):
+            fellows = self.neighbours[need[row]]
+            fellows = fellows[(fellows >= 0)]
+            fellows = fellows[tracked[fellows]] if len(fellows) else fellows
+            if len(fellows) >= 2:  # no history yet: the points that were next to it at its query frame carry it
+                positions[row] = self.position[need[row]] + np.median(step[fellows], axis=0)
+                carried[row] = True
+        return positions, carried
+
+    def learn_background(self, index: np.ndarray, moved: np.ndarray, camera_step: np.ndarray,
+                         camera_as_good: np.ndarray) -> None:
+        """Count whether each tracked point moved with the camera: its Lucas–Kanade step agreed with the camera's, or
+        the patch where the camera puts it looks as much like the point as the patch where Lucas–Kanade put it (an
+        edge or a repeated texture lets Lucas–Kanade slide). Not for points without texture: Lucas–Kanade's step means
+        nothing there, and the camera is the better guess."""
+        textured = ~self.flat[index]
+        index, moved, camera_step = index[textured], moved[textured], camera_step[textured]
+        step = moved - self.position[index]
+        agree = np.linalg.norm(step - camera_step, axis=1) < 1.0 + 0.1 * np.linalg.norm(step, axis=1)
+        agree |= camera_as_good[textured]
+        self.camera_shared[index] += 1
+        self.camera_agree[index] += agree
+        self.background = self.camera_agree >= 0.8 * self.camera_shared  # no evidence yet: the camera
+        self.classify_flat()
+
+    def classify_flat(self) -> None:
+        """A point without evidence of its own (no texture, or never tracked yet) moves with the camera or not as most
+        of its query-frame neighbours with evidence do."""
+        unknown = self.started & (self.flat | (self.camera_shared == 0))
+        for i in np.flatnonzero(unknown):
+            fellows = self.neighbours[i]
+            fellows = fellows[fellows >= 0]
+            fellows = fellows[~self.flat[fellows] & (self.camera_shared[fellows] > 0)] if len(fellows) else fellows
+            if len(fellows):
+                self.background[i] = self.background[fellows].mean() >= 0.5
+
+    def recheck(self, grey: np.ndarray, index: np.ndarray, threshold: float | None = None, anchor: bool = True) -> None:
+        """Points carried by their neighbours are visible again where they look like themselves at that position."""
+        if len(index) == 0:
+            return
+        inside = self.inside(self.position[index])
+        index = index[inside]
+        if len(index) == 0:
+            return
+        refined = self.anchor(grey, index, self.position[index]) if anchor else self.position[index]
+        seen = patches(grey, refined, self.config.template_size)
+        looks = self.looks(index, refined, seen)
+        back = looks >= (self.config.redetect_threshold if threshold is None else threshold)
+        self.position[index[back]] = refined[back]
+        self.last_seen[index[back]] = refined[back]
+        self.visible[index[back]] = True
+
+    def track_live(self, previous, grey, live, camera):
+        """Lucas–Kanade from several priors; for each point the result that passes the forward–backward check and
+        looks most like the point wins (each is first anchored to the query frame). The priors: the point's own last
+        velocity, the camera's step, and then, for points still failing, the median step of their nearest points that
+        succeeded (an object moving fast carries its harder points along), and last, for points no prior explains, the
+        best match of the point's recent template within ``config.search_radius`` pixels."""
+        config = self.config
+        best = None
+
+        def attempt(index, guess):
+            moved, ok = lk_step(previous, grey, self.position[live[index]], config, guess)
+            moved = self.anchor(grey, live[index], moved)
+            seen = patches(grey, moved, config.template_size)
+            looks = self.looks(live[index], moved, seen)
+            return [moved, ok, seen, looks, np.where(ok, looks, -2.0)]
+
+        def keep_better(index, candidate):
+            better = candidate[4] > best[4][index]
+            for k, value in enumerate(candidate):
+                mask = better.reshape((-1,) + (1,) * (value.ndim - 1))
+                best[k][index] = np.where(mask, value, best[k][index])
+
+        everyone = np.arange(len(live))
+        best = attempt(everyone, self.position[live] + self.velocity[live])
+        keep_better(everyone, attempt(everyone, _apply(camera, self.position[live])))
+        passed = (best[4] >= config.match_threshold) & self.inside(best[0])
+        failing = np.flatnonzero(~passed)
+        if len(failing) and passed.sum() >= 2:
+            steps = best[0][passed] - self.position[live[passed]]
+            anchors = self.position[live[passed]]
+            distance = np.linalg.norm(self.position[live[failing]][:, None] - anchors[None], axis=-1)
+            nearest = np.argsort(distance, axis=1, kind="stable")[:, :5]
+            guess = self.position[live[failing]] + np.median(steps[nearest], axis=1)
+            keep_better(failing, attempt(failing, guess))
+        failing = np.flatnonzero(~((best[4] >= config.match_threshold) & self.inside(best[0])))
+        if len(failing):  # fast motion that no prior explains: search for the recent template, then refine there
+            guess = self.position[live[failing]] + self.velocity[live[failing]]
+            for row, i in enumerate(live[failing]):
+                found, score = search(grey, self.recent_template[i], guess[row], config.search_radius)
+                if score >= config.match_threshold:
+                    guess[row] = found
+            keep_better(failing, attempt(failing, guess))
+        return best[0], best[1], best[2], best[3]
+
+    def redetect(self, grey: np.ndarray, i: int) -> None:
+        """Search for lost point ``i`` near the camera's prediction and near where it was last seen."""
+        config = self.config
+        best, score = None, -1.0
+        centres = [self.position[i]]
+        if np.linalg.norm(self.last_seen[i] - self.position[i]) > config.search_radius:
+            centres.append(self.last_seen[i])
+        for centre in centres:
+            for template in (self.query_template[i], self.recent_template[i]):
+                found, value = search(grey, template, centre, config.search_radius)
+                if value > score:
+                    best, score = found, value
+        if best is not None and score >= config.redetect_threshold and self.inside(best[None])[0]:
+            refined = self.anchor(grey, np.array([i]), best[None])[0]
+            self.position[i] = refined
+            self.last_seen[i] = refined
+            self.visible[i] = True
+
+    def contrast(self, points: np.ndarray) -> np.ndarray:
+        """Standard deviation of the raw (smoothed) grey levels in each point's template window."""
+        raw = patches(self.raw, points, self.config.template_size)
+        return raw.reshape(len(points), -1).std(axis=1)
+
+    def looks(self, index: np.ndarray, positions: np.ndarray, seen: np.ndarray) -> np.ndarray:
+        """How much the patch at ``positions`` looks like each point: the better normalised correlation with its
+        query and its most recent template. A point whose query patch was flat (no texture to correlate) looks like
+        itself wherever the patch is still flat, and not where texture appeared (an occluder); this only for points
+        that move with the camera (whose position does not rest on the patch)."""
+        score = np.maximum(ncc(seen, self.query_template[index]), ncc(seen, self.recent_template[index]))
+        flat = self.flat[index] & self.background[index]
+        if flat.any():
+            still_flat = self.contrast(positions[flat]) < 2.0 * FLAT_CONTRAST
+            score[flat] = np.where(still_flat, 1.0, 0.0)
+        return score
+
+    def join(self, grey: np.ndarray, t: int) -> None:
+        joining = np.flatnonzero(self.query_frame == t)
+        if len(joining) == 0:
+            return
+        self.query_grey[t] = grey
+        self.position[joining] = self.queries[joining, 1:]
+        self.last_seen[joining] = self.queries[joining, 1:]
+        self.visible[joining] = True
+        self.velocity[joining] = 0.0
+        self.camera_track[joining] = self.queries[joining, 1:]
+        self.started[joining] = True
+        template = patches(grey, self.position[joining], self.config.template_size)
+        self.flat[joining] = self.contrast(self.position[joining]) < FLAT_CONTRAST
+        self.query_template[joining] = template
+        self.recent_template[joining] = template
+        self.remember_neighbours(joining)
+
+    def remember_neighbours(self, joining: np.ndarray) -> None:
+        """Each joining point's nearest started points at its query frame (its likely fellow members of one surface)."""
+        others = np.flatnonzero(self.started)
+        distance = np.linalg.norm(self.position[joining][:, None] - self.position[others][None], axis=-1)
+        distance[others[None, :] == joining[:, None]] = np.inf
+        order = np.argsort(distance, axis=1, kind="stable")[:, :NEIGHBOURS]
+        near = np.take_along_axis(distance, order, axis=1) < self.neighbour_reach
+        self.neighbours[joining, :order.shape[1]] = np.where(near, others[order], -1)
 
 
 def _sweep(frames: np.ndarray, queries: np.ndarray, order: range, config: TrackerConfig,
            points: np.ndarray, visible: np.ndarray) -> None:
-    """Track every point through the frames in ``order`` (forward or backward) starting at its query frame.
-
-    A point joins the sweep at its query frame; frames before it (in sweep order) are left to the other sweep."""
-    query_frame = queries[:, 0].astype(np.int64)
-    position = queries[:, 1:].astype(np.float32).copy()
-    alive = np.zeros(len(queries), dtype=bool)
-    started = np.zeros(len(queries), dtype=bool)
-    previous_grey = None
+    """Track every point through the frames in ``order`` starting at its query frame (writes ``points``/``visible``
+    from the query frame on, in sweep order)."""
+    height, width = frames.shape[1:3]
+    state = _Sweep(queries, config, width, height)
+    previous = None
     for t in order:
         grey = grey_frame(frames[t])
-        if previous_grey is not None:
-            moving = np.flatnonzero(alive)
-            if len(moving):
-                new, ok = lk_step(previous_grey, grey, position[moving], config)
-                position[moving] = np.where(ok[:, None], new, position[moving])
-                alive[moving] = ok
-        joining = query_frame == t
-        position[joining] = queries[joining, 1:]
-        alive[joining] = True
-        started |= joining
-        height, width = grey.shape
-        inside = (position[:, 0] >= -0.5) & (position[:, 0] <= width - 0.5) & \
-                 (position[:, 1] >= -0.5) & (position[:, 1] <= height - 0.5)
-        alive &= inside
-        points[t, started] = position[started]
-        visible[t, started] = alive[started]
-        previous_grey = grey
+        state.raw = raw_grey(frames[t])
+        if previous is not None and state.started.any():
+            state.step(previous, grey)
+        state.join(grey, t)
+        points[t, state.started] = state.position[state.started]
+        visible[t, state.started] = state.visible[state.started]
+        previous = grey
 
 
 def track_points(frames, queries, config: TrackerConfig | None = None) -> TrackResult:
