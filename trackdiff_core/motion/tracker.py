@@ -59,6 +59,8 @@ class _Sweep:
         self.neighbour_radius = 0.25 * min(width, height)
         self.neighbour_reach = 0.12 * min(width, height)
         self.neighbours = np.full((count, NEIGHBOURS), -1, np.int64)
+        self.offsets = np.zeros((count, NEIGHBOURS, 2), np.float32)
+        self.offset_known = np.zeros((count, NEIGHBOURS), bool)
         self.visible = np.zeros(count, bool)
         self.started = np.zeros(count, bool)
         size = config.template_size
@@ -117,9 +119,10 @@ class _Sweep:
             keep = need[carried & was_visible & ~self.background[need]]
             keep = keep[self.inside(self.position[keep], margin=4.0)]
             self.visible[keep] = True
-            for i in need[~carried]:
-                if not self.background[i]:
-                    self.redetect(grey, int(i))
+            self.rejoin(grey, need[~self.visible[need] & ~self.background[need]])
+            for i in need[~self.visible[need] & ~self.background[need]]:
+                self.redetect(grey, int(i))
+        self.learn_offsets()
         # Points that move with the camera follow it exactly (precise even without texture); their visibility is
         # whether they still look like themselves there.
         background = np.flatnonzero(self.started & self.background)
@@ -132,6 +135,32 @@ class _Sweep:
             self.position[background] = self.anchor(grey, background, self.camera_track[background], reach=0.5)
             self.visible[background] = False
             self.recheck(grey, background, self.config.match_threshold, anchor=False)
+
+    def learn_offsets(self) -> None:
+        """Remember, for each visible point, where it lies relative to each visible query-frame neighbour."""
+        valid = self.neighbours >= 0
+        fellows = np.where(valid, self.neighbours, 0)
+        both = valid & self.visible[:, None] & self.visible[fellows]
+        offsets = self.position[:, None, :] - self.position[fellows]
+        self.offsets = np.where(both[..., None], offsets, self.offsets)
+        self.offset_known |= both
+
+    def rejoin(self, grey: np.ndarray, index: np.ndarray) -> None:
+        """Place lost moving points where their coherent query-frame neighbours that are visible now put them (each
+        neighbour's position plus the offset last seen between them), and check whether they are visible there. Unlike
+        stepping along, this is absolute: once the neighbours are found again, the point is where it belongs."""
+        for i in index:
+            fellows = self.neighbours[i]
+            use = (fellows >= 0) & self.offset_known[i]
+            use &= np.where(use, self.visible[np.maximum(fellows, 0)], False)
+            if use.sum() < 2:
+                continue
+            chosen = fellows[use]
+            agree = self.agree[i, chosen] >= 0.85 * np.maximum(self.shared[i, chosen], 1)
+            if agree.sum() < 2:
+                continue
+            self.position[i] = np.median(self.position[chosen[agree]] + self.offsets[i, use][agree], axis=0)
+        self.recheck(grey, index)
 
     def learn_coherence(self, tracked: np.ndarray, step: np.ndarray) -> None:
         """Count, for each pair of points tracked in this step, whether they moved alike (the same object)."""
