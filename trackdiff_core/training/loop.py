@@ -3,7 +3,9 @@
 An output folder holds
 
 * ``log.jsonl`` — one JSON object per step (``step``, ``loss`` and the task's values, ``grad_norm``, ``lr``, ``seconds``)
-  and per evaluation (``eval_loss``: the loss on fixed held-out clips with fixed noise, so it is comparable over time);
+  and per evaluation (``eval_loss``: the loss on fixed held-out clips with fixed noise, so it is comparable over time;
+  and, for tasks that give a prediction with and without their control, ``placement/<σ>/with|without|ratio``: the
+  one-step prediction error per σ inside the objects' boxes, :mod:`.placement_eval`);
 * ``checkpoints/step_NNNNNNN.safetensors`` — the task's weights in TrackDiff's format — and
   ``step_NNNNNNN.optimizer.safetensors`` — AdamW's state (safetensors too, never pickle); the last ``keep`` are kept;
 * the task's final file (e.g. ``trackgo_adapter.safetensors``).
@@ -35,6 +37,7 @@ from . import distributed
 from .backend import ModelBackend
 from .checkpointing import checkpoint_forwards
 from .distributed import Ranks
+from .placement_eval import placement_errors
 from .task import TrainingTask
 
 log = logging.getLogger(__name__)
@@ -226,9 +229,7 @@ class Trainer:
         """The mean loss over ``eval_clips`` fixed held-out clips with fixed noise (no gradient)."""
         losses = []
         with torch.no_grad():
-            for index in range(self.eval_clips):
-                clip = self.dataset.clip(EVAL_OFFSET + index if getattr(self.dataset, "endless", False)
-                                         else index % len(self.dataset))
+            for index, clip in enumerate(self._eval_clips()):
                 loss, _ = self.task.loss(self.module, clip, self.backend, step_generator(self.seed + 7919, index))
                 losses.append(float(loss))
         return float(np.mean(losses))
@@ -287,8 +288,17 @@ class Trainer:
         distributed.barrier(self.ranks)
         return result
 
+    def _eval_clips(self) -> list:
+        return [self.dataset.clip(EVAL_OFFSET + index if getattr(self.dataset, "endless", False)
+                                  else index % len(self.dataset)) for index in range(self.eval_clips)]
+
     def _evaluation(self, step: int) -> dict:
         record = {"step": step, "eval_loss": self.evaluate()}
+        placement = placement_errors(self.task, self.module, self.backend, self._eval_clips(), self.seed + 7919)
+        record.update(placement)
         self._write(record)
-        log.info("%s step %d eval loss %.5f", self.task.name, step, record["eval_loss"])
+        ratios = " ".join(f"σ {key.split('/')[1]}: {value:.3f}" for key, value in placement.items()
+                          if key.endswith("/ratio"))
+        log.info("%s step %d eval loss %.5f%s", self.task.name, step, record["eval_loss"],
+                 f"; placement error with ÷ without control, {ratios}" if ratios else "")
         return record

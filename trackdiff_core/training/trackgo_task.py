@@ -139,6 +139,20 @@ class TrackGoTask(TrainingTask):
         runtime.attention_terms.clear()
         return backend.denoise(noisy, sigma, conditioning)
 
+    def crop_size(self) -> tuple[int, int]:
+        return self.config.width, self.config.height
+
+    def prediction(self, module: TrackAdapter, clip: Clip, backend: ModelBackend, noisy: torch.Tensor,
+                   sigma: torch.Tensor, generator: torch.Generator, control: bool) -> torch.Tensor:
+        """The denoised prediction with the adapter on (strength 1) or off (strength 0), for the placement check."""
+        runtime = self.runtime
+        runtime.strength = 1.0 if control else 0.0
+        try:
+            return self.denoise_with_tracks(module, clip, backend, noisy, sigma, generator)
+        finally:
+            runtime.strength = 1.0
+            runtime.attention_terms = []
+
     def denoising_terms(self, module: TrackAdapter, clip: Clip, backend: ModelBackend, x0: torch.Tensor,
                         sigma: torch.Tensor, noise: torch.Tensor, generator: torch.Generator):
         """``(EDM loss, attention loss, layers)`` of denoising ``x0 + σ·noise`` guided by ``clip``'s tracks and masks
