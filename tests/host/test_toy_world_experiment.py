@@ -61,7 +61,7 @@ def test_the_backbone_trains_through_the_pack_cli_and_resumes_exactly(runs, tmp_
 
 def test_adapter_loss_gap_and_sampling_run_on_the_frozen_backbone(runs):
     backbone = runs / "backbone" / "video_model.safetensors"
-    train("trackgo", runs / "adapter", backbone, 2, "--K", "2", "--s", "2", "--encoder-channels", "8,8,8,8")
+    train("trackgo", runs / "adapter", backbone, 2, "--K", "2", "--s", "2", "--encoder-channels", "8,8,8,8", "--paper")
     adapter = runs / "adapter" / "trackgo_adapter.safetensors"
     experiment("loss-gap", "--backbone", backbone, "--adapter", adapter, "--clips", "2", "--size", SIZE, "--frames",
                FRAMES, "--out", runs / "gap.json")
