@@ -86,7 +86,28 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--world", choices=["synthetic", "toy"], default="synthetic",
                        help="textured shapes, or the toy world of docs/toy-world.md")
     _prepare_parser(commands)
+    _evaluate_parser(commands)
     return parser
+
+
+def _evaluate_parser(commands) -> None:
+    evaluate = commands.add_parser("evaluate", help="score held-out clips sampled through a running ComfyUI (ObjMC)",
+                                   description="Sample held-out clips through ComfyUI's /prompt with no control, a "
+                                               "TrackGo adapter and cut-and-drag, and score the motion against the "
+                                               "drawing (docs/training.md).")
+    evaluate.add_argument("--server", default="http://127.0.0.1:8188", help="the ComfyUI server's address")
+    evaluate.add_argument("--data", required=True, help="a folder of held-out clip files")
+    evaluate.add_argument("--clips", type=int, default=16, help="how many of them (0: all)")
+    evaluate.add_argument("--checkpoint-name", required=True, help="the SVD checkpoint, as ComfyUI names it")
+    evaluate.add_argument("--adapter", default=None, help="the TrackGo adapter, as ComfyUI names it (models/trackdiff)")
+    evaluate.add_argument("--conditions", default="none,adapter,cut_and_drag")
+    evaluate.add_argument("--steps", type=int, default=20)
+    evaluate.add_argument("--cfg", type=float, default=2.5)
+    evaluate.add_argument("--K", type=int, default=8)
+    evaluate.add_argument("--points-s", type=int, default=4)
+    evaluate.add_argument("--denoise", type=float, default=0.4, help="cut-and-drag's denoise")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--out", default=None, help="write every record and the summary to this JSON file")
 
 
 def _prepare_parser(commands) -> None:
@@ -187,6 +208,11 @@ def run(args) -> int:
     if args.command == "synth":
         paths = write_synthetic(args)
         log.info("wrote %d clips to %s", len(paths), args.out)
+        return 0
+    if args.command == "evaluate":
+        from .evaluate import run_evaluate
+
+        run_evaluate(args)
         return 0
     if args.command == "prepare":
         summary = prepare_clips(args)
