@@ -2,7 +2,11 @@
 
 * :mod:`.task` — the task interface (what to build, train, save); :mod:`.tasks` — the list of tasks (``trackgo``,
   ``trackdiffusion``, ``instance_enhancer``, ``backbone``), which imports their modules (never the other way);
-* :mod:`.loop` — the trainer: AdamW, checkpoints, exact resume, ``log.jsonl``, evaluation on held-out clips;
+* :mod:`.loop` — the trainer: AdamW, checkpoints, exact resume, ``log.jsonl``, evaluation on held-out clips
+  (:mod:`.placement_eval`); :mod:`.distributed` — DDP under ``torchrun``; :mod:`.checkpointing` — gradient
+  checkpointing of the frozen blocks;
+* :mod:`.prepare` — real videos → clip files (``prepare``); :mod:`.evaluate` — held-out clips scored through a running
+  ComfyUI (``evaluate``);
 * :mod:`.backend` — where the frozen model comes from (ComfyUI as a library, through ``nodes/training_backend.py``);
 * :mod:`.clips`, :mod:`.synthetic` — training clips, their file format, and a synthetic generator;
 * :mod:`.edm` — SVD's EDM denoising loss.
