@@ -121,3 +121,20 @@ def test_batches_accumulation_bf16_and_checkpointing_train_through_the_loop(tmp_
     assert losses != [r["loss"] for r in batch.history]  # autocast ran in bfloat16 ...
     assert losses == pytest.approx([r["loss"] for r in batch.history], rel=0.05)  # ... to bf16's precision
     assert half.module.encoder.parameters().__next__().dtype == torch.float32  # the trained weights stay float32
+
+
+def test_a_kill_between_a_checkpoints_two_files_leaves_the_last_complete_one_to_resume_from(tmp_path):
+    def run(out, steps, resume=False):
+        return Trainer(TrackGoTask(CONFIG), ToyBackend(), data(), str(out), steps, lr=3e-3, seed=1, save_every=2,
+                       resume=resume).run()
+
+    whole = run(tmp_path / "whole", 4)
+    run(tmp_path / "killed", 2)
+    folder = tmp_path / "killed" / "checkpoints"
+    # what a kill while step 4 was being saved leaves: its optimizer state written, its weights still a temporary file
+    (folder / "step_0000004.optimizer.safetensors").write_bytes((folder / "step_0000002.optimizer.safetensors").read_bytes())
+    (folder / "step_0000004.safetensors.tmp").write_bytes(b"half a file")
+    resumed = run(tmp_path / "killed", 4, resume=True)
+    assert resumed.history[0]["step"] == 3  # it went on from step 2, the last complete checkpoint
+    for a, b in zip(whole.module.parameters(), resumed.module.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)

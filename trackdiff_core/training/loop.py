@@ -215,7 +215,8 @@ class Trainer:
         if self.ranks.distributed:
             device = self.backend.device
             self.step_module = torch.nn.parallel.DistributedDataParallel(
-                self.step_module, device_ids=[device.index] if device.type == "cuda" else None,
+                self.step_module, device_ids=[device.index if device.index is not None else torch.cuda.current_device()]
+                if device.type == "cuda" else None,
                 find_unused_parameters=True)  # a task may leave a module out of a step (e.g. a dropped condition)
         return start
 
