@@ -47,6 +47,12 @@ def test_bad_options_fail_with_a_message(tmp_path, caplog):
     assert "--backend: cannot be imported" in caplog.text
     assert main(["trackgo", "--backend", TOY, "--out", str(tmp_path / "r2"), "--tau", "3"]) == 2
     assert "tau: must be a number between 0 and 1" in caplog.text
+    assert main(["trackgo", "--backend", TOY, "--out", str(tmp_path / "r3"), "--batch-size", "0"]) == 2
+    assert "--batch-size: must be a whole number from 1 to 4096" in caplog.text
+    assert main(["trackdiffusion", "--backend", "training_toy_box_backend:ToyBoxBackend", "--paper", "--data", "toy",
+                 "--frames", "6", "--width", "32", "--height", "32", "--box-hidden", "32", "--checkpointing",
+                 "--out", str(tmp_path / "r4")]) == 2  # a backend that gives no frozen blocks
+    assert "--checkpointing: needs the backend's frozen blocks" in caplog.text
 
 
 def test_the_module_entry_point_explains_a_missing_comfyui(tmp_path):
