@@ -42,6 +42,10 @@ for name in trackgo trackgo_appearance; do
   once "$RUNS/${name}_prediction_error.json" prediction-error "${adapter[@]}"
   once "$RUNS/${name}_sampling.json" sample "${adapter[@]}" --steps 12 --K 8 --s 4 --keep-frames "$RUNS/frames_$name"
 done
+# the training CLI's `evaluate` (ObjMC through /prompt: no control, the adapter, cut-and-drag at denoise 0.4) on the
+# same held-out clips, for the appearance-channel adapter
+once "$RUNS/trackgo_appearance_objmc.json" evaluate --backbone "$BACKBONE" \
+    --adapter "$RUNS/trackgo_appearance/trackgo_adapter.safetensors" --clips "$CLIPS"
 # the pictures: no control, each adapter with the true motion and another clip's, the cut-and-drag mode
 mkdir -p "$RUNS/frames_pictures"
 for clip in "$RUNS"/frames_trackgo/*_none_s0.npy; do

@@ -105,6 +105,18 @@ def test_appearance_adapter_prediction_error_chosen_conditions_pictures_and_repo
     assert "| backbone | 4 |" in report
 
 
+def test_the_training_clis_evaluate_scores_the_toy_adapter_through_prompt(runs):
+    """run_all.sh's `evaluate` step at CI size: the training CLI's evaluation path (its graph, ObjMC with intervals) on
+    held-out toy clips, with the appearance adapter trained above."""
+    backbone = runs / "backbone" / "video_model.safetensors"
+    adapter = runs / "trackgo_appearance" / "trackgo_adapter.safetensors"
+    experiment("evaluate", "--backbone", backbone, "--adapter", adapter, "--clips", "1", "--size", SIZE, "--frames",
+               FRAMES, "--steps", "2", "--out", runs / "objmc.json", timeout=900)
+    result = json.loads((runs / "objmc.json").read_text())
+    assert set(result["summary"]) == {"none", "adapter", "cut_and_drag"}
+    assert all(s["clips"] == 1 and s["error"]["mean"] >= 0 for s in result["summary"].values())
+
+
 def test_box_control_trains_with_box_masked_fusers_and_is_sampled_through_the_tracklet_editor(runs):
     """TrackDiffusion's part of run_all.sh at CI size: box-masked fusers from scratch, their loss gap, and videos
     sampled through TrackletEditor → InstanceEnhancer → KSampler, measured as box IoU per condition."""
