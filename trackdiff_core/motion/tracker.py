@@ -131,7 +131,8 @@ class _Sweep:
             keep = need[carried & was_visible & ~self.background[need]]
             keep = keep[self.inside(self.position[keep], margin=4.0)]
             self.visible[keep] = True
-            self.rejoin(grey, need[~self.visible[need] & ~self.background[need]])
+            undecided = self.camera_shared[need] == 0  # no evidence of its own yet: it may well be moving
+            self.rejoin(grey, need[~self.visible[need] & (~self.background[need] | undecided)])
             for i in need[~self.visible[need] & ~self.background[need]]:
                 self.redetect(grey, int(i))
         self.learn_offsets()
@@ -168,7 +169,8 @@ class _Sweep:
             if use.sum() < 2:
                 continue
             chosen = fellows[use]
-            agree = self.agree[i, chosen] >= 0.85 * np.maximum(self.shared[i, chosen], 1)
+            shared = self.shared[i, chosen]
+            agree = (shared == 0) | (self.agree[i, chosen] >= 0.85 * shared)
             if agree.sum() < 2:
                 continue
             self.position[i] = np.median(self.position[chosen[agree]] + self.offsets[i, use][agree], axis=0)
@@ -293,6 +295,19 @@ class _Sweep:
             nearest = np.argsort(distance, axis=1, kind="stable")[:, :5]
             guess = self.position[live[failing]] + np.median(steps[nearest], axis=1)
             keep_better(failing, attempt(failing, guess))
+            # The same from the nearest points that moved unlike the camera (a moving object's own points).
+            camera_steps = _apply(camera, self.position[live[passed]]) - self.position[live[passed]]
+            moving = np.linalg.norm(steps - camera_steps, axis=1) > 2.0
+            if moving.any():
+                far = np.where(moving[None, :], distance, np.inf)
+                nearest = np.argsort(far, axis=1, kind="stable")[:, :5]
+                usable = np.isfinite(np.take_along_axis(far, nearest, axis=1))
+                near_moving = np.take_along_axis(far, nearest[:, :1], axis=1)[:, 0] < self.neighbour_radius
+                rows = np.flatnonzero(near_moving)
+                if len(rows):
+                    picked = [steps[nearest[r][usable[r]]] for r in rows]
+                    guess = self.position[live[failing[rows]]] + np.array([np.median(p, axis=0) for p in picked])
+                    keep_better(failing[rows], attempt(failing[rows], guess))
         failing = np.flatnonzero(~((best[4] >= config.match_threshold) & self.inside(best[0])))
         if len(failing):  # fast motion that no prior explains: search for the recent template, then refine there
             guess = self.position[live[failing]] + self.velocity[live[failing]]
@@ -363,6 +378,9 @@ class _Sweep:
         order = np.argsort(distance, axis=1, kind="stable")[:, :NEIGHBOURS]
         near = np.take_along_axis(distance, order, axis=1) < self.neighbour_reach
         self.neighbours[joining, :order.shape[1]] = np.where(near, others[order], -1)
+        fellows = np.maximum(self.neighbours[joining], 0)
+        self.offsets[joining] = self.position[joining][:, None, :] - self.position[fellows]
+        self.offset_known[joining] = self.neighbours[joining] >= 0
 
 
 def _sweep(frames: np.ndarray, queries: np.ndarray, order: range, config: TrackerConfig,
