@@ -107,9 +107,11 @@ class _Sweep:
         if len(live):
             moved, ok, seen, looks = self.track_live(previous, grey, live, camera)
             camera_looks = self.looks(live, on_camera[live], patches(self.image, on_camera[live], config.template_size))
-            self.learn_background(live[ok], moved[ok], on_camera[live[ok]] - self.position[live[ok]],
-                                  camera_looks[ok] >= looks[ok] - 0.05)
             good = ok & (looks >= config.match_threshold) & self.inside(moved)
+            # Evidence only from steps where the point still looked like itself: an occluder sliding over a
+            # background point drags Lucas–Kanade along, and that step says nothing about the point.
+            self.learn_background(live[good], moved[good], on_camera[live[good]] - self.position[live[good]],
+                                  camera_looks[good] >= looks[good] - 0.05)
             step[live[good]] = moved[good] - self.position[live[good]]
             tracked[live[good]] = True
             self.recent_template[live[good]] = seen[good]
@@ -229,7 +231,7 @@ class _Sweep:
         agree |= camera_as_good[textured]
         self.camera_shared[index] += 1
         self.camera_agree[index] += agree
-        self.background = self.camera_agree >= 0.8 * self.camera_shared  # no evidence yet: the camera
+        self.background = self.camera_agree >= 0.65 * self.camera_shared  # no evidence yet: the camera
         self.classify_flat()
 
     def classify_flat(self) -> None:
