@@ -79,6 +79,8 @@ class _Sweep:
         self.query_template = np.zeros((count, size, size), np.float32)
         self.recent_template = np.zeros((count, size, size), np.float32)
         self.query_grey: dict[int, np.ndarray] = {}
+        self.cumulative = np.eye(3)  # the camera from the sweep's first frame to the current one
+        self.query_camera: dict[int, np.ndarray] = {}
         self.grid = grid_points(width, height, config.camera_grid)
 
     def inside(self, points: np.ndarray, margin: float = 0.0) -> np.ndarray:
@@ -100,6 +102,8 @@ class _Sweep:
     def step(self, previous: np.ndarray, grey: np.ndarray) -> None:
         config = self.config
         camera, _ = step_homography(previous, grey, self.grid, config)
+        self.cumulative = camera @ self.cumulative
+        self.cumulative /= self.cumulative[2, 2]
         live = np.flatnonzero(self.started & self.visible)
         tracked = np.zeros(len(self.position), bool)
         step = np.zeros_like(self.position)
@@ -144,9 +148,13 @@ class _Sweep:
         moving = np.flatnonzero(self.started & ~self.background)
         self.camera_track[moving] = self.position[moving]
         if len(background):
-            # The camera track is the composed homography alone; the output is it refined against the query frame
-            # (within half a pixel), which removes the small drift of composing steps without feeding back into it.
-            self.camera_track[background] = _apply(camera, self.camera_track[background])
+            # The camera track is the composed homography from the point's query frame alone (so a point that was
+            # dragged off for a while comes back where the scene is); the output is it refined against the query
+            # frame (within half a pixel), which removes the small drift of composing without feeding back into it.
+            for frame in np.unique(self.query_frame[background]):
+                chosen = background[self.query_frame[background] == frame]
+                since_query = self.cumulative @ np.linalg.inv(self.query_camera[int(frame)])
+                self.camera_track[chosen] = _apply(since_query, self.queries[chosen, 1:].astype(np.float32))
             self.position[background] = self.anchor(grey, background, self.camera_track[background], reach=0.5)
             self.visible[background] = False
             self.recheck(grey, background, self.config.match_threshold, anchor=False)
@@ -360,6 +368,7 @@ class _Sweep:
         if len(joining) == 0:
             return
         self.query_grey[t] = grey
+        self.query_camera[t] = self.cumulative.copy()
         self.position[joining] = self.queries[joining, 1:]
         self.last_seen[joining] = self.queries[joining, 1:]
         self.visible[joining] = True
