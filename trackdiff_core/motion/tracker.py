@@ -110,7 +110,8 @@ class _Sweep:
         on_camera = _apply(camera, self.position)
         if len(live):
             moved, ok, seen, looks = self.track_live(previous, grey, live, camera)
-            camera_looks = self.looks(live, on_camera[live], patches(self.image, on_camera[live], config.template_size))
+            scene = self.scene_positions(live)
+            camera_looks = self.looks(live, scene, patches(self.image, scene, config.template_size))
             good = ok & (looks >= config.match_threshold) & self.inside(moved)
             # Evidence only from steps where the point still looked like itself: an occluder sliding over a
             # background point drags Lucas–Kanade along, and that step says nothing about the point.
@@ -151,13 +152,20 @@ class _Sweep:
             # The camera track is the composed homography from the point's query frame alone (so a point that was
             # dragged off for a while comes back where the scene is); the output is it refined against the query
             # frame (within half a pixel), which removes the small drift of composing without feeding back into it.
-            for frame in np.unique(self.query_frame[background]):
-                chosen = background[self.query_frame[background] == frame]
-                since_query = self.cumulative @ np.linalg.inv(self.query_camera[int(frame)])
-                self.camera_track[chosen] = _apply(since_query, self.queries[chosen, 1:].astype(np.float32))
+            self.camera_track[background] = self.scene_positions(background)
             self.position[background] = self.anchor(grey, background, self.camera_track[background], reach=0.5)
             self.visible[background] = False
             self.recheck(grey, background, self.config.match_threshold, anchor=False)
+
+    def scene_positions(self, index: np.ndarray) -> np.ndarray:
+        """Where the camera alone puts each point now: its query position moved by the composed homography from its
+        query frame (what a point of the static scene does, whatever the point's own track did)."""
+        out = np.zeros((len(index), 2), np.float32)
+        for frame in np.unique(self.query_frame[index]):
+            rows = np.flatnonzero(self.query_frame[index] == frame)
+            since_query = self.cumulative @ np.linalg.inv(self.query_camera[int(frame)])
+            out[rows] = _apply(since_query, self.queries[index[rows], 1:].astype(np.float32))
+        return out
 
     def learn_offsets(self) -> None:
         """Remember, for each visible point, where it lies relative to each visible query-frame neighbour."""
@@ -229,8 +237,8 @@ class _Sweep:
     def learn_background(self, index: np.ndarray, moved: np.ndarray, camera_step: np.ndarray,
                          camera_as_good: np.ndarray) -> None:
         """Count whether each tracked point moved with the camera: its Lucas–Kanade step agreed with the camera's, or
-        the patch where the camera puts it looks as much like the point as the patch where Lucas–Kanade put it (an
-        edge or a repeated texture lets Lucas–Kanade slide). Not for points without texture: Lucas–Kanade's step means
+        the patch where the camera alone puts it (from its query frame) looks as much like the point as the patch
+        where Lucas–Kanade put it (an edge, a repeated texture or a passing occluder lets Lucas–Kanade slide). Not for points without texture: Lucas–Kanade's step means
         nothing there, and the camera is the better guess."""
         textured = ~self.flat[index]
         index, moved, camera_step = index[textured], moved[textured], camera_step[textured]
