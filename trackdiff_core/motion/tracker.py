@@ -331,7 +331,7 @@ class _Sweep:
             guess = self.position[live[failing]] + self.velocity[live[failing]]
             for row, i in enumerate(live[failing]):
                 found, score = search(self.image, self.recent_template[i], guess[row], config.search_radius)
-                if score >= config.match_threshold:
+                if score >= config.redetect_threshold:
                     guess[row] = found
             keep_better(failing, attempt(failing, guess))
         return best[0], best[1], best[2], best[3]
