@@ -142,6 +142,7 @@ class _Sweep:
             self.rejoin(grey, need[~self.visible[need] & (~self.background[need] | undecided)])
             for i in need[~self.visible[need] & ~self.background[need]]:
                 self.redetect(grey, int(i))
+        self.check_against_fellows(np.flatnonzero(tracked & ~self.background))
         self.learn_offsets()
         # Points that move with the camera follow it exactly (precise even without texture); their visibility is
         # whether they still look like themselves there.
@@ -193,6 +194,34 @@ class _Sweep:
                 continue
             self.position[i] = np.median(self.position[chosen[agree]] + self.offsets[i, use][agree], axis=0)
         self.recheck(grey, index)
+
+    def fellow_position(self, i: int) -> np.ndarray | None:
+        """Where point ``i``'s coherent, visible query-frame neighbours put it (their positions plus the offsets last
+        seen), or None with fewer than 3 of them."""
+        fellows = self.neighbours[i]
+        use = (fellows >= 0) & self.offset_known[i]
+        use &= np.where(use, self.visible[np.maximum(fellows, 0)], False)
+        chosen = fellows[use]
+        if len(chosen) < 3:
+            return None
+        shared = self.shared[i, chosen]
+        agree = (shared > 0) & (self.agree[i, chosen] >= 0.85 * shared)
+        if agree.sum() < 3:
+            return None
+        return np.median(self.position[chosen[agree]] + self.offsets[i, use][agree], axis=0)
+
+    def check_against_fellows(self, index: np.ndarray) -> None:
+        """A tracked moving point more than 3 px from where its fellows put it, and that looks no better there than at
+        their position, has slid (an edge, a boundary, a repeated texture): it takes its fellows' position."""
+        for i in index:
+            expected = self.fellow_position(int(i))
+            if expected is None or np.linalg.norm(expected - self.position[i]) <= 3.0:
+                continue
+            both = np.stack([self.position[i], expected]).astype(np.float32)
+            seen = patches(self.image, both, self.config.template_size)
+            looks = self.looks(np.array([i, i]), both, seen)
+            if looks[1] >= looks[0] - 0.05:
+                self.position[i] = expected
 
     def learn_coherence(self, tracked: np.ndarray, step: np.ndarray) -> None:
         """Count, for each pair of points tracked in this step, whether they moved alike (the same object)."""
