@@ -156,7 +156,7 @@ class _Sweep:
             self.camera_track[background] = self.scene_positions(background)
             self.position[background] = self.anchor(grey, background, self.camera_track[background], reach=0.5)
             self.visible[background] = False
-            self.recheck(grey, background, self.config.match_threshold, anchor=False)
+            self.recheck(grey, background, self.config.scene_threshold, anchor=False)
 
     def scene_positions(self, index: np.ndarray) -> np.ndarray:
         """Where the camera alone puts each point now: its query position moved by the composed homography from its
