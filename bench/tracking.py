@@ -41,17 +41,23 @@ def methods():
     }
 
 
-def score_clips(clips, runners) -> dict[str, dict]:
-    """Mean over clips of each metric (TAP-Vid averages per video), per method."""
+def score_clips(clips, runners) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Mean over clips of each metric (TAP-Vid averages per video), per method; and, per method, the same restricted
+    to the background points and to the object points."""
     from trackdiff_core.motion import THRESHOLDS, tapvid_metrics
 
-    totals = {}
+    totals, kinds = {}, {}
     for name, run in runners.items():
-        rows = []
+        rows, by_kind = [], {"background": [], "objects": []}
         for clip in clips:
             points, visible = run(clip.frames, clip.queries)
             height, width = clip.frames.shape[1:3]
             rows.append(tapvid_metrics(points, visible, clip.points, clip.visible, clip.queries[:, 0], width, height))
+            for kind, chosen in (("background", clip.on_object < 0), ("objects", clip.on_object >= 0)):
+                by_kind[kind].append(tapvid_metrics(points[:, chosen], visible[:, chosen], clip.points[:, chosen],
+                                                    clip.visible[:, chosen], clip.queries[chosen, 0], width, height))
+        kinds[name] = {kind: {key: float(np.mean([r[key] for r in part])) for key in ("aj", "delta_avg", "oa")}
+                       for kind, part in by_kind.items()}
         totals[name] = {
             "aj": float(np.mean([r["aj"] for r in rows])),
             "delta_avg": float(np.mean([r["delta_avg"] for r in rows])),
@@ -59,7 +65,7 @@ def score_clips(clips, runners) -> dict[str, dict]:
             "delta": {d: float(np.mean([r["delta"][d] for r in rows])) for d in THRESHOLDS},
         }
         log.info("%s: AJ %.3f", name, totals[name]["aj"])
-    return totals
+    return totals, kinds
 
 
 def time_methods(runners, photos, seed: int, width: int, height: int, frames: int, count: int) -> dict[str, float]:
@@ -95,7 +101,7 @@ def build_table(quick: bool, seed: int | None = None) -> str:
     else:
         clips = make_clip_set(photos, seed=seed, count=6, frames=24, width=512, height=288)
         timing = (1024, 576, 25, 256)
-    scores = score_clips(clips, runners)
+    scores, kinds = score_clips(clips, runners)
     seconds = time_methods(runners, photos, seed, *timing)
     frames, height, width = clips[0].frames.shape[:3]
     points = sum(c.points.shape[1] for c in clips)
@@ -113,6 +119,11 @@ def build_table(quick: bool, seed: int | None = None) -> str:
         per = " | ".join(f"{row['delta'][d]:.3f}" for d in (1, 2, 4, 8, 16))
         lines.append(f"| {name} | {row['aj']:.3f} | {row['delta_avg']:.3f} | {row['oa']:.3f} | {per} | "
                      f"{seconds[name]:.2f} |")
+    lines += ["", "By kind of point (AJ / δ_avg / OA):", "", "| method | background points | object points |",
+              "|---|---|---|"]
+    for name, row in kinds.items():
+        cells = [f"{row[k]['aj']:.3f} / {row[k]['delta_avg']:.3f} / {row[k]['oa']:.3f}" for k in ("background", "objects")]
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines) + "\n"
 
 

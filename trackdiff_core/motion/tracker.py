@@ -1,14 +1,23 @@
-"""``track_points``: the pack's weight-free point tracker (see ``docs/motion-from-video.md`` for the design).
+"""``track_points``: the pack's weight-free point tracker (see ``docs/motion-from-video.md`` for the design and
+its measurement).
 
 One sweep forward and one backward over the video; in each, a point joins at its query frame. Per frame step:
 
-1. the camera step (a homography by RANSAC on a grid tracked by Lucas–Kanade) predicts where every point goes;
-2. visible points are tracked by pyramidal Lucas–Kanade from the camera's prediction, with a forward–backward check;
-3. each tracked position is refined against the point's own query frame (Lucas–Kanade from the query image), which
-   stops the drift of frame-to-frame chaining, and its patch is compared (normalised correlation) with the point's
-   templates: a point that fails the forward–backward check or no longer looks like itself is hidden;
-4. a hidden point is carried by the camera, and searched for (template matching) around that prediction and around
-   where it was last seen; when its template matches again it is visible again (re-detection).
+1. **Camera.** A grid tracked by Lucas–Kanade (forward–backward checked) gives the step homography by RANSAC.
+2. **Track.** Visible points are tracked by pyramidal Lucas–Kanade with a forward–backward check, from up to four
+   priors: the point's own last velocity, the camera's step, the median step of nearby points that succeeded, and a
+   template search (normalised correlation within ``search_radius``). Each result is refined against the point's query
+   frame (Lucas–Kanade from the query image: no drift) and must still look like the point (correlation with its query
+   or most recent patch ≥ ``match_threshold``).
+3. **Classify.** Each point learns whether it moves with the camera (its steps agree with the homography, or the
+   camera's position looks as good as Lucas–Kanade's) and which points move like it (coherence). Points without
+   texture or history take the class of their query-frame neighbours.
+4. **Camera-bound points** follow a pure camera track (composed homographies) refined against their query frame; they
+   are visible where they still look like themselves (a textureless patch: where it is still textureless).
+5. **Moving points that lost their track** are carried by the median step of their coherent neighbours (or their
+   query-frame neighbours), placed back at their last offsets from visible neighbours, and searched for around that
+   and where they were last seen; they are visible again when their template matches (``redetect_threshold``). A
+   moving point carried by its neighbours stays visible while it was.
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ from .templates import ncc, patches, search
 FLAT_CONTRAST = 4.0
 #: How many query-frame neighbours each point remembers (for points without texture or history).
 NEIGHBOURS = 6
+#: Correlation above which the first Lucas–Kanade result of a step is taken without trying the other priors.
+CONFIDENT = 0.9
 
 
 def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -54,6 +65,7 @@ class _Sweep:
         self.camera_agree = np.zeros(count, np.int32)
         self.background = np.ones(count, bool)
         self.raw = None
+        self.image = None  # the current normalised grey frame
         self.shared = np.zeros((count, count), np.int32)
         self.agree = np.zeros((count, count), np.int32)
         self.neighbour_radius = 0.25 * min(width, height)
@@ -67,6 +79,8 @@ class _Sweep:
         self.query_template = np.zeros((count, size, size), np.float32)
         self.recent_template = np.zeros((count, size, size), np.float32)
         self.query_grey: dict[int, np.ndarray] = {}
+        self.cumulative = np.eye(3)  # the camera from the sweep's first frame to the current one
+        self.query_camera: dict[int, np.ndarray] = {}
         self.grid = grid_points(width, height, config.camera_grid)
 
     def inside(self, points: np.ndarray, margin: float = 0.0) -> np.ndarray:
@@ -88,16 +102,21 @@ class _Sweep:
     def step(self, previous: np.ndarray, grey: np.ndarray) -> None:
         config = self.config
         camera, _ = step_homography(previous, grey, self.grid, config)
+        self.cumulative = camera @ self.cumulative
+        self.cumulative /= self.cumulative[2, 2]
         live = np.flatnonzero(self.started & self.visible)
         tracked = np.zeros(len(self.position), bool)
         step = np.zeros_like(self.position)
         on_camera = _apply(camera, self.position)
         if len(live):
             moved, ok, seen, looks = self.track_live(previous, grey, live, camera)
-            camera_looks = self.looks(live, on_camera[live], patches(grey, on_camera[live], config.template_size))
-            self.learn_background(live[ok], moved[ok], on_camera[live[ok]] - self.position[live[ok]],
-                                  camera_looks[ok] >= looks[ok] - 0.05)
+            scene = self.scene_positions(live)
+            camera_looks = self.looks(live, scene, patches(self.image, scene, config.template_size))
             good = ok & (looks >= config.match_threshold) & self.inside(moved)
+            # Evidence only from steps where the point still looked like itself: an occluder sliding over a
+            # background point drags Lucas–Kanade along, and that step says nothing about the point.
+            self.learn_background(live[good], moved[good], on_camera[live[good]] - self.position[live[good]],
+                                  camera_looks[good] >= looks[good] - 0.05)
             step[live[good]] = moved[good] - self.position[live[good]]
             tracked[live[good]] = True
             self.recent_template[live[good]] = seen[good]
@@ -119,9 +138,11 @@ class _Sweep:
             keep = need[carried & was_visible & ~self.background[need]]
             keep = keep[self.inside(self.position[keep], margin=4.0)]
             self.visible[keep] = True
-            self.rejoin(grey, need[~self.visible[need] & ~self.background[need]])
+            undecided = self.camera_shared[need] == 0  # no evidence of its own yet: it may well be moving
+            self.rejoin(grey, need[~self.visible[need] & (~self.background[need] | undecided)])
             for i in need[~self.visible[need] & ~self.background[need]]:
                 self.redetect(grey, int(i))
+        self.check_against_fellows(np.flatnonzero(tracked & ~self.background))
         self.learn_offsets()
         # Points that move with the camera follow it exactly (precise even without texture); their visibility is
         # whether they still look like themselves there.
@@ -129,12 +150,23 @@ class _Sweep:
         moving = np.flatnonzero(self.started & ~self.background)
         self.camera_track[moving] = self.position[moving]
         if len(background):
-            # The camera track is the composed homography alone; the output is it refined against the query frame
-            # (within half a pixel), which removes the small drift of composing steps without feeding back into it.
-            self.camera_track[background] = _apply(camera, self.camera_track[background])
+            # The camera track is the composed homography from the point's query frame alone (so a point that was
+            # dragged off for a while comes back where the scene is); the output is it refined against the query
+            # frame (within half a pixel), which removes the small drift of composing without feeding back into it.
+            self.camera_track[background] = self.scene_positions(background)
             self.position[background] = self.anchor(grey, background, self.camera_track[background], reach=0.5)
             self.visible[background] = False
-            self.recheck(grey, background, self.config.match_threshold, anchor=False)
+            self.recheck(grey, background, self.config.scene_threshold, anchor=False)
+
+    def scene_positions(self, index: np.ndarray) -> np.ndarray:
+        """Where the camera alone puts each point now: its query position moved by the composed homography from its
+        query frame (what a point of the static scene does, whatever the point's own track did)."""
+        out = np.zeros((len(index), 2), np.float32)
+        for frame in np.unique(self.query_frame[index]):
+            rows = np.flatnonzero(self.query_frame[index] == frame)
+            since_query = self.cumulative @ np.linalg.inv(self.query_camera[int(frame)])
+            out[rows] = _apply(since_query, self.queries[index[rows], 1:].astype(np.float32))
+        return out
 
     def learn_offsets(self) -> None:
         """Remember, for each visible point, where it lies relative to each visible query-frame neighbour."""
@@ -156,11 +188,40 @@ class _Sweep:
             if use.sum() < 2:
                 continue
             chosen = fellows[use]
-            agree = self.agree[i, chosen] >= 0.85 * np.maximum(self.shared[i, chosen], 1)
+            shared = self.shared[i, chosen]
+            agree = (shared == 0) | (self.agree[i, chosen] >= 0.85 * shared)
             if agree.sum() < 2:
                 continue
             self.position[i] = np.median(self.position[chosen[agree]] + self.offsets[i, use][agree], axis=0)
         self.recheck(grey, index)
+
+    def fellow_position(self, i: int) -> np.ndarray | None:
+        """Where point ``i``'s coherent, visible query-frame neighbours put it (their positions plus the offsets last
+        seen), or None with fewer than 3 of them."""
+        fellows = self.neighbours[i]
+        use = (fellows >= 0) & self.offset_known[i]
+        use &= np.where(use, self.visible[np.maximum(fellows, 0)], False)
+        chosen = fellows[use]
+        if len(chosen) < 3:
+            return None
+        shared = self.shared[i, chosen]
+        agree = (shared > 0) & (self.agree[i, chosen] >= 0.85 * shared)
+        if agree.sum() < 3:
+            return None
+        return np.median(self.position[chosen[agree]] + self.offsets[i, use][agree], axis=0)
+
+    def check_against_fellows(self, index: np.ndarray) -> None:
+        """A tracked moving point more than 3 px from where its fellows put it, and that looks no better there than at
+        their position, has slid (an edge, a boundary, a repeated texture): it takes its fellows' position."""
+        for i in index:
+            expected = self.fellow_position(int(i))
+            if expected is None or np.linalg.norm(expected - self.position[i]) <= 3.0:
+                continue
+            both = np.stack([self.position[i], expected]).astype(np.float32)
+            seen = patches(self.image, both, self.config.template_size)
+            looks = self.looks(np.array([i, i]), both, seen)
+            if looks[1] >= looks[0] - 0.05:
+                self.position[i] = expected
 
     def learn_coherence(self, tracked: np.ndarray, step: np.ndarray) -> None:
         """Count, for each pair of points tracked in this step, whether they moved alike (the same object)."""
@@ -205,8 +266,8 @@ class _Sweep:
     def learn_background(self, index: np.ndarray, moved: np.ndarray, camera_step: np.ndarray,
                          camera_as_good: np.ndarray) -> None:
         """Count whether each tracked point moved with the camera: its Lucas–Kanade step agreed with the camera's, or
-        the patch where the camera puts it looks as much like the point as the patch where Lucas–Kanade put it (an
-        edge or a repeated texture lets Lucas–Kanade slide). Not for points without texture: Lucas–Kanade's step means
+        the patch where the camera alone puts it (from its query frame) looks as much like the point as the patch
+        where Lucas–Kanade put it (an edge, a repeated texture or a passing occluder lets Lucas–Kanade slide). Not for points without texture: Lucas–Kanade's step means
         nothing there, and the camera is the better guess."""
         textured = ~self.flat[index]
         index, moved, camera_step = index[textured], moved[textured], camera_step[textured]
@@ -215,7 +276,7 @@ class _Sweep:
         agree |= camera_as_good[textured]
         self.camera_shared[index] += 1
         self.camera_agree[index] += agree
-        self.background = self.camera_agree >= 0.8 * self.camera_shared  # no evidence yet: the camera
+        self.background = self.camera_agree >= 0.65 * self.camera_shared  # no evidence yet: the camera
         self.classify_flat()
 
     def classify_flat(self) -> None:
@@ -238,7 +299,7 @@ class _Sweep:
         if len(index) == 0:
             return
         refined = self.anchor(grey, index, self.position[index]) if anchor else self.position[index]
-        seen = patches(grey, refined, self.config.template_size)
+        seen = patches(self.image, refined, self.config.template_size)
         looks = self.looks(index, refined, seen)
         back = looks >= (self.config.redetect_threshold if threshold is None else threshold)
         self.position[index[back]] = refined[back]
@@ -257,7 +318,7 @@ class _Sweep:
         def attempt(index, guess):
             moved, ok = lk_step(previous, grey, self.position[live[index]], config, guess)
             moved = self.anchor(grey, live[index], moved)
-            seen = patches(grey, moved, config.template_size)
+            seen = patches(self.image, moved, config.template_size)
             looks = self.looks(live[index], moved, seen)
             return [moved, ok, seen, looks, np.where(ok, looks, -2.0)]
 
@@ -269,7 +330,9 @@ class _Sweep:
 
         everyone = np.arange(len(live))
         best = attempt(everyone, self.position[live] + self.velocity[live])
-        keep_better(everyone, attempt(everyone, _apply(camera, self.position[live])))
+        unsure = np.flatnonzero(best[4] < CONFIDENT)  # a sure first result needs no second opinion (saves time)
+        if len(unsure):
+            keep_better(unsure, attempt(unsure, _apply(camera, self.position[live[unsure]])))
         passed = (best[4] >= config.match_threshold) & self.inside(best[0])
         failing = np.flatnonzero(~passed)
         if len(failing) and passed.sum() >= 2:
@@ -279,12 +342,25 @@ class _Sweep:
             nearest = np.argsort(distance, axis=1, kind="stable")[:, :5]
             guess = self.position[live[failing]] + np.median(steps[nearest], axis=1)
             keep_better(failing, attempt(failing, guess))
+            # The same from the nearest points that moved unlike the camera (a moving object's own points).
+            camera_steps = _apply(camera, self.position[live[passed]]) - self.position[live[passed]]
+            moving = np.linalg.norm(steps - camera_steps, axis=1) > 2.0
+            if moving.any():
+                far = np.where(moving[None, :], distance, np.inf)
+                nearest = np.argsort(far, axis=1, kind="stable")[:, :5]
+                usable = np.isfinite(np.take_along_axis(far, nearest, axis=1))
+                near_moving = np.take_along_axis(far, nearest[:, :1], axis=1)[:, 0] < self.neighbour_radius
+                rows = np.flatnonzero(near_moving)
+                if len(rows):
+                    picked = [steps[nearest[r][usable[r]]] for r in rows]
+                    guess = self.position[live[failing[rows]]] + np.array([np.median(p, axis=0) for p in picked])
+                    keep_better(failing[rows], attempt(failing[rows], guess))
         failing = np.flatnonzero(~((best[4] >= config.match_threshold) & self.inside(best[0])))
         if len(failing):  # fast motion that no prior explains: search for the recent template, then refine there
             guess = self.position[live[failing]] + self.velocity[live[failing]]
             for row, i in enumerate(live[failing]):
-                found, score = search(grey, self.recent_template[i], guess[row], config.search_radius)
-                if score >= config.match_threshold:
+                found, score = search(self.image, self.recent_template[i], guess[row], config.search_radius)
+                if score >= config.redetect_threshold:
                     guess[row] = found
             keep_better(failing, attempt(failing, guess))
         return best[0], best[1], best[2], best[3]
@@ -298,7 +374,7 @@ class _Sweep:
             centres.append(self.last_seen[i])
         for centre in centres:
             for template in (self.query_template[i], self.recent_template[i]):
-                found, value = search(grey, template, centre, config.search_radius)
+                found, value = search(self.image, template, centre, config.search_radius)
                 if value > score:
                     best, score = found, value
         if best is not None and score >= config.redetect_threshold and self.inside(best[None])[0]:
@@ -329,13 +405,14 @@ class _Sweep:
         if len(joining) == 0:
             return
         self.query_grey[t] = grey
+        self.query_camera[t] = self.cumulative.copy()
         self.position[joining] = self.queries[joining, 1:]
         self.last_seen[joining] = self.queries[joining, 1:]
         self.visible[joining] = True
         self.velocity[joining] = 0.0
         self.camera_track[joining] = self.queries[joining, 1:]
         self.started[joining] = True
-        template = patches(grey, self.position[joining], self.config.template_size)
+        template = patches(self.image, self.position[joining], self.config.template_size)
         self.flat[joining] = self.contrast(self.position[joining]) < FLAT_CONTRAST
         self.query_template[joining] = template
         self.recent_template[joining] = template
@@ -349,6 +426,9 @@ class _Sweep:
         order = np.argsort(distance, axis=1, kind="stable")[:, :NEIGHBOURS]
         near = np.take_along_axis(distance, order, axis=1) < self.neighbour_reach
         self.neighbours[joining, :order.shape[1]] = np.where(near, others[order], -1)
+        fellows = np.maximum(self.neighbours[joining], 0)
+        self.offsets[joining] = self.position[joining][:, None, :] - self.position[fellows]
+        self.offset_known[joining] = self.neighbours[joining] >= 0
 
 
 def _sweep(frames: np.ndarray, queries: np.ndarray, order: range, config: TrackerConfig,
@@ -358,8 +438,11 @@ def _sweep(frames: np.ndarray, queries: np.ndarray, order: range, config: Tracke
     height, width = frames.shape[1:3]
     state = _Sweep(queries, config, width, height)
     previous = None
+    joins = set(np.unique(queries[:, 0].astype(np.int64)).tolist())
     for t in order:
-        grey = grey_frame(frames[t])
+        if not state.started.any() and t not in joins:
+            continue  # no point has reached its query frame yet in this direction: nothing to track
+        state.image = grey = grey_frame(frames[t])
         state.raw = raw_grey(frames[t])
         if previous is not None and state.started.any():
             state.step(previous, grey)
@@ -389,7 +472,7 @@ def track_points(frames, queries, config: TrackerConfig | None = None) -> TrackR
     config = config or TrackerConfig()
     frames = check_frames(frames, config)
     count, height, width = frames.shape[:3]
-    queries = check_queries(queries, count, width, height)
+    queries = check_queries(queries, count, width, height, max_points=config.max_points)
     points = np.zeros((count, len(queries), 2), dtype=np.float32)
     visible = np.zeros((count, len(queries)), dtype=bool)
     with deterministic_opencv(config.threads, config.seed):
