@@ -13,6 +13,7 @@ from .cases import CASES
 from .exact import ExactBench, Shape
 from .gpu import gpu_section
 from .preprocess import measure_preprocessing
+from .training import training_section
 from .wallclock import paired_ratio
 
 MAIN_SHAPES = [Shape(14, 576, 1024), Shape(25, 576, 1024)]
@@ -131,6 +132,7 @@ def build_report(pack, quick: bool = False) -> str:
              f"thread{'' if threads == 1 else 's'}; command `python -m bench`)", ""]
     lines += exact_section(bench) + [""]
     lines += scaling_section(bench) + [""]
+    lines += training_section(pack) + [""]
     with tempfile.TemporaryDirectory() as folder:
         tiny = TinySVD(write_tiny_svd(str(Path(folder) / "tiny.safetensors")))
     lines += wallclock_section(pack, tiny, quick) + [""]

@@ -119,6 +119,13 @@ class ComfySVDBackend:
         return [[torch.zeros_like(pooled), {**options, "concat_latent_image": torch.zeros_like(options[CONCAT])}]
                 for pooled, options in conditioning]
 
+    def frozen_blocks(self) -> list[torch.nn.Module]:
+        """The UNet's layers (every ResBlock, spatio-temporal transformer, down/upsample of every input, middle and
+        output block): what ``--checkpointing`` recomputes in backward. TrackGo's branches and TrackDiffusion's fusers
+        run inside them, through the patches."""
+        unet = self.video_model()
+        return [layer for block in (*unet.input_blocks, unet.middle_block, *unet.output_blocks) for layer in block]
+
     # -- whole-model training (the ``backbone`` task) -------------------------------------------------------------------
     def video_model(self) -> torch.nn.Module:
         """The UNet itself (``requires_grad`` is the task's to switch on)."""

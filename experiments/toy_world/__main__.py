@@ -4,6 +4,7 @@
     python -m experiments.toy_world train backbone --out runs/toy/backbone ...   # the pack's training CLI, tiny SVD known
     python -m experiments.toy_world loss-gap --backbone B --adapter A --out gap.json    # true vs wrong tracks: loss
     python -m experiments.toy_world sample --backbone B --adapter A --out sample.json   # videos via /prompt, measured
+    python -m experiments.toy_world evaluate --backbone B --adapter A --out objmc.json  # the training CLI's evaluate
     python -m experiments.toy_world prediction-error --backbone B --adapter A --out pred.json  # one-step x0, per σ
 
 ``train`` passes everything after the task name to ``python -m trackdiff_core.training`` unchanged, in a process where
@@ -42,20 +43,23 @@ def main(argv: list[str] | None = None) -> int:
     box_sample = commands.add_parser("box-sample", help="TrackDiffusion: sample videos through /prompt, box IoU")
     predicted = commands.add_parser("prediction-error", help="trajectory error of the denoiser's one-step prediction per σ")
     pictures = commands.add_parser("pictures", help="drawn tracks over sampled frames (from sample --keep-frames)")
-    for sub in (gap, sample, boxes, box_sample, predicted, pictures):  # which held-out clips of which toy world
+    objmc = commands.add_parser("evaluate", help="the training CLI's evaluate (ObjMC through /prompt) on toy clips")
+    for sub in (gap, sample, boxes, box_sample, predicted, pictures, objmc):  # which held-out clips of which toy world
         sub.add_argument("--clips", type=int, default=3 if sub is pictures else 16, help="held-out clips")
         sub.add_argument("--data-seed", type=int, default=1, help="the toy world's seed (held-out indices from 2^30)")
         sub.add_argument("--size", type=int, default=96)
         sub.add_argument("--frames", type=int, default=8)
-    for sub in (gap, sample, boxes, box_sample, predicted):
+    for sub in (gap, sample, boxes, box_sample, predicted, objmc):
         sub.add_argument("--backbone", required=True, help="the trained toy backbone (a full SVD checkpoint)")
         sub.add_argument("--out", required=True, help="a JSON file for the results")
-    for sub in (gap, sample, predicted):
+    for sub in (gap, sample, predicted, objmc):
         sub.add_argument("--adapter", default=None, help="a TrackGo adapter trained on it")
     for sub in (boxes, box_sample):
         sub.add_argument("--weights", required=True, help="TrackDiffusion weights trained on it (trackdiffusion task)")
     box_sample.add_argument("--steps", type=int, default=12, help="KSampler steps")
     box_sample.add_argument("--strength", type=float, default=1.0, help="the TrackDiffusion node's strength")
+    objmc.add_argument("--steps", type=int, default=12, help="KSampler steps")
+    objmc.add_argument("--cfg", type=float, default=1.0, help="KSampler's cfg")
     sample.add_argument("--steps", type=int, default=12, help="KSampler steps")
     sample.add_argument("--seeds", type=int, default=1, help="sampling seeds per clip and condition")
     sample.add_argument("--K", type=int, default=8)
@@ -92,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         return training_cli().main(args.args)
     runs = {"loss-gap": run_loss_gap, "sample": run_sampling, "box-loss-gap": run_box_loss_gap,
-            "prediction-error": run_prediction_error, "box-sample": run_box_sampling}
+            "prediction-error": run_prediction_error, "box-sample": run_box_sampling, "evaluate": run_objmc}
     results = runs[args.command](args)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1, default=float))
@@ -202,6 +206,21 @@ def run_sampling(args) -> dict:
                            Path(args.keep_frames) if args.keep_frames else None, only)
     results["summary"] = summarise(results["records"])
     return results
+
+
+def run_objmc(args) -> dict:
+    """``python -m trackdiff_core.training evaluate``'s path (its graph and ObjMC scoring) on held-out toy clips."""
+    from trackdiff_core.batch.client import ComfyClient
+    from trackdiff_core.training.evaluate import EvaluateSettings, evaluate_clips
+
+    from .sample_eval import ADAPTER, CHECKPOINT
+
+    dataset, indices = held_out(args)
+    clips = [dataset.clip(index) for index in indices]
+    settings = EvaluateSettings(CHECKPOINT, ADAPTER if args.adapter else None, args.steps, args.cfg)
+    conditions = ("none", "adapter", "cut_and_drag") if args.adapter else ("none", "cut_and_drag")
+    with toy_server(args.backbone, {ADAPTER: args.adapter} if args.adapter else {}) as server:
+        return evaluate_clips(ComfyClient(server.url), clips, settings, conditions)
 
 
 def run_box_sampling(args) -> dict:

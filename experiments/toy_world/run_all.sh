@@ -29,8 +29,9 @@ fi
 toy train backbone "${common[@]}" --checkpoint "$RUNS/toy_init.safetensors" --seed 1 --steps "$BACKBONE_STEPS" \
     --lr 1e-3 --out "$RUNS/backbone" --resume
 BACKBONE=$RUNS/backbone/video_model.safetensors
-# 2. TrackGo on the frozen backbone: the paper's input, and with appearance channels (TrackDiff's option)
-toy train trackgo "${common[@]}" --checkpoint "$BACKBONE" --seed 2 --steps "$ADAPTER_STEPS" --lr 1e-3 \
+# 2. TrackGo on the frozen backbone: the paper's input (--paper: the CLI's default is now the appearance channels), and
+#    with appearance channels (TrackDiff's design)
+toy train trackgo "${common[@]}" --checkpoint "$BACKBONE" --seed 2 --steps "$ADAPTER_STEPS" --lr 1e-3 --paper \
     --out "$RUNS/trackgo" $(resume "$RUNS/trackgo")
 toy train trackgo "${common[@]}" --checkpoint "$BACKBONE" --seed 2 --steps "$ADAPTER_STEPS" --lr 1e-3 \
     --appearance-channels 4 --out "$RUNS/trackgo_appearance" $(resume "$RUNS/trackgo_appearance")
@@ -41,6 +42,10 @@ for name in trackgo trackgo_appearance; do
   once "$RUNS/${name}_prediction_error.json" prediction-error "${adapter[@]}"
   once "$RUNS/${name}_sampling.json" sample "${adapter[@]}" --steps 12 --K 8 --s 4 --keep-frames "$RUNS/frames_$name"
 done
+# the training CLI's `evaluate` (ObjMC through /prompt: no control, the adapter, cut-and-drag at denoise 0.4) on the
+# same held-out clips, for the appearance-channel adapter
+once "$RUNS/trackgo_appearance_objmc.json" evaluate --backbone "$BACKBONE" \
+    --adapter "$RUNS/trackgo_appearance/trackgo_adapter.safetensors" --clips "$CLIPS"
 # the pictures: no control, each adapter with the true motion and another clip's, the cut-and-drag mode
 mkdir -p "$RUNS/frames_pictures"
 for clip in "$RUNS"/frames_trackgo/*_none_s0.npy; do
@@ -54,20 +59,21 @@ done
 toy pictures --frames-dir "$RUNS/frames_pictures" --out "$RUNS/pictures" --clips 3 \
     --conditions none,paper_true,appearance_true,appearance_other,cut_and_drag_d0.4
 # 4. TrackDiffusion box control from scratch on the step-2,500 backbone, and its loss gap: as the authors train it,
-#    box encoder and fusers only, and with box-masked fusers (TrackDiff's option)
+#    box encoder and fusers only, and with box-masked fusers (TrackDiff's design; the CLI's default from scratch is now
+#    the box mask, so the unmasked runs ask for --paper / --no-box-mask)
 BOX_BACKBONE=$RUNS/backbone_step2500.safetensors
 toy train trackdiffusion "${common[@]}" --checkpoint "$BOX_BACKBONE" --seed 3 --steps "$BOX_STEPS" \
-    --lr 1e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion" $(resume "$RUNS/trackdiffusion")
+    --lr 1e-3 --weight-decay 0.01 --paper --out "$RUNS/trackdiffusion" $(resume "$RUNS/trackdiffusion")
 toy train trackdiffusion "${common[@]}" --checkpoint "$BOX_BACKBONE" --seed 3 --steps "$BOX_STEPS" --no-unet-tensors \
-    --lr 3e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion_fusers_only" $(resume "$RUNS/trackdiffusion_fusers_only")
+    --no-box-mask --lr 3e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion_fusers_only" $(resume "$RUNS/trackdiffusion_fusers_only")
 toy train trackdiffusion "${common[@]}" --checkpoint "$BOX_BACKBONE" --seed 3 --steps "$BOX_STEPS" --no-unet-tensors \
     --box-mask --lr 3e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion_box_mask" $(resume "$RUNS/trackdiffusion_box_mask")
 # (what else was tried: query positions, and query positions with the gates at 10 × lr)
 toy train trackdiffusion "${common[@]}" --checkpoint "$BOX_BACKBONE" --seed 3 --steps "$BOX_STEPS" --no-unet-tensors \
-    --query-positions --lr 3e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion_query_positions" \
+    --no-box-mask --query-positions --lr 3e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion_query_positions" \
     $(resume "$RUNS/trackdiffusion_query_positions")
 toy train trackdiffusion "${common[@]}" --checkpoint "$BOX_BACKBONE" --seed 3 --steps "$BOX_STEPS" --no-unet-tensors \
-    --query-positions --gate-lr-scale 10 --lr 3e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion_qp_gates" \
+    --no-box-mask --query-positions --gate-lr-scale 10 --lr 3e-3 --weight-decay 0.01 --out "$RUNS/trackdiffusion_qp_gates" \
     $(resume "$RUNS/trackdiffusion_qp_gates")
 for name in trackdiffusion trackdiffusion_fusers_only trackdiffusion_box_mask trackdiffusion_query_positions \
             trackdiffusion_qp_gates; do

@@ -109,3 +109,18 @@ def test_the_loop_trains_any_task_unchanged(tmp_path):
     result = Trainer(task, ToyBackend(), data(), str(tmp_path), 30, lr=3e-2, eval_every=30, eval_clips=4).run()
     assert result.evaluations[-1]["eval_loss"] < result.evaluations[0]["eval_loss"]
     assert (tmp_path / "box_area.safetensors").is_file()
+
+
+def test_evaluations_log_the_placement_error_per_sigma_with_and_without_the_control(tmp_path):
+    result = trainer(tmp_path, 4, eval_every=2, eval_clips=2).run()
+    assert [e["step"] for e in result.evaluations] == [0, 2, 4]
+    for record in result.evaluations:
+        for sigma in ("1", "3", "10", "30"):
+            with_, without = record[f"placement/{sigma}/with"], record[f"placement/{sigma}/without"]
+            assert with_ > 0 and without > 0
+            assert record[f"placement/{sigma}/ratio"] == pytest.approx(with_ / without)
+    # the control (τ suppression and the trained branch) changes the prediction where the objects are
+    last = result.evaluations[-1]
+    assert all(last[f"placement/{s}/ratio"] != 1.0 for s in ("1", "3", "10", "30"))
+    logged = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines() if "eval_loss" in line]
+    assert [sorted(r) for r in logged] == [sorted(e) for e in result.evaluations]

@@ -199,8 +199,9 @@ def test_bad_inputs_fail_clearly(tmp_path, caplog):
 
 
 def test_the_cli_subcommand_trains_and_the_instance_enhancer_trains_on_its_file(tmp_path, caplog):
-    args = ["trackdiffusion", "--backend", TOY, "--data", "toy", "--out", str(tmp_path / "run"), "--steps", "3",
-            "--frames", "6", "--width", "32", "--height", "32", "--save-every", "2", "--lr", "1e-3", "--box-hidden",
+    # --paper: the authors' design (the toy backend's blocks give a box-masked fuser no token grid)
+    args = ["trackdiffusion", "--backend", TOY, "--paper", "--data", "toy", "--out", str(tmp_path / "run"), "--steps",
+            "3", "--frames", "6", "--width", "32", "--height", "32", "--save-every", "2", "--lr", "1e-3", "--box-hidden",
             "32"]
     assert main(args) == 0
     output = tmp_path / "run" / TrackDiffusionTask.output_name

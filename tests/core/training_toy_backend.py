@@ -92,6 +92,10 @@ class ToyBackend:
     def unconditional(self, conditioning):
         return torch.zeros_like(conditioning)
 
+    def frozen_blocks(self):
+        """The blocks ``--checkpointing`` recomputes in backward (the adapter runs inside them)."""
+        return [self.net.block0, self.net.block1]
+
     # -- whole-model training (the ``backbone`` task): this network itself trains --------------------------------------
     def video_model(self):
         return self.net

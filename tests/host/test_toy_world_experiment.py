@@ -61,7 +61,7 @@ def test_the_backbone_trains_through_the_pack_cli_and_resumes_exactly(runs, tmp_
 
 def test_adapter_loss_gap_and_sampling_run_on_the_frozen_backbone(runs):
     backbone = runs / "backbone" / "video_model.safetensors"
-    train("trackgo", runs / "adapter", backbone, 2, "--K", "2", "--s", "2", "--encoder-channels", "8,8,8,8")
+    train("trackgo", runs / "adapter", backbone, 2, "--K", "2", "--s", "2", "--encoder-channels", "8,8,8,8", "--paper")
     adapter = runs / "adapter" / "trackgo_adapter.safetensors"
     experiment("loss-gap", "--backbone", backbone, "--adapter", adapter, "--clips", "2", "--size", SIZE, "--frames",
                FRAMES, "--out", runs / "gap.json")
@@ -103,6 +103,18 @@ def test_appearance_adapter_prediction_error_chosen_conditions_pictures_and_repo
     report = experiment("report", "--runs", runs).stdout
     assert "TrackGo adapter with appearance channels" in report and "one-step prediction" in report
     assert "| backbone | 4 |" in report
+
+
+def test_the_training_clis_evaluate_scores_the_toy_adapter_through_prompt(runs):
+    """run_all.sh's `evaluate` step at CI size: the training CLI's evaluation path (its graph, ObjMC with intervals) on
+    held-out toy clips, with the appearance adapter trained above."""
+    backbone = runs / "backbone" / "video_model.safetensors"
+    adapter = runs / "trackgo_appearance" / "trackgo_adapter.safetensors"
+    experiment("evaluate", "--backbone", backbone, "--adapter", adapter, "--clips", "1", "--size", SIZE, "--frames",
+               FRAMES, "--steps", "2", "--out", runs / "objmc.json", timeout=900)
+    result = json.loads((runs / "objmc.json").read_text())
+    assert set(result["summary"]) == {"none", "adapter", "cut_and_drag"}
+    assert all(s["clips"] == 1 and s["error"]["mean"] >= 0 for s in result["summary"].values())
 
 
 def test_box_control_trains_with_box_masked_fusers_and_is_sampled_through_the_tracklet_editor(runs):

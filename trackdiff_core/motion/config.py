@@ -25,6 +25,9 @@ class TrackerConfig:
             the same point (visibility test and re-detection).
         redetect_threshold: normalised cross-correlation a lost point's template must reach in the search window to
             be found again (higher than ``match_threshold``: a search has more chances of a false match).
+        scene_threshold: normalised cross-correlation a point that moves with the camera must reach at the camera's
+            position to count as visible (lower than ``match_threshold``: its position comes from the camera, so the
+            patch only has to tell its own surface from an occluder).
         search_radius: half-side in pixels of the window, around the position the camera predicts, searched for a
             lost point.
         camera_grid: points per side of the background grid on which the camera homography is estimated.
@@ -44,6 +47,7 @@ class TrackerConfig:
     template_size: int = 15
     match_threshold: float = 0.7
     redetect_threshold: float = 0.8
+    scene_threshold: float = 0.5
     search_radius: int = 32
     camera_grid: int = 24
     ransac_threshold: float = 2.0
@@ -73,6 +77,7 @@ class TrackerConfig:
         for name, value, low, high in (("fb_threshold", self.fb_threshold, 0.0, 100.0),
                                        ("match_threshold", self.match_threshold, -1.0, 1.0),
                                        ("redetect_threshold", self.redetect_threshold, -1.0, 1.0),
+                                       ("scene_threshold", self.scene_threshold, -1.0, 1.0),
                                        ("ransac_threshold", self.ransac_threshold, 0.0, 100.0)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value <= high:
                 raise TrackDiffError(f"config.{name}", value, f"must be a number in ({low}, {high}]",

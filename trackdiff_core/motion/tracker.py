@@ -79,6 +79,8 @@ class _Sweep:
         self.query_template = np.zeros((count, size, size), np.float32)
         self.recent_template = np.zeros((count, size, size), np.float32)
         self.query_grey: dict[int, np.ndarray] = {}
+        self.cumulative = np.eye(3)  # the camera from the sweep's first frame to the current one
+        self.query_camera: dict[int, np.ndarray] = {}
         self.grid = grid_points(width, height, config.camera_grid)
 
     def inside(self, points: np.ndarray, margin: float = 0.0) -> np.ndarray:
@@ -100,16 +102,21 @@ class _Sweep:
     def step(self, previous: np.ndarray, grey: np.ndarray) -> None:
         config = self.config
         camera, _ = step_homography(previous, grey, self.grid, config)
+        self.cumulative = camera @ self.cumulative
+        self.cumulative /= self.cumulative[2, 2]
         live = np.flatnonzero(self.started & self.visible)
         tracked = np.zeros(len(self.position), bool)
         step = np.zeros_like(self.position)
         on_camera = _apply(camera, self.position)
         if len(live):
             moved, ok, seen, looks = self.track_live(previous, grey, live, camera)
-            camera_looks = self.looks(live, on_camera[live], patches(self.image, on_camera[live], config.template_size))
-            self.learn_background(live[ok], moved[ok], on_camera[live[ok]] - self.position[live[ok]],
-                                  camera_looks[ok] >= looks[ok] - 0.05)
+            scene = self.scene_positions(live)
+            camera_looks = self.looks(live, scene, patches(self.image, scene, config.template_size))
             good = ok & (looks >= config.match_threshold) & self.inside(moved)
+            # Evidence only from steps where the point still looked like itself: an occluder sliding over a
+            # background point drags Lucas–Kanade along, and that step says nothing about the point.
+            self.learn_background(live[good], moved[good], on_camera[live[good]] - self.position[live[good]],
+                                  camera_looks[good] >= looks[good] - 0.05)
             step[live[good]] = moved[good] - self.position[live[good]]
             tracked[live[good]] = True
             self.recent_template[live[good]] = seen[good]
@@ -131,9 +138,11 @@ class _Sweep:
             keep = need[carried & was_visible & ~self.background[need]]
             keep = keep[self.inside(self.position[keep], margin=4.0)]
             self.visible[keep] = True
-            self.rejoin(grey, need[~self.visible[need] & ~self.background[need]])
+            undecided = self.camera_shared[need] == 0  # no evidence of its own yet: it may well be moving
+            self.rejoin(grey, need[~self.visible[need] & (~self.background[need] | undecided)])
             for i in need[~self.visible[need] & ~self.background[need]]:
                 self.redetect(grey, int(i))
+        self.check_against_fellows(np.flatnonzero(tracked & ~self.background))
         self.learn_offsets()
         # Points that move with the camera follow it exactly (precise even without texture); their visibility is
         # whether they still look like themselves there.
@@ -141,12 +150,23 @@ class _Sweep:
         moving = np.flatnonzero(self.started & ~self.background)
         self.camera_track[moving] = self.position[moving]
         if len(background):
-            # The camera track is the composed homography alone; the output is it refined against the query frame
-            # (within half a pixel), which removes the small drift of composing steps without feeding back into it.
-            self.camera_track[background] = _apply(camera, self.camera_track[background])
+            # The camera track is the composed homography from the point's query frame alone (so a point that was
+            # dragged off for a while comes back where the scene is); the output is it refined against the query
+            # frame (within half a pixel), which removes the small drift of composing without feeding back into it.
+            self.camera_track[background] = self.scene_positions(background)
             self.position[background] = self.anchor(grey, background, self.camera_track[background], reach=0.5)
             self.visible[background] = False
-            self.recheck(grey, background, self.config.match_threshold, anchor=False)
+            self.recheck(grey, background, self.config.scene_threshold, anchor=False)
+
+    def scene_positions(self, index: np.ndarray) -> np.ndarray:
+        """Where the camera alone puts each point now: its query position moved by the composed homography from its
+        query frame (what a point of the static scene does, whatever the point's own track did)."""
+        out = np.zeros((len(index), 2), np.float32)
+        for frame in np.unique(self.query_frame[index]):
+            rows = np.flatnonzero(self.query_frame[index] == frame)
+            since_query = self.cumulative @ np.linalg.inv(self.query_camera[int(frame)])
+            out[rows] = _apply(since_query, self.queries[index[rows], 1:].astype(np.float32))
+        return out
 
     def learn_offsets(self) -> None:
         """Remember, for each visible point, where it lies relative to each visible query-frame neighbour."""
@@ -168,11 +188,40 @@ class _Sweep:
             if use.sum() < 2:
                 continue
             chosen = fellows[use]
-            agree = self.agree[i, chosen] >= 0.85 * np.maximum(self.shared[i, chosen], 1)
+            shared = self.shared[i, chosen]
+            agree = (shared == 0) | (self.agree[i, chosen] >= 0.85 * shared)
             if agree.sum() < 2:
                 continue
             self.position[i] = np.median(self.position[chosen[agree]] + self.offsets[i, use][agree], axis=0)
         self.recheck(grey, index)
+
+    def fellow_position(self, i: int) -> np.ndarray | None:
+        """Where point ``i``'s coherent, visible query-frame neighbours put it (their positions plus the offsets last
+        seen), or None with fewer than 3 of them."""
+        fellows = self.neighbours[i]
+        use = (fellows >= 0) & self.offset_known[i]
+        use &= np.where(use, self.visible[np.maximum(fellows, 0)], False)
+        chosen = fellows[use]
+        if len(chosen) < 3:
+            return None
+        shared = self.shared[i, chosen]
+        agree = (shared > 0) & (self.agree[i, chosen] >= 0.85 * shared)
+        if agree.sum() < 3:
+            return None
+        return np.median(self.position[chosen[agree]] + self.offsets[i, use][agree], axis=0)
+
+    def check_against_fellows(self, index: np.ndarray) -> None:
+        """A tracked moving point more than 3 px from where its fellows put it, and that looks no better there than at
+        their position, has slid (an edge, a boundary, a repeated texture): it takes its fellows' position."""
+        for i in index:
+            expected = self.fellow_position(int(i))
+            if expected is None or np.linalg.norm(expected - self.position[i]) <= 3.0:
+                continue
+            both = np.stack([self.position[i], expected]).astype(np.float32)
+            seen = patches(self.image, both, self.config.template_size)
+            looks = self.looks(np.array([i, i]), both, seen)
+            if looks[1] >= looks[0] - 0.05:
+                self.position[i] = expected
 
     def learn_coherence(self, tracked: np.ndarray, step: np.ndarray) -> None:
         """Count, for each pair of points tracked in this step, whether they moved alike (the same object)."""
@@ -217,8 +266,8 @@ class _Sweep:
     def learn_background(self, index: np.ndarray, moved: np.ndarray, camera_step: np.ndarray,
                          camera_as_good: np.ndarray) -> None:
         """Count whether each tracked point moved with the camera: its Lucas–Kanade step agreed with the camera's, or
-        the patch where the camera puts it looks as much like the point as the patch where Lucas–Kanade put it (an
-        edge or a repeated texture lets Lucas–Kanade slide). Not for points without texture: Lucas–Kanade's step means
+        the patch where the camera alone puts it (from its query frame) looks as much like the point as the patch
+        where Lucas–Kanade put it (an edge, a repeated texture or a passing occluder lets Lucas–Kanade slide). Not for points without texture: Lucas–Kanade's step means
         nothing there, and the camera is the better guess."""
         textured = ~self.flat[index]
         index, moved, camera_step = index[textured], moved[textured], camera_step[textured]
@@ -227,7 +276,7 @@ class _Sweep:
         agree |= camera_as_good[textured]
         self.camera_shared[index] += 1
         self.camera_agree[index] += agree
-        self.background = self.camera_agree >= 0.8 * self.camera_shared  # no evidence yet: the camera
+        self.background = self.camera_agree >= 0.65 * self.camera_shared  # no evidence yet: the camera
         self.classify_flat()
 
     def classify_flat(self) -> None:
@@ -293,12 +342,25 @@ class _Sweep:
             nearest = np.argsort(distance, axis=1, kind="stable")[:, :5]
             guess = self.position[live[failing]] + np.median(steps[nearest], axis=1)
             keep_better(failing, attempt(failing, guess))
+            # The same from the nearest points that moved unlike the camera (a moving object's own points).
+            camera_steps = _apply(camera, self.position[live[passed]]) - self.position[live[passed]]
+            moving = np.linalg.norm(steps - camera_steps, axis=1) > 2.0
+            if moving.any():
+                far = np.where(moving[None, :], distance, np.inf)
+                nearest = np.argsort(far, axis=1, kind="stable")[:, :5]
+                usable = np.isfinite(np.take_along_axis(far, nearest, axis=1))
+                near_moving = np.take_along_axis(far, nearest[:, :1], axis=1)[:, 0] < self.neighbour_radius
+                rows = np.flatnonzero(near_moving)
+                if len(rows):
+                    picked = [steps[nearest[r][usable[r]]] for r in rows]
+                    guess = self.position[live[failing[rows]]] + np.array([np.median(p, axis=0) for p in picked])
+                    keep_better(failing[rows], attempt(failing[rows], guess))
         failing = np.flatnonzero(~((best[4] >= config.match_threshold) & self.inside(best[0])))
         if len(failing):  # fast motion that no prior explains: search for the recent template, then refine there
             guess = self.position[live[failing]] + self.velocity[live[failing]]
             for row, i in enumerate(live[failing]):
                 found, score = search(self.image, self.recent_template[i], guess[row], config.search_radius)
-                if score >= config.match_threshold:
+                if score >= config.redetect_threshold:
                     guess[row] = found
             keep_better(failing, attempt(failing, guess))
         return best[0], best[1], best[2], best[3]
@@ -343,6 +405,7 @@ class _Sweep:
         if len(joining) == 0:
             return
         self.query_grey[t] = grey
+        self.query_camera[t] = self.cumulative.copy()
         self.position[joining] = self.queries[joining, 1:]
         self.last_seen[joining] = self.queries[joining, 1:]
         self.visible[joining] = True
@@ -363,6 +426,9 @@ class _Sweep:
         order = np.argsort(distance, axis=1, kind="stable")[:, :NEIGHBOURS]
         near = np.take_along_axis(distance, order, axis=1) < self.neighbour_reach
         self.neighbours[joining, :order.shape[1]] = np.where(near, others[order], -1)
+        fellows = np.maximum(self.neighbours[joining], 0)
+        self.offsets[joining] = self.position[joining][:, None, :] - self.position[fellows]
+        self.offset_known[joining] = self.neighbours[joining] >= 0
 
 
 def _sweep(frames: np.ndarray, queries: np.ndarray, order: range, config: TrackerConfig,

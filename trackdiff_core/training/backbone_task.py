@@ -22,7 +22,7 @@ from ..errors import TrackDiffError
 from .backend import ModelBackend
 from .clips import Clip
 from .edm import edm_loss, sample_sigma
-from .tasks import TrainingTask, register_task
+from .task import TrainingTask
 
 
 def _require(backend: ModelBackend, name: str):
@@ -33,7 +33,6 @@ def _require(backend: ModelBackend, name: str):
     return method
 
 
-@register_task
 class BackboneTask(TrainingTask):
     name = "backbone"
     output_name = "video_model.safetensors"

@@ -3,8 +3,9 @@
     python -m trackdiff_core.training trackgo --checkpoint svd_xt.safetensors --comfyui ~/ComfyUI \\
         --data synthetic --frames 14 --width 512 --height 320 --steps 20000 --out runs/trackgo
     python -m trackdiff_core.training synth --out data/synthetic --count 1000 --frames 14 --width 256 --height 256
+    torchrun --nproc_per_node 8 -m trackdiff_core.training trackgo ... --batch-size 1 --precision bf16 --checkpointing
 
-Each registered task (:mod:`.tasks`) is a sub-command with the common options below plus its own. See
+Each task listed in :mod:`.tasks` is a sub-command with the common options below plus its own. See
 ``docs/training.md``.
 """
 
@@ -13,10 +14,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from pathlib import Path
 
-from .tasks import load_builtin_tasks
+from .tasks import TASKS
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--log-every", type=int, default=10, help="log a line every N steps (log.jsonl gets every one)")
     group.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
     group.add_argument("--init", default=None, help="start from these weights (our format) instead of fresh ones")
+    group.add_argument("--batch-size", type=int, default=1,
+                       help="clips per rank per micro-step (their graphs are kept together for one backward)")
+    group.add_argument("--grad-accum", type=int, default=1,
+                       help="micro-steps per optimizer step, per rank (a step sees world size x batch x this clips)")
+    group.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                       help="bf16: the forward runs under bfloat16 autocast (the trained weights stay float32)")
+    group.add_argument("--checkpointing", action="store_true",
+                       help="gradient checkpointing of the frozen model's blocks: their activations are recomputed in "
+                            "backward instead of kept (less memory, about one more forward of time)")
     group = parser.add_argument_group("data")
     group.add_argument("--data", default="synthetic",
                        help='"synthetic" or "toy" (generated on the fly: textured shapes, or the toy world of '
@@ -59,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trackdiff_core.training", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    for name, task in sorted(load_builtin_tasks().items()):
+    for name, task in sorted(TASKS.items()):
         sub = commands.add_parser(name, help=task.help, description=task.help)
         _common(sub)
         task.add_arguments(sub)
@@ -74,7 +85,65 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--points-per-object", type=int, default=64)
     synth.add_argument("--world", choices=["synthetic", "toy"], default="synthetic",
                        help="textured shapes, or the toy world of docs/toy-world.md")
+    _prepare_parser(commands)
+    _evaluate_parser(commands)
     return parser
+
+
+def _evaluate_parser(commands) -> None:
+    evaluate = commands.add_parser("evaluate", help="score held-out clips sampled through a running ComfyUI (ObjMC)",
+                                   description="Sample held-out clips through ComfyUI's /prompt with no control, a "
+                                               "TrackGo adapter and cut-and-drag, and score the motion against the "
+                                               "drawing (docs/training.md).")
+    evaluate.add_argument("--server", default="http://127.0.0.1:8188", help="the ComfyUI server's address")
+    evaluate.add_argument("--data", required=True, help="a folder of held-out clip files")
+    evaluate.add_argument("--clips", type=int, default=16, help="how many of them (0: all)")
+    evaluate.add_argument("--checkpoint-name", required=True, help="the SVD checkpoint, as ComfyUI names it")
+    evaluate.add_argument("--adapter", default=None, help="the TrackGo adapter, as ComfyUI names it (models/trackdiff)")
+    evaluate.add_argument("--conditions", default="none,adapter,cut_and_drag")
+    evaluate.add_argument("--steps", type=int, default=20)
+    evaluate.add_argument("--cfg", type=float, default=2.5)
+    evaluate.add_argument("--K", type=int, default=8)
+    evaluate.add_argument("--points-s", type=int, default=4)
+    evaluate.add_argument("--denoise", type=float, default=0.4, help="cut-and-drag's denoise")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--out", default=None, help="write every record and the summary to this JSON file")
+
+
+def _prepare_parser(commands) -> None:
+    from .prepare import KINDS, PrepareOptions
+
+    defaults = PrepareOptions()
+    prepare = commands.add_parser("prepare", help="real videos -> clip files (point tracks from the pack's tracker)",
+                                  description="Write training clips from a dataset or a folder of videos "
+                                              "(docs/training.md, 'Clips from real videos').")
+    prepare.add_argument("--source", required=True, choices=KINDS, help="what --root holds")
+    prepare.add_argument("--root", required=True, help="the dataset's folder (youtube-vis: the JPEG folder the JSON's "
+                                                       "file names are relative to)")
+    prepare.add_argument("--annotations", default=None, help="youtube-vis: the JSON file")
+    prepare.add_argument("--out", required=True, help="the clip folder (rerun to resume)")
+    prepare.add_argument("--frames", type=int, default=defaults.frames, help="frames per clip (SVD: 14, SVD-XT: 25)")
+    prepare.add_argument("--stride", type=int, default=defaults.stride, help="step between a clip's source frames")
+    prepare.add_argument("--width", type=int, default=defaults.width, help="clip width (resize + centre crop)")
+    prepare.add_argument("--height", type=int, default=defaults.height, help="clip height")
+    prepare.add_argument("--points-per-object", type=int, default=defaults.points_per_object)
+    prepare.add_argument("--max-objects", type=int, default=defaults.max_objects,
+                         help="skip clips with more objects in their first frame")
+    prepare.add_argument("--min-motion", type=float, default=defaults.min_motion,
+                         help="skip clips whose most-moving object moves less (pixels, median of its points)")
+    prepare.add_argument("--min-area", type=int, default=defaults.min_area,
+                         help="objects smaller than this in the first frame (pixels) are left out")
+    prepare.add_argument("--max-clips-per-video", type=int, default=defaults.max_clips_per_video, help="0: all")
+    prepare.add_argument("--workers", type=int, default=max(1, min(8, (os.cpu_count() or 2) - 1)),
+                         help="CPU processes")
+
+
+def prepare_clips(args):
+    from .prepare import PrepareOptions, run_prepare
+
+    options = PrepareOptions(args.frames, args.stride, args.width, args.height, args.points_per_object,
+                             args.max_objects, args.min_motion, args.min_area, args.max_clips_per_video)
+    return run_prepare(args.source, args.root, args.out, options, args.annotations, args.workers)
 
 
 def generated_clips(world: str, frames: int, width: int, height: int, seed: int, max_objects: int,
@@ -106,11 +175,18 @@ def write_synthetic(args) -> list[str]:
 
 
 def train(args):
-    """Run a training sub-command (``args`` from :func:`build_parser`); returns the :class:`TrainingResult`."""
+    """Run a training sub-command (``args`` from :func:`build_parser`); returns the :class:`TrainingResult`. Under
+    ``torchrun`` this process is one rank of a DDP run (:mod:`.distributed`)."""
+    import torch
+
+    from . import distributed
     from .backend import resolve_backend
     from .loop import Trainer
     from .tasks import get_task
 
+    ranks = distributed.ranks_from_environment()
+    if ranks.distributed and args.device != "cpu" and torch.cuda.is_available():
+        torch.cuda.set_device(ranks.local_rank)  # one GPU per rank; the backend's default device is the current one
     task = get_task(args.command).from_arguments(args)
     dtypes = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
     backend = resolve_backend(
@@ -118,10 +194,14 @@ def train(args):
         height=args.height, fps=args.fps, motion_bucket_id=args.motion_bucket_id,
         augmentation_level=args.augmentation_level, unet_dtype=dtypes.get(args.unet_dtype),
     )
+    distributed.start(ranks, backend.device)
     trainer = Trainer(task, backend, _dataset(args), args.out, args.steps, args.lr, args.weight_decay, args.seed,
                       args.save_every, args.keep, args.resume, args.init, args.grad_clip, args.eval_every,
-                      args.eval_clips, args.log_every)
-    return trainer.run()
+                      args.eval_clips, args.log_every, batch_size=args.batch_size, grad_accum=args.grad_accum,
+                      precision=args.precision, checkpointing=args.checkpointing, ranks=ranks)
+    result = trainer.run()
+    distributed.stop(ranks)
+    return result
 
 
 def run(args) -> int:
@@ -129,16 +209,26 @@ def run(args) -> int:
         paths = write_synthetic(args)
         log.info("wrote %d clips to %s", len(paths), args.out)
         return 0
+    if args.command == "evaluate":
+        from .evaluate import run_evaluate
+
+        run_evaluate(args)
+        return 0
+    if args.command == "prepare":
+        summary = prepare_clips(args)
+        return 1 if summary.failed else 0
     result = train(args)
     log.info("done: %s", result.output)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    rank = os.environ.get("RANK", "0")  # under torchrun, rank 0 alone logs progress
+    logging.basicConfig(level=logging.INFO if rank == "0" else logging.WARNING,
+                        format="%(asctime)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        if args.command != "synth" and args.backend == "comfyui" and __name__.startswith("trackdiff_core."):
+        if getattr(args, "backend", None) == "comfyui" and __name__.startswith("trackdiff_core."):
             # Run inside the repository imported as a package, so the ComfyUI glue (nodes/) and the core it uses are
             # one copy of the code.
             from .backend import pack_package, use_comfyui

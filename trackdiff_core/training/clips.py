@@ -75,13 +75,13 @@ def save_clip(clip: Clip, path: str) -> str:
 
     tensors = {
         "frames": torch.from_numpy(np.ascontiguousarray(clip.frames)),
-        "points": torch.from_numpy(np.array(clip.trajectories.points)),
-        "visible": torch.from_numpy(np.array(clip.trajectories.visible)),
-        "groups": torch.from_numpy(np.array(clip.trajectories.groups)),
-        "masks": torch.from_numpy(np.ascontiguousarray(clip.masks)),
-        "boxes": torch.from_numpy(np.array(clip.tracklets.boxes)),
-        "box_visible": torch.from_numpy(np.array(clip.tracklets.visible)),
-        "colors": torch.from_numpy(np.array(clip.tracklets.colors, dtype=np.float32)),
+        "points": torch.from_numpy(np.array(clip.trajectories.points, order="C")),
+        "visible": torch.from_numpy(np.array(clip.trajectories.visible, order="C")),
+        "groups": torch.from_numpy(np.array(clip.trajectories.groups, order="C")),
+        "masks": torch.from_numpy(np.array(clip.masks, order="C")),
+        "boxes": torch.from_numpy(np.array(clip.tracklets.boxes, order="C")),
+        "box_visible": torch.from_numpy(np.array(clip.tracklets.visible, order="C")),
+        "colors": torch.from_numpy(np.array(clip.tracklets.colors, dtype=np.float32, order="C")),
         "ids": torch.tensor(list(clip.tracklets.ids), dtype=torch.int64),
     }
     metadata = {"format": FORMAT, "format_version": FORMAT_VERSION, "labels": json.dumps(list(clip.tracklets.labels))}

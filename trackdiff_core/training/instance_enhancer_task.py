@@ -41,7 +41,7 @@ from .backend import ModelBackend
 from .box_tracklets import (BoxTrackletRuntime, box_denoising_loss, center_crop_slots, clip_from_boxes, clip_slots,
                             model_heads, without_boxes)
 from .clips import Clip
-from .tasks import TrainingTask, register_task
+from .task import TrainingTask
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,6 @@ def _sites(value) -> tuple[str, ...]:
     return sites
 
 
-@register_task
 class InstanceEnhancerTask(TrainingTask):
     name = "instance_enhancer"
     output_name = "trackdiffusion_instance_enhancer.safetensors"

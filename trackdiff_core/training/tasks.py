@@ -1,88 +1,35 @@
-"""What the training loop trains: a *task*. The loop (:mod:`.loop`) knows nothing of TrackGo or TrackDiffusion.
+"""The training tasks that exist: each a sub-command of ``python -m trackdiff_core.training``.
 
-A task says what to build (its trainable modules, for the backend's model), which parameters train, how one clip turns
-into a loss, and how to save and load the result in TrackDiff's format. Four are built in: ``trackgo``
-(:mod:`.trackgo_task`), TrackDiffusion's box control from scratch ``trackdiffusion`` (:mod:`.trackdiffusion_task`) and
-its ``instance_enhancer`` (:mod:`.instance_enhancer_task`), and ``backbone``
-(:mod:`.backbone_task`: the video model itself, with no control, for the toy-world proof). To add a task,
-subclass :class:`TrainingTask`, decorate it with :func:`register_task` and import its module in
-:func:`load_builtin_tasks`; the CLI gets a sub-command with the task's own options.
+The dependency goes one way: this list imports the task modules, and a task module imports only the base class
+(:mod:`.task`), never this list. To add a task, write a module with a :class:`~.task.TrainingTask` subclass and add one
+line to :data:`BUILTIN_TASKS`; the CLI gets a sub-command with the task's own options.
+
+* ``trackgo`` (:mod:`.trackgo_task`): TrackGo's encoder and adapter;
+* ``trackdiffusion`` (:mod:`.trackdiffusion_task`): TrackDiffusion's box control from scratch;
+* ``instance_enhancer`` (:mod:`.instance_enhancer_task`): TrackDiffusion's Instance Enhancer;
+* ``backbone`` (:mod:`.backbone_task`): the video model itself, with no control, for the toy-world proof.
 """
 
 from __future__ import annotations
 
-import argparse
-from abc import ABC, abstractmethod
-from typing import ClassVar
-
-import torch
-
 from ..errors import TrackDiffError
-from .backend import ModelBackend
-from .clips import Clip
+from .backbone_task import BackboneTask
+from .instance_enhancer_task import InstanceEnhancerTask
+from .task import TrainingTask
+from .trackdiffusion_task import TrackDiffusionTask
+from .trackgo_task import TrackGoTask
 
-TASKS: dict[str, type["TrainingTask"]] = {}
+BUILTIN_TASKS: tuple[type[TrainingTask], ...] = (
+    TrackGoTask,
+    TrackDiffusionTask,
+    InstanceEnhancerTask,
+    BackboneTask,
+)
 
-
-def register_task(cls: type["TrainingTask"]) -> type["TrainingTask"]:
-    TASKS[cls.name] = cls
-    return cls
-
-
-def load_builtin_tasks() -> dict[str, type["TrainingTask"]]:
-    from . import backbone_task, instance_enhancer_task, trackdiffusion_task, trackgo_task  # noqa: F401  (the built-ins)
-
-    return TASKS
-
-
-def get_task(name: str) -> type["TrainingTask"]:
-    tasks = load_builtin_tasks()
-    if name not in tasks:
-        raise TrackDiffError("task", name, "is not a training task", f"use one of {', '.join(sorted(tasks))}")
-    return tasks[name]
+TASKS: dict[str, type[TrainingTask]] = {task.name: task for task in BUILTIN_TASKS}
 
 
-class TrainingTask(ABC):
-    """One trainable method. Subclasses set ``name``, ``output_name`` and ``help``."""
-
-    name: ClassVar[str]
-    output_name: ClassVar[str]  # the final file, in the run's output folder
-    help: ClassVar[str] = ""
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        """Add the task's own command-line options."""
-
-    @classmethod
-    def from_arguments(cls, args: argparse.Namespace) -> "TrainingTask":
-        return cls()
-
-    @abstractmethod
-    def build(self, backend: ModelBackend) -> torch.nn.Module:
-        """Fresh trainable modules for the backend's model."""
-
-    @abstractmethod
-    def load(self, path: str, backend: ModelBackend) -> torch.nn.Module:
-        """Modules saved by :meth:`save` (checked against the backend's model)."""
-
-    @abstractmethod
-    def save(self, module: torch.nn.Module, path: str, steps: int) -> None:
-        """Write ``module`` in TrackDiff's versioned safetensors format."""
-
-    @abstractmethod
-    def attach(self, backend: ModelBackend, module: torch.nn.Module) -> None:
-        """Install ``module`` into the backend's model (once, before the first step)."""
-
-    @abstractmethod
-    def loss(self, module: torch.nn.Module, clip: Clip, backend: ModelBackend,
-             generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
-        """The scalar loss of one clip (all randomness from ``generator``) and the values to log."""
-
-    def trainable_parameters(self, module: torch.nn.Module) -> list:
-        """The parameters to train: a list of parameters, or of AdamW parameter groups (dicts), where a group may
-        carry ``lr_scale`` (its learning rate is ``--lr`` times it) and its own ``weight_decay``."""
-        return [p for p in module.parameters() if p.requires_grad]
-
-    def settings(self) -> dict:
-        """The task's settings, for the run log."""
-        return {}
+def get_task(name: str) -> type[TrainingTask]:
+    if name not in TASKS:
+        raise TrackDiffError("task", name, "is not a training task", f"use one of {', '.join(sorted(TASKS))}")
+    return TASKS[name]

@@ -42,12 +42,16 @@ from ..trackdiffusion.weights_format import save_weights
 from .backend import ModelBackend
 from .box_tracklets import BoxTrackletRuntime, box_denoising_loss, clip_slots, model_heads
 from .clips import Clip
-from .tasks import TrainingTask, register_task
+from .task import TrainingTask, paper_design
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HIDDEN = 512  # the released box encoder's hidden width
 DEFAULT_DROPOUT = 0.1
+# What a new training from scratch uses unless ``--paper`` or ``--no-box-mask`` says otherwise: the design the toy world
+# measured better (docs/toy-world.md, "TrackDiffusion box control from scratch": the box-masked fusers place the shapes, the authors' fusers trained
+# from scratch do not). The class's own default stays the authors' design.
+TRAINING_BOX_MASK = True
 RETRAINED_CONVS = frozenset(CONV_IN_OUT.values())  # ComfyUI names of conv_in / conv_out
 FIX_HALF = ("train with the UNet in float32 (--unet-dtype fp32), or pass --no-unet-tensors to train only the box "
             "encoder and the fusers")
@@ -75,7 +79,6 @@ class TrackDiffusionTraining(nn.Module):
         return dict(zip(self.unet_keys, self.unet))
 
 
-@register_task
 class TrackDiffusionTask(TrainingTask):
     name = "trackdiffusion"
     output_name = "trackdiffusion.safetensors"
@@ -125,21 +128,27 @@ class TrackDiffusionTask(TrainingTask):
         group.add_argument("--token-dim", type=int, default=None,
                            help="object-token width (default: the model's cross-attention context width)")
         group.add_argument("--slots", type=int, default=DEFAULT_SLOTS, help="objects per clip, at most")
-        group.add_argument("--query-positions", action=argparse.BooleanOptionalAction, default=False,
+        group.add_argument("--query-positions", action=argparse.BooleanOptionalAction, default=None,
                            help="give each fuser's visual queries their cell's position (TrackDiff's option, see "
                                 "trackdiff_core/trackdiffusion/fuser.py; the released weights have none)")
-        group.add_argument("--box-mask", action=argparse.BooleanOptionalAction, default=False,
+        group.add_argument("--box-mask", action=argparse.BooleanOptionalAction, default=None,
                            help="box-masked fuser attention: a visual token sees only the object tokens whose box holds "
-                                "it (TrackDiff's option, see trackdiff_core/trackdiffusion/fuser.py)")
+                                "it (the default for training from scratch: TrackDiff's design, measured in "
+                                "docs/toy-world.md; see trackdiff_core/trackdiffusion/fuser.py). With --init the "
+                                "weights' own fusers are trained as they are")
+        group.add_argument("--paper", action="store_true",
+                           help="train exactly the authors' design (no box mask, no query positions)")
         group.add_argument("--gate-lr-scale", type=float, default=1.0,
                            help="the fusers' gates γ learn at --lr times this, without weight decay (they start at 0, "
                                 "and the branch they gate learns only as fast as they open)")
 
     @classmethod
     def from_arguments(cls, args: argparse.Namespace) -> "TrackDiffusionTask":
+        query_positions = paper_design(args, "--query-positions", args.query_positions, False, False)
+        box_mask = paper_design(args, "--box-mask", args.box_mask, False, TRAINING_BOX_MASK)
         return cls(args.condition_dropout, args.unet_tensors, args.box_layout, args.box_hidden, args.token_dim,
-                   args.slots, (args.width, args.height), args.seed, args.query_positions,
-                   args.gate_lr_scale, args.box_mask)
+                   args.slots, (args.width, args.height), args.seed, query_positions,
+                   args.gate_lr_scale, box_mask)
 
     def settings(self) -> dict:
         return {"condition_dropout": self.condition_dropout, "unet_tensors": self.unet_tensors,

@@ -24,9 +24,13 @@ from ..trajectories import PointTrajectories
 from .backend import ModelBackend
 from .clips import Clip
 from .edm import edm_loss, sample_sigma
-from .tasks import TrainingTask, register_task
+from .task import TrainingTask, paper_design
 
-DEFAULTS = TrackGoConfig()
+DEFAULTS = TrackGoConfig()  # the paper's design (a file without a setting is read as this)
+# What a new training uses unless ``--paper`` or the option says otherwise: the design the toy world measured better
+# (docs/toy-world.md, "The change: appearance channels": with them the shapes follow the drawing, with the paper's
+# displacement maps alone they do not).
+TRAINING_APPEARANCE_CHANNELS = 4
 
 
 def choose_points(trajectories: PointTrajectories, per_object: int, generator: torch.Generator) -> PointTrajectories:
@@ -45,7 +49,6 @@ def choose_points(trajectories: PointTrajectories, per_object: int, generator: t
                              trajectories.groups[index])
 
 
-@register_task
 class TrackGoTask(TrainingTask):
     name = "trackgo"
     output_name = "trackgo_adapter.safetensors"
@@ -58,8 +61,11 @@ class TrackGoTask(TrainingTask):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("TrackGo")
-        group.add_argument("--K", type=int, default=DEFAULTS.points_k, help="K: each object gets K·s point tracks")
-        group.add_argument("--s", type=int, default=DEFAULTS.points_s, help="s, the density multiplier of K")
+        group.add_argument("--K", "--points-k", dest="K", type=int, default=DEFAULTS.points_k,
+                           help="K: each object gets K·s point tracks")
+        group.add_argument("--s", "--points-s", dest="s", type=int, default=DEFAULTS.points_s,
+                           help="s, the density multiplier of K (under torchrun write --points-s: torchrun's own "
+                                "parser takes --s for an abbreviation of its options)")
         group.add_argument("--tau", type=float, default=DEFAULTS.tau, help="suppression intensity outside the tracks")
         group.add_argument("--attention-loss-weight", type=float, default=DEFAULTS.attention_loss_weight,
                            help="lambda in loss = EDM + lambda * attention loss")
@@ -71,9 +77,12 @@ class TrackGoTask(TrainingTask):
                            help="widths of E's pyramid levels, comma-separated")
         group.add_argument("--branch-ratio", type=int, default=DEFAULTS.branch_ratio,
                            help="the branch's head width is the layer's divided by this")
-        group.add_argument("--appearance-channels", type=int, default=DEFAULTS.appearance_channels,
+        group.add_argument("--appearance-channels", type=int, default=None,
                            help="also give E the first frame's latent where each track starts, carried along the "
-                                "track (TrackDiff's option; 0: the paper's displacement maps only; SVD: 4)")
+                                f"track (default {TRAINING_APPEARANCE_CHANNELS}, SVD's latent channels: TrackDiff's "
+                                "design, measured in docs/toy-world.md; 0: the paper's displacement maps only)")
+        group.add_argument("--paper", action="store_true",
+                           help="train exactly the paper's design (no appearance channels)")
 
     @classmethod
     def from_arguments(cls, args: argparse.Namespace) -> "TrackGoTask":
@@ -82,7 +91,8 @@ class TrackGoTask(TrainingTask):
             points_k=args.K, points_s=args.s, tau=args.tau, frames=args.frames, width=args.width, height=args.height,
             splat_sigma=args.splat_sigma, mask_dilation=args.mask_dilation, encoder_channels=channels,
             branch_ratio=args.branch_ratio, attention_loss_weight=args.attention_loss_weight,
-            appearance_channels=args.appearance_channels,
+            appearance_channels=paper_design(args, "--appearance-channels", args.appearance_channels,
+                                             DEFAULTS.appearance_channels, TRAINING_APPEARANCE_CHANNELS),
         ))
 
     def settings(self) -> dict:
@@ -128,6 +138,20 @@ class TrackGoTask(TrainingTask):
         runtime.set_guide(TrackGoGuide(points, masks=crop_masks(clip.masks, crop)))
         runtime.attention_terms.clear()
         return backend.denoise(noisy, sigma, conditioning)
+
+    def crop_size(self) -> tuple[int, int]:
+        return self.config.width, self.config.height
+
+    def prediction(self, module: TrackAdapter, clip: Clip, backend: ModelBackend, noisy: torch.Tensor,
+                   sigma: torch.Tensor, generator: torch.Generator, control: bool) -> torch.Tensor:
+        """The denoised prediction with the adapter on (strength 1) or off (strength 0), for the placement check."""
+        runtime = self.runtime
+        runtime.strength = 1.0 if control else 0.0
+        try:
+            return self.denoise_with_tracks(module, clip, backend, noisy, sigma, generator)
+        finally:
+            runtime.strength = 1.0
+            runtime.attention_terms = []
 
     def denoising_terms(self, module: TrackAdapter, clip: Clip, backend: ModelBackend, x0: torch.Tensor,
                         sigma: torch.Tensor, noise: torch.Tensor, generator: torch.Generator):
