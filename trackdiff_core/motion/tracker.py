@@ -59,7 +59,6 @@ class _Sweep:
         self.position = queries[:, 1:].astype(np.float32).copy()
         self.last_seen = self.position.copy()
         self.velocity = np.zeros_like(self.position)
-        self.camera_track = self.position.copy()
         self.flat = np.zeros(count, bool)
         self.camera_shared = np.zeros(count, np.int32)
         self.camera_agree = np.zeros(count, np.int32)
@@ -147,14 +146,11 @@ class _Sweep:
         # Points that move with the camera follow it exactly (precise even without texture); their visibility is
         # whether they still look like themselves there.
         background = np.flatnonzero(self.started & self.background)
-        moving = np.flatnonzero(self.started & ~self.background)
-        self.camera_track[moving] = self.position[moving]
         if len(background):
-            # The camera track is the composed homography from the point's query frame alone (so a point that was
-            # dragged off for a while comes back where the scene is); the output is it refined against the query
-            # frame (within half a pixel), which removes the small drift of composing without feeding back into it.
-            self.camera_track[background] = self.scene_positions(background)
-            self.position[background] = self.anchor(grey, background, self.camera_track[background], reach=0.5)
+            # Where the composed homography from the point's query frame puts it (so a point that was dragged off for
+            # a while comes back where the scene is), refined against the query frame within half a pixel, which
+            # removes the small drift of composing.
+            self.position[background] = self.anchor(grey, background, self.scene_positions(background), reach=0.5)
             self.visible[background] = False
             self.recheck(grey, background, self.config.scene_threshold, anchor=False)
 
@@ -410,7 +406,6 @@ class _Sweep:
         self.last_seen[joining] = self.queries[joining, 1:]
         self.visible[joining] = True
         self.velocity[joining] = 0.0
-        self.camera_track[joining] = self.queries[joining, 1:]
         self.started[joining] = True
         template = patches(self.image, self.position[joining], self.config.template_size)
         self.flat[joining] = self.contrast(self.position[joining]) < FLAT_CONTRAST
