@@ -63,6 +63,7 @@ class _Sweep:
         self.camera_shared = np.zeros(count, np.int32)
         self.camera_agree = np.zeros(count, np.int32)
         self.background = np.ones(count, bool)
+        self.failed_unknown = np.zeros(count, bool)
         self.raw = None
         self.image = None  # the current normalised grey frame
         self.shared = np.zeros((count, count), np.int32)
@@ -112,6 +113,7 @@ class _Sweep:
             scene = self.scene_positions(live)
             camera_looks = self.looks(live, scene, patches(self.image, scene, config.template_size))
             good = ok & (looks >= config.match_threshold) & self.inside(moved)
+            self.failed_unknown[live[~ok & ~self.flat[live] & (self.camera_shared[live] == 0)]] = True
             # Evidence only from steps where the point still looked like itself: an occluder sliding over a
             # background point drags Lucas–Kanade along, and that step says nothing about the point.
             self.learn_background(live[good], moved[good], on_camera[live[good]] - self.position[live[good]],
@@ -277,7 +279,8 @@ class _Sweep:
 
     def classify_flat(self) -> None:
         """A point without evidence of its own (no texture, or never tracked yet) moves with the camera or not as most
-        of its query-frame neighbours with evidence do."""
+        of its query-frame neighbours with evidence do; with no such neighbour, a textured point whose first
+        Lucas–Kanade step failed counts as moving (the camera-prior step rarely fails on the static scene)."""
         unknown = self.started & (self.flat | (self.camera_shared == 0))
         for i in np.flatnonzero(unknown):
             fellows = self.neighbours[i]
@@ -285,6 +288,8 @@ class _Sweep:
             fellows = fellows[~self.flat[fellows] & (self.camera_shared[fellows] > 0)] if len(fellows) else fellows
             if len(fellows):
                 self.background[i] = self.background[fellows].mean() >= 0.5
+            elif self.failed_unknown[i]:
+                self.background[i] = False
 
     def recheck(self, grey: np.ndarray, index: np.ndarray, threshold: float | None = None, anchor: bool = True) -> None:
         """Points carried by their neighbours are visible again where they look like themselves at that position."""
