@@ -59,11 +59,11 @@ class _Sweep:
         self.position = queries[:, 1:].astype(np.float32).copy()
         self.last_seen = self.position.copy()
         self.velocity = np.zeros_like(self.position)
-        self.camera_track = self.position.copy()
         self.flat = np.zeros(count, bool)
         self.camera_shared = np.zeros(count, np.int32)
         self.camera_agree = np.zeros(count, np.int32)
         self.background = np.ones(count, bool)
+        self.failed_unknown = np.zeros(count, bool)
         self.raw = None
         self.image = None  # the current normalised grey frame
         self.shared = np.zeros((count, count), np.int32)
@@ -113,6 +113,7 @@ class _Sweep:
             scene = self.scene_positions(live)
             camera_looks = self.looks(live, scene, patches(self.image, scene, config.template_size))
             good = ok & (looks >= config.match_threshold) & self.inside(moved)
+            self.failed_unknown[live[~ok & ~self.flat[live] & (self.camera_shared[live] == 0)]] = True
             # Evidence only from steps where the point still looked like itself: an occluder sliding over a
             # background point drags Lucas–Kanade along, and that step says nothing about the point.
             self.learn_background(live[good], moved[good], on_camera[live[good]] - self.position[live[good]],
@@ -147,14 +148,11 @@ class _Sweep:
         # Points that move with the camera follow it exactly (precise even without texture); their visibility is
         # whether they still look like themselves there.
         background = np.flatnonzero(self.started & self.background)
-        moving = np.flatnonzero(self.started & ~self.background)
-        self.camera_track[moving] = self.position[moving]
         if len(background):
-            # The camera track is the composed homography from the point's query frame alone (so a point that was
-            # dragged off for a while comes back where the scene is); the output is it refined against the query
-            # frame (within half a pixel), which removes the small drift of composing without feeding back into it.
-            self.camera_track[background] = self.scene_positions(background)
-            self.position[background] = self.anchor(grey, background, self.camera_track[background], reach=0.5)
+            # Where the composed homography from the point's query frame puts it (so a point that was dragged off for
+            # a while comes back where the scene is), refined against the query frame within half a pixel, which
+            # removes the small drift of composing.
+            self.position[background] = self.anchor(grey, background, self.scene_positions(background), reach=0.5)
             self.visible[background] = False
             self.recheck(grey, background, self.config.scene_threshold, anchor=False)
 
@@ -281,7 +279,8 @@ class _Sweep:
 
     def classify_flat(self) -> None:
         """A point without evidence of its own (no texture, or never tracked yet) moves with the camera or not as most
-        of its query-frame neighbours with evidence do."""
+        of its query-frame neighbours with evidence do; with no such neighbour, a textured point whose first
+        Lucas–Kanade step failed counts as moving (the camera-prior step rarely fails on the static scene)."""
         unknown = self.started & (self.flat | (self.camera_shared == 0))
         for i in np.flatnonzero(unknown):
             fellows = self.neighbours[i]
@@ -289,6 +288,8 @@ class _Sweep:
             fellows = fellows[~self.flat[fellows] & (self.camera_shared[fellows] > 0)] if len(fellows) else fellows
             if len(fellows):
                 self.background[i] = self.background[fellows].mean() >= 0.5
+            elif self.failed_unknown[i]:
+                self.background[i] = False
 
     def recheck(self, grey: np.ndarray, index: np.ndarray, threshold: float | None = None, anchor: bool = True) -> None:
         """Points carried by their neighbours are visible again where they look like themselves at that position."""
@@ -410,7 +411,6 @@ class _Sweep:
         self.last_seen[joining] = self.queries[joining, 1:]
         self.visible[joining] = True
         self.velocity[joining] = 0.0
-        self.camera_track[joining] = self.queries[joining, 1:]
         self.started[joining] = True
         template = patches(self.image, self.position[joining], self.config.template_size)
         self.flat[joining] = self.contrast(self.position[joining]) < FLAT_CONTRAST
