@@ -207,3 +207,47 @@ def test_a_document_pasted_into_the_editor_replaces_it_as_one_edit(open_editor):
     editor.js("() => window.editor.focus()")
     editor.press("Control+z")
     assert editor.value() == empty
+
+
+def test_a_camera_estimated_from_a_video_opens_in_the_camera_layer_and_can_be_edited(open_editor):
+    """Tracks From Video's box document (a square moving over a panning background) seeds the editor: the estimated
+    camera is the editor's camera layer, gives the boxes the video shows, and a key typed on it is kept."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+    from moving_square_clips import moving_square
+
+    from trackdiff_core.motion.seed_documents import seed_documents
+    from trackdiff_core.motion.video_motion import motion_from_video
+
+    clip = moving_square(frames=12, width=160, height=96, camera_step=3.0)
+    motion = motion_from_video(clip.frames, clip.mask[None], points_per_object=16, frame_count=12, width=160,
+                               height=96)
+    boxes_text, _ = seed_documents(motion)
+    seeded = TrackletDocument.parse(boxes_text)
+    assert seeded.camera is not None, "the estimated camera travels in the document"
+    editor = open_editor("tracklets")
+    assert editor.js("(t) => window.editor.offerSeed(t)", boxes_text) is True
+    opened = TrackletDocument.parse(editor.value())
+    assert opened == seeded, "the editor opens exactly the estimated document"
+    last = opened.camera.keyframes[-1]
+    assert last.pan[0] * 160 == pytest.approx(-3.0 * 11, abs=1.5), "the camera pans as the video does"
+    # What the editor shows on the last frame is where the square is in the video (boxes in screen pixels).
+    shown = editor.js("async () => { const m = await import('/js/editor/tracklet_document.js');"
+                      " return m.toTracklets(window.editor.doc, 12, 160, 96); }")
+    x1, y1, x2, y2 = np.array(shown["boxes"], np.float64)[-1, 0] * [160, 96, 160, 96]
+    tx1, ty1, tx2, ty2 = clip.boxes[-1]
+    assert ((x1 + x2) / 2, (y1 + y2) / 2) == pytest.approx(((tx1 + tx2) / 2, (ty1 + ty2) / 2), abs=3.0)
+
+    # Edit the estimated camera: select its last key on the timeline's camera row and type a zoom.
+    timeline = editor.page.locator("[data-role=timeline]").bounding_box()
+    editor.page.mouse.click(timeline["x"] + timeline["width"] - 10, timeline["y"] + 22)
+    editor.settle()
+    assert editor.js("() => window.editor.cameraActive") is True
+    type_into(editor, "camera-zoom", "1.25")
+    edited = TrackletDocument.parse(editor.value())
+    assert edited.camera.keyframes[-1].zoom == 1.25 and edited.camera.keyframes[-1].pan == last.pan
+    assert edited.objects == opened.objects, "editing the camera leaves the tracked boxes as they were"
+    editor.press("Control+z")
+    assert TrackletDocument.parse(editor.value()) == seeded, "undo gives the estimated camera back"
