@@ -54,8 +54,9 @@ class TrackGoTask(TrainingTask):
     output_name = "trackgo_adapter.safetensors"
     help = "TrackGo: the trajectory encoder E and a TrackAdapter branch in every temporal self-attention"
 
-    def __init__(self, config: TrackGoConfig | None = None):
+    def __init__(self, config: TrackGoConfig | None = None, seed: int = 0):
         self.config = config or TrackGoConfig()
+        self.seed = int(seed)  # the adapter's initial weights (the runs' other draws come from (seed, step, rank))
         self.runtime: TrackGoRuntime | None = None
 
     @classmethod
@@ -93,13 +94,17 @@ class TrackGoTask(TrainingTask):
             branch_ratio=args.branch_ratio, attention_loss_weight=args.attention_loss_weight,
             appearance_channels=paper_design(args, "--appearance-channels", args.appearance_channels,
                                              DEFAULTS.appearance_channels, TRAINING_APPEARANCE_CHANNELS),
-        ))
+        ), seed=getattr(args, "seed", 0))
 
     def settings(self) -> dict:
         return {"config": self.config.to_json()}
 
     def build(self, backend: ModelBackend) -> TrackAdapter:
-        return TrackAdapter(backend.site_specs(), self.config)
+        """A new adapter, its initial weights drawn from ``--seed`` alone (the same command builds the same adapter;
+        the global RNG is left as it was)."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            return TrackAdapter(backend.site_specs(), self.config)
 
     def load(self, path: str, backend: ModelBackend) -> TrackAdapter:
         adapter = load_adapter(path)
