@@ -24,7 +24,7 @@ import numpy as np
 
 from .document import MAX_FRAMES, reject_unknown, require
 from .errors import TrackDiffError, join_field
-from .timing import check_timing, ease
+from .timing import check_timing, interpolate_keys
 from .validate import finite_number, frame_size, integer
 
 CAMERA_VERSION = 1
@@ -65,23 +65,10 @@ class Camera:
         """``(pan float64[F, 2], zoom float64[F], rotation_degrees float64[F])`` at real-valued timeline positions."""
         positions = np.atleast_1d(np.asarray(positions, dtype=np.float64))
         keys = self.keyframes
-        pans = np.array([k.pan for k in keys], dtype=np.float64)
-        zooms = np.array([k.zoom for k in keys], dtype=np.float64)
-        turns = np.array([k.rotation for k in keys], dtype=np.float64)
-        if len(keys) == 1:
-            count = len(positions)
-            return np.repeat(pans, count, axis=0), np.repeat(zooms, count), np.repeat(turns, count)
-        frames = np.array([k.frame for k in keys], dtype=np.float64)
-        seg = np.clip(np.searchsorted(frames, positions, side="right") - 1, 0, len(keys) - 2)
-        u = np.clip((positions - frames[seg]) / (frames[seg + 1] - frames[seg]), 0.0, 1.0)
-        w = np.empty_like(u)
-        for index in np.unique(seg):
-            pick = seg == index
-            w[pick] = ease(u[pick], keys[index].interpolation or self.interpolation)
-        pan = pans[seg] + w[:, None] * (pans[seg + 1] - pans[seg])
-        zoom = zooms[seg] + w * (zooms[seg + 1] - zooms[seg])
-        rotation = turns[seg] + w * (turns[seg + 1] - turns[seg])
-        return pan, zoom, rotation
+        values = np.array([[*k.pan, k.zoom, k.rotation] for k in keys], dtype=np.float64)
+        curves = [k.interpolation or self.interpolation for k in keys]
+        at = interpolate_keys([k.frame for k in keys], values, curves, positions)
+        return at[:, :2], at[:, 2], at[:, 3]
 
     def matrices(self, positions, width: int, height: int) -> np.ndarray:
         """``float64[F, 3, 3]``: screen-from-scene matrices in pixels of ``width`` × ``height`` at ``positions``."""

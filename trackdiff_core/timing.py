@@ -48,6 +48,27 @@ def ease(u, name: str) -> np.ndarray:
     raise AssertionError("unreachable")
 
 
+def interpolate_keys(frames, values, curves, positions) -> np.ndarray:
+    """Keyframed ``values`` (``[K, ...]`` at the increasing timeline ``frames``) at real-valued ``positions``.
+
+    Between keys ``k`` and ``k + 1``: ``v_k + w(u) · (v_k+1 − v_k)`` with ``u`` the elapsed fraction of the segment and
+    ``w`` the curve ``curves[k]``; before the first key the first value holds, after the last the last. The one rule of
+    box keyframes and camera keys (and the editors' JavaScript)."""
+    values = np.asarray(values, dtype=np.float64)
+    positions = np.atleast_1d(np.asarray(positions, dtype=np.float64))
+    if len(values) == 1:
+        return np.repeat(values[:1], len(positions), axis=0)
+    frames = np.asarray(frames, dtype=np.float64)
+    seg = np.clip(np.searchsorted(frames, positions, side="right") - 1, 0, len(frames) - 2)
+    u = np.clip((positions - frames[seg]) / (frames[seg + 1] - frames[seg]), 0.0, 1.0)
+    w = np.empty_like(u)
+    for index in np.unique(seg):
+        pick = seg == index
+        w[pick] = ease(u[pick], curves[index])
+    w = w.reshape((-1,) + (1,) * (values.ndim - 1))
+    return values[seg] + w * (values[seg + 1] - values[seg])
+
+
 def frame_positions(num_src: int, num_dst: int) -> np.ndarray:
     """Where each of ``num_dst`` output frames falls on a source timeline of ``num_src`` frames.
 

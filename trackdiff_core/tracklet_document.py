@@ -29,7 +29,7 @@ from .camera import Camera, normalized_matrices, parse_camera, transform_boxes
 from .colors import hex_to_rgb, palette_color, rgb_to_hex
 from .document import DOCUMENT_VERSION, dumps, read_document, read_frame, read_identity, reject_unknown, require
 from .errors import TrackDiffError, join_field
-from .timing import check_timing, ease, frame_positions, nearest_frame
+from .timing import check_timing, frame_positions, interpolate_keys, nearest_frame
 from .tracklets import Tracklets
 from .validate import finite_number
 
@@ -58,16 +58,8 @@ class BoxObject:
         keys = self.keyframes
         if self.static or len(keys) == 1:
             return np.tile(np.asarray(keys[0].box, dtype=np.float64), (len(positions), 1)).astype(np.float32)
-        frames = np.array([k.frame for k in keys], dtype=np.float64)
-        boxes = np.array([k.box for k in keys], dtype=np.float64)
-        seg = np.clip(np.searchsorted(frames, positions, side="right") - 1, 0, len(keys) - 2)
-        u = np.clip((positions - frames[seg]) / (frames[seg + 1] - frames[seg]), 0.0, 1.0)
-        w = np.empty_like(u)
-        for index in np.unique(seg):
-            pick = seg == index
-            w[pick] = ease(u[pick], keys[index].interpolation or self.interpolation)
-        out = boxes[seg] + w[:, None] * (boxes[seg + 1] - boxes[seg])
-        return out.astype(np.float32)
+        curves = [k.interpolation or self.interpolation for k in keys]
+        return interpolate_keys([k.frame for k in keys], [k.box for k in keys], curves, positions).astype(np.float32)
 
     def visible_at(self, frames: np.ndarray) -> np.ndarray:
         if self.visibility is None:
