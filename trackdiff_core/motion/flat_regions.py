@@ -24,7 +24,7 @@ MAX_FRACTION = 0.25
 #: Colour difference (0-255, largest channel) from the region's colour that a pixel just outside it must reach to
 #: count as a crisp edge, and the share of its rim that must be crisp, for a region to be followed as a silhouette.
 EDGE_CONTRAST = 40.0
-SHARP_SHARE = 0.6
+SHARP_SHARE = 0.85
 #: A flat point outside every region (on a region's anti-aliased rim) joins the nearest region within this many px.
 NEAR = 3
 #: Pixels of background kept around a region's bounding box in its mask template.

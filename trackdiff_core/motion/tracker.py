@@ -216,7 +216,9 @@ class _Sweep:
             at[region_found] = self.regions.previous_centres(self.region[flat[region_found]])
         camera_step = _apply(camera, at) - at
         agree = np.linalg.norm(step - camera_step, axis=1) < 1.0 + 0.1 * length
-        evidence = consistent & self.visible[flat]
+        # Only a region's silhouette is evidence of moving unlike the camera: a dense flow inside a flat area of a
+        # photograph is too weak (such points keep the class of the camera, as without this step).
+        evidence = region_found & self.visible[flat]
         self.flow_shared[flat[evidence]] += 1
         self.flow_agree[flat[evidence]] += agree[evidence]
         self.classify_flat()
