@@ -200,29 +200,29 @@ class _Sweep:
             self.regions.step(self.frame, np.unique(self.region[flat[in_region]]))
             step[in_region], consistent[in_region] = self.regions.shift(self.region[flat[in_region]])
         region_found = consistent.copy()
-        if (~consistent).any():  # no region, or its region was not found: the dense flow
-            rest = np.flatnonzero(~consistent)
-            forward = self.dis.calc(previous, grey, None)
-            backward = self.dis.calc(grey, previous, None)
-            step[rest] = _sample(forward, self.position[flat[rest]])
-            back = _sample(backward, self.position[flat[rest]] + step[rest])
-            length = np.linalg.norm(step[rest], axis=1)
-            consistent[rest] = np.linalg.norm(step[rest] + back, axis=1) <= 1.0 + 0.1 * length
-        moved = self.position[flat] + step
         length = np.linalg.norm(step, axis=1)
-        # A region's step is its silhouette's: compared with what the camera does at the region's centre.
+        # A region's step is its silhouette's: compared with what the camera does at the region's centre. Only a
+        # region's silhouette is evidence of moving unlike the camera: a dense flow inside a flat area of a photograph
+        # is too weak (such points keep the class of the camera, as without this step).
         at = self.position[flat].copy()
         if region_found.any():
             at[region_found] = self.regions.previous_centres(self.region[flat[region_found]])
         camera_step = _apply(camera, at) - at
         agree = np.linalg.norm(step - camera_step, axis=1) < 1.0 + 0.1 * length
-        # Only a region's silhouette is evidence of moving unlike the camera: a dense flow inside a flat area of a
-        # photograph is too weak (such points keep the class of the camera, as without this step).
         evidence = region_found & self.visible[flat]
         self.flow_shared[flat[evidence]] += 1
         self.flow_agree[flat[evidence]] += agree[evidence]
         self.classify_flat()
         rows = np.flatnonzero(~self.background[flat])
+        rest = rows[~consistent[rows]]
+        if len(rest):  # moving points without a region, or whose region was not found: the dense flow
+            forward = self.dis.calc(previous, grey, None)
+            backward = self.dis.calc(grey, previous, None)
+            step[rest] = _sample(forward, self.position[flat[rest]])
+            back = _sample(backward, self.position[flat[rest]] + step[rest])
+            tolerance = 1.0 + 0.1 * np.linalg.norm(step[rest], axis=1)
+            consistent[rest] = np.linalg.norm(step[rest] + back, axis=1) <= tolerance
+        moved = self.position[flat] + step
         index = flat[rows]
         if len(index) == 0:
             return index
