@@ -11,7 +11,9 @@ One sweep forward and one backward over the video; in each, a point joins at its
    or most recent patch ≥ ``match_threshold``).
 3. **Classify.** Each point learns whether it moves with the camera (its steps agree with the homography, or the
    camera's position looks as good as Lucas–Kanade's) and which points move like it (coherence). Points without
-   texture or history take the class of their query-frame neighbours.
+   texture or history take the class of their query-frame neighbours; points without texture and without a textured
+   neighbour (inside a flat-coloured shape) take it from their region's silhouette, and a moving one moves with that
+   region (:mod:`.flat_regions`; a DIS dense flow where the region is not found).
 4. **Camera-bound points** follow a pure camera track (composed homographies) refined against their query frame; they
    are visible where they still look like themselves (a textureless patch: where it is still textureless).
 5. **Moving points that lost their track** are carried by the median step of their coherent neighbours (or their
