@@ -23,3 +23,20 @@ def test_a_video_that_follows_the_drawing_scores_near_the_floor_and_a_still_one_
     assert followed.mean < 2.0, followed
     assert still.mean > 5 * followed.mean and still.mean > 10.0, (still.mean, followed.mean)
     assert 0.0 <= followed.lost_fraction < 0.5  # measured 0.39: the object that leaves fast is lost (see the docs)
+
+
+def test_points_inside_flat_coloured_moving_shapes_move_with_their_shape():
+    """The toy world's shapes are one flat colour each (nothing for a local tracker to hold on to inside them): their
+    points must still follow the shape, so a ground-truth video scores near the floor and the still first frame far
+    above. Clips 1 and 3 hold the largest flat shapes moving 40-56 px."""
+    from trackdiff_core.training.toy_world import ToyWorldClips
+
+    world = ToyWorldClips(frames=12, width=128, height=128, seed=0)
+    for index in (1, 3):
+        clip = world.clip(index)
+        drawn = clip.trajectories.points.astype(np.float64) * 128
+        visible, groups = clip.trajectories.visible, clip.trajectories.groups
+        followed = motion_fidelity(drawn, visible, clip.frames, groups=groups)
+        still = motion_fidelity(drawn, visible, np.repeat(clip.frames[:1], 12, axis=0), groups=groups)
+        assert followed.mean < 2.0 and np.nanmax(followed.per_object) < 3.0, (index, followed)
+        assert still.mean > 10 * followed.mean, (index, still.mean, followed.mean)

@@ -11,7 +11,9 @@ One sweep forward and one backward over the video; in each, a point joins at its
    or most recent patch ≥ ``match_threshold``).
 3. **Classify.** Each point learns whether it moves with the camera (its steps agree with the homography, or the
    camera's position looks as good as Lucas–Kanade's) and which points move like it (coherence). Points without
-   texture or history take the class of their query-frame neighbours.
+   texture or history take the class of their query-frame neighbours; points without texture and without a textured
+   neighbour (inside a flat-coloured shape) take it from their region's silhouette, and a moving one moves with that
+   region (:mod:`.flat_regions`; a DIS dense flow where the region is not found).
 4. **Camera-bound points** follow a pure camera track (composed homographies) refined against their query frame; they
    are visible where they still look like themselves (a textureless patch: where it is still textureless).
 5. **Moving points that lost their track** are carried by the median step of their coherent neighbours (or their
@@ -24,8 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
+import cv2
+
 from .camera import grid_points, step_homography
 from .config import TrackerConfig
+from .flat_regions import FlatRegions
 from .frames import grey_frame, raw_grey
 from .inputs import check_frames, check_queries
 from .lucas_kanade import lk_step
@@ -38,6 +43,9 @@ from .templates import ncc, patches, search
 FLAT_CONTRAST = 4.0
 #: How many query-frame neighbours each point remembers (for points without texture or history).
 NEIGHBOURS = 6
+#: Largest change of a flat point's raw grey level in one step that still counts as the same surface (an occluder
+#: of another colour or a shape's edge arriving changes it more; a lighting change less).
+FLAT_LEVEL_STEP = 10.0
 #: Correlation above which the first Lucas–Kanade result of a step is taken without trying the other priors.
 CONFIDENT = 0.9
 
@@ -45,6 +53,16 @@ CONFIDENT = 0.9
 def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     homogeneous = np.concatenate([points.astype(np.float64), np.ones((len(points), 1))], axis=1) @ matrix.T
     return (homogeneous[:, :2] / homogeneous[:, 2:3]).astype(np.float32)
+
+
+def _sample(field: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``float32[N, 2]``: a dense ``float32[H, W, 2]`` field read at sub-pixel ``points`` (bilinear, borders
+    replicated)."""
+    if len(points) == 0:
+        return np.zeros((0, 2), np.float32)
+    where = np.ascontiguousarray(points, np.float32).reshape(1, -1, 2)
+    return cv2.remap(field, where[..., 0].copy(), where[..., 1].copy(), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE).reshape(-1, 2)
 
 
 class _Sweep:
@@ -64,6 +82,13 @@ class _Sweep:
         self.camera_agree = np.zeros(count, np.int32)
         self.background = np.ones(count, bool)
         self.failed_unknown = np.zeros(count, bool)
+        self.flow_shared = np.zeros(count, np.int32)  # flat points: steps with a consistent dense flow
+        self.flow_agree = np.zeros(count, np.int32)  # ... of which the flow moved like the camera
+        self.level = np.zeros(count, np.float32)  # flat points: raw grey level of the patch where last seen
+        self.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+        self.regions = FlatRegions(config.search_radius)
+        self.region = np.full(count, -1, np.int64)  # flat points: their flat-coloured region (-1: none)
+        self.frame = None  # the current RGB frame
         self.raw = None
         self.image = None  # the current normalised grey frame
         self.shared = np.zeros((count, count), np.int32)
@@ -104,7 +129,9 @@ class _Sweep:
         camera, _ = step_homography(previous, grey, self.grid, config)
         self.cumulative = camera @ self.cumulative
         self.cumulative /= self.cumulative[2, 2]
-        live = np.flatnonzero(self.started & self.visible)
+        flowing = np.zeros(len(self.position), bool)
+        flowing[self.follow_flow(previous, grey, camera)] = True
+        live = np.flatnonzero(self.started & self.visible & ~flowing)
         tracked = np.zeros(len(self.position), bool)
         step = np.zeros_like(self.position)
         on_camera = _apply(camera, self.position)
@@ -122,7 +149,7 @@ class _Sweep:
             tracked[live[good]] = True
             self.recent_template[live[good]] = seen[good]
         self.learn_coherence(tracked, step)
-        need = np.flatnonzero(self.started & ~tracked)
+        need = np.flatnonzero(self.started & ~tracked & ~flowing)
         predicted, carried = self.predict(need, tracked, step, camera)
         self.position[tracked] += step[tracked]
         self.last_seen[tracked] = self.position[tracked]
@@ -147,7 +174,7 @@ class _Sweep:
         self.learn_offsets()
         # Points that move with the camera follow it exactly (precise even without texture); their visibility is
         # whether they still look like themselves there.
-        background = np.flatnonzero(self.started & self.background)
+        background = np.flatnonzero(self.started & self.background & ~flowing)
         if len(background):
             # Where the composed homography from the point's query frame puts it (so a point that was dragged off for
             # a while comes back where the scene is), refined against the query frame within half a pixel, which
@@ -155,6 +182,63 @@ class _Sweep:
             self.position[background] = self.anchor(grey, background, self.scene_positions(background), reach=0.5)
             self.visible[background] = False
             self.recheck(grey, background, self.config.scene_threshold, anchor=False)
+
+    def follow_flow(self, previous: np.ndarray, grey: np.ndarray, camera: np.ndarray) -> np.ndarray:
+        """Points without texture and without a textured neighbour to take their class from (the inside of a
+        flat-coloured shape), where Lucas–Kanade and correlation say nothing, take their step from their flat region
+        (its silhouette matched as a whole, :mod:`.flat_regions`), or else from a dense flow (DIS, which fills a flat
+        region from its edges). Each learns from these steps whether it moves with the camera (consistent steps that
+        agree with the camera's); those that do not are moved by them here. Such a point is visible while its step is
+        consistent and its patch keeps its grey level and stays flat (an occluder or the region's edge arriving changes
+        them); a hidden one coasts at its last velocity until its grey level is back. Returns the indices of the points
+        moved here."""
+        flat = np.flatnonzero(self.started & self.flat & ~self.textured_fellows())
+        if len(flat) == 0:
+            return flat
+        step = np.zeros((len(flat), 2), np.float32)
+        consistent = np.zeros(len(flat), bool)
+        in_region = self.region[flat] >= 0
+        if in_region.any():
+            self.regions.step(self.frame, np.unique(self.region[flat[in_region]]))
+            step[in_region], consistent[in_region] = self.regions.shift(self.region[flat[in_region]])
+        region_found = consistent.copy()
+        length = np.linalg.norm(step, axis=1)
+        # A region's step is its silhouette's: compared with what the camera does at the region's centre. Only a
+        # region's silhouette is evidence of moving unlike the camera: a dense flow inside a flat area of a photograph
+        # is too weak (such points keep the class of the camera, as without this step).
+        at = self.position[flat].copy()
+        if region_found.any():
+            at[region_found] = self.regions.previous_centres(self.region[flat[region_found]])
+        camera_step = _apply(camera, at) - at
+        agree = np.linalg.norm(step - camera_step, axis=1) < 1.0 + 0.1 * length
+        evidence = region_found & self.visible[flat]
+        self.flow_shared[flat[evidence]] += 1
+        self.flow_agree[flat[evidence]] += agree[evidence]
+        self.classify_flat()
+        rows = np.flatnonzero(~self.background[flat])
+        rest = rows[~consistent[rows]]
+        if len(rest):  # moving points without a region, or whose region was not found: the dense flow
+            forward = self.dis.calc(previous, grey, None)
+            backward = self.dis.calc(grey, previous, None)
+            step[rest] = _sample(forward, self.position[flat[rest]])
+            back = _sample(backward, self.position[flat[rest]] + step[rest])
+            tolerance = 1.0 + 0.1 * np.linalg.norm(step[rest], axis=1)
+            consistent[rest] = np.linalg.norm(step[rest] + back, axis=1) <= tolerance
+        moved = self.position[flat] + step
+        index = flat[rows]
+        if len(index) == 0:
+            return index
+        was = self.visible[index]
+        candidate = np.where(was[:, None], moved[rows], self.position[index] + self.velocity[index])
+        raw = patches(self.raw, candidate, self.config.template_size).reshape(len(index), -1)
+        same = (np.abs(raw.mean(axis=1) - self.level[index]) <= FLAT_LEVEL_STEP) & (raw.std(axis=1) < 2 * FLAT_CONTRAST)
+        seen = same & self.inside(candidate) & (consistent[rows] | ~was)
+        self.velocity[index] = np.where(was[:, None], candidate - self.position[index], self.velocity[index])
+        self.position[index] = candidate
+        self.visible[index] = seen
+        self.level[index[seen]] = raw.mean(axis=1)[seen]
+        self.last_seen[index[seen]] = candidate[seen]
+        return index
 
     def scene_positions(self, index: np.ndarray) -> np.ndarray:
         """Where the camera alone puts each point now: its query position moved by the composed homography from its
@@ -277,11 +361,18 @@ class _Sweep:
         self.background = self.camera_agree >= 0.65 * self.camera_shared  # no evidence yet: the camera
         self.classify_flat()
 
+    def textured_fellows(self) -> np.ndarray:
+        """``bool[N]``: whether a point has a query-frame neighbour with texture and evidence of its own."""
+        fellows = np.maximum(self.neighbours, 0)
+        return ((self.neighbours >= 0) & ~self.flat[fellows] & (self.camera_shared[fellows] > 0)).any(axis=1)
+
     def classify_flat(self) -> None:
         """A point without evidence of its own (no texture, or never tracked yet) moves with the camera or not as most
         of its query-frame neighbours with evidence do; with no such neighbour, a textured point whose first
         Lucas–Kanade step failed counts as moving (the camera-prior step rarely fails on the static scene)."""
-        unknown = self.started & (self.flat | (self.camera_shared == 0))
+        own_flow = self.flat & (self.flow_shared > 0) & ~self.textured_fellows()
+        self.background[own_flow] = self.flow_agree[own_flow] >= 0.65 * self.flow_shared[own_flow]
+        unknown = self.started & (self.flat | (self.camera_shared == 0)) & ~own_flow
         for i in np.flatnonzero(unknown):
             fellows = self.neighbours[i]
             fellows = fellows[fellows >= 0]
@@ -413,7 +504,12 @@ class _Sweep:
         self.velocity[joining] = 0.0
         self.started[joining] = True
         template = patches(self.image, self.position[joining], self.config.template_size)
-        self.flat[joining] = self.contrast(self.position[joining]) < FLAT_CONTRAST
+        raw = patches(self.raw, self.position[joining], self.config.template_size).reshape(len(joining), -1)
+        self.flat[joining] = raw.std(axis=1) < FLAT_CONTRAST
+        self.level[joining] = raw.mean(axis=1)
+        flat = joining[self.flat[joining]]
+        if len(flat):
+            self.region[flat] = self.regions.add(self.frame, self.position[flat])
         self.query_template[joining] = template
         self.recent_template[joining] = template
         self.remember_neighbours(joining)
@@ -444,6 +540,7 @@ def _sweep(frames: np.ndarray, queries: np.ndarray, order: range, config: Tracke
             continue  # no point has reached its query frame yet in this direction: nothing to track
         state.image = grey = grey_frame(frames[t])
         state.raw = raw_grey(frames[t])
+        state.frame = frames[t]
         if previous is not None and state.started.any():
             state.step(previous, grey)
         state.join(grey, t)
