@@ -31,6 +31,12 @@ class CameraEstimate:
     inliers: np.ndarray
 
 
+def apply_matrix(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``float32[N, 2]``: pixel ``points`` moved by the 3×3 homography ``matrix``."""
+    homogeneous = np.concatenate([points.astype(np.float64), np.ones((len(points), 1))], axis=1) @ matrix.T
+    return (homogeneous[:, :2] / homogeneous[:, 2:3]).astype(np.float32)
+
+
 def grid_points(width: int, height: int, per_side: int, margin: float = 0.04) -> np.ndarray:
     """``float32[per_side**2, 2]`` pixel points on a regular grid inside the frame (a small margin from the border)."""
     xs = np.linspace(margin * (width - 1), (1 - margin) * (width - 1), per_side)

@@ -28,31 +28,26 @@ import numpy as np
 
 import cv2
 
-from .camera import grid_points, step_homography
+from .camera import apply_matrix, grid_points, step_homography
 from .config import TrackerConfig
 from .flat_regions import FlatRegions
 from .frames import grey_frame, raw_grey
 from .inputs import check_frames, check_queries
+from .lost_points import NEIGHBOURS, LostPointCarrying
 from .lucas_kanade import lk_step
 from .opencv_state import deterministic_opencv
+from .point_classes import PointClasses
 from .result import TrackResult
 from .templates import ncc, patches, search
 
 
 #: Raw grey-level standard deviation under which a template counts as flat (no texture to correlate).
 FLAT_CONTRAST = 4.0
-#: How many query-frame neighbours each point remembers (for points without texture or history).
-NEIGHBOURS = 6
 #: Largest change of a flat point's raw grey level in one step that still counts as the same surface (an occluder
 #: of another colour or a shape's edge arriving changes it more; a lighting change less).
 FLAT_LEVEL_STEP = 10.0
 #: Correlation above which the first Lucas–Kanade result of a step is taken without trying the other priors.
 CONFIDENT = 0.9
-
-
-def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
-    homogeneous = np.concatenate([points.astype(np.float64), np.ones((len(points), 1))], axis=1) @ matrix.T
-    return (homogeneous[:, :2] / homogeneous[:, 2:3]).astype(np.float32)
 
 
 def _sample(field: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -65,8 +60,9 @@ def _sample(field: np.ndarray, points: np.ndarray) -> np.ndarray:
                      borderMode=cv2.BORDER_REPLICATE).reshape(-1, 2)
 
 
-class _Sweep:
-    """State of one sweep (forward or backward) over the frames."""
+class _Sweep(PointClasses, LostPointCarrying):
+    """State of one sweep (forward or backward) over the frames; what it learns of each point is in
+    :class:`.point_classes.PointClasses`, how it carries and finds lost points in :class:`.lost_points.LostPointCarrying`."""
 
     def __init__(self, queries: np.ndarray, config: TrackerConfig, width: int, height: int):
         self.queries = queries
@@ -134,7 +130,7 @@ class _Sweep:
         live = np.flatnonzero(self.started & self.visible & ~flowing)
         tracked = np.zeros(len(self.position), bool)
         step = np.zeros_like(self.position)
-        on_camera = _apply(camera, self.position)
+        on_camera = apply_matrix(camera, self.position)
         if len(live):
             moved, ok, seen, looks = self.track_live(previous, grey, live, camera)
             scene = self.scene_positions(live)
@@ -158,7 +154,7 @@ class _Sweep:
         if len(need):
             self.velocity[need] = predicted - self.position[need]
             self.position[need] = predicted
-            self.last_seen[need] = _apply(camera, self.last_seen[need])
+            self.last_seen[need] = apply_matrix(camera, self.last_seen[need])
             was_visible = self.visible[need].copy()
             self.visible[need] = False
             self.recheck(grey, need[carried])
@@ -209,7 +205,7 @@ class _Sweep:
         at = self.position[flat].copy()
         if region_found.any():
             at[region_found] = self.regions.previous_centres(self.region[flat[region_found]])
-        camera_step = _apply(camera, at) - at
+        camera_step = apply_matrix(camera, at) - at
         agree = np.linalg.norm(step - camera_step, axis=1) < 1.0 + 0.1 * length
         evidence = region_found & self.visible[flat]
         self.flow_shared[flat[evidence]] += 1
@@ -247,140 +243,8 @@ class _Sweep:
         for frame in np.unique(self.query_frame[index]):
             rows = np.flatnonzero(self.query_frame[index] == frame)
             since_query = self.cumulative @ np.linalg.inv(self.query_camera[int(frame)])
-            out[rows] = _apply(since_query, self.queries[index[rows], 1:].astype(np.float32))
+            out[rows] = apply_matrix(since_query, self.queries[index[rows], 1:].astype(np.float32))
         return out
-
-    def learn_offsets(self) -> None:
-        """Remember, for each visible point, where it lies relative to each visible query-frame neighbour."""
-        valid = self.neighbours >= 0
-        fellows = np.where(valid, self.neighbours, 0)
-        both = valid & self.visible[:, None] & self.visible[fellows]
-        offsets = self.position[:, None, :] - self.position[fellows]
-        self.offsets = np.where(both[..., None], offsets, self.offsets)
-        self.offset_known |= both
-
-    def rejoin(self, grey: np.ndarray, index: np.ndarray) -> None:
-        """Place lost moving points where their coherent query-frame neighbours that are visible now put them (each
-        neighbour's position plus the offset last seen between them), and check whether they are visible there. Unlike
-        stepping along, this is absolute: once the neighbours are found again, the point is where it belongs."""
-        for i in index:
-            fellows = self.neighbours[i]
-            use = (fellows >= 0) & self.offset_known[i]
-            use &= np.where(use, self.visible[np.maximum(fellows, 0)], False)
-            if use.sum() < 2:
-                continue
-            chosen = fellows[use]
-            shared = self.shared[i, chosen]
-            agree = (shared == 0) | (self.agree[i, chosen] >= 0.85 * shared)
-            if agree.sum() < 2:
-                continue
-            self.position[i] = np.median(self.position[chosen[agree]] + self.offsets[i, use][agree], axis=0)
-        self.recheck(grey, index)
-
-    def fellow_position(self, i: int) -> np.ndarray | None:
-        """Where point ``i``'s coherent, visible query-frame neighbours put it (their positions plus the offsets last
-        seen), or None with fewer than 3 of them."""
-        fellows = self.neighbours[i]
-        use = (fellows >= 0) & self.offset_known[i]
-        use &= np.where(use, self.visible[np.maximum(fellows, 0)], False)
-        chosen = fellows[use]
-        if len(chosen) < 3:
-            return None
-        shared = self.shared[i, chosen]
-        agree = (shared > 0) & (self.agree[i, chosen] >= 0.85 * shared)
-        if agree.sum() < 3:
-            return None
-        return np.median(self.position[chosen[agree]] + self.offsets[i, use][agree], axis=0)
-
-    def check_against_fellows(self, index: np.ndarray) -> None:
-        """A tracked moving point more than 3 px from where its fellows put it, and that looks no better there than at
-        their position, has slid (an edge, a boundary, a repeated texture): it takes its fellows' position."""
-        for i in index:
-            expected = self.fellow_position(int(i))
-            if expected is None or np.linalg.norm(expected - self.position[i]) <= 3.0:
-                continue
-            both = np.stack([self.position[i], expected]).astype(np.float32)
-            seen = patches(self.image, both, self.config.template_size)
-            looks = self.looks(np.array([i, i]), both, seen)
-            if looks[1] >= looks[0] - 0.05:
-                self.position[i] = expected
-
-    def learn_coherence(self, tracked: np.ndarray, step: np.ndarray) -> None:
-        """Count, for each pair of points tracked in this step, whether they moved alike (the same object)."""
-        index = np.flatnonzero(tracked)
-        if len(index) < 2:
-            return
-        moves = step[index]
-        difference = np.linalg.norm(moves[:, None] - moves[None], axis=-1)
-        tolerance = 1.0 + 0.1 * np.linalg.norm(moves, axis=1)
-        grid = np.ix_(index, index)
-        self.shared[grid] += 1
-        self.agree[grid] += difference < np.maximum(tolerance[:, None], tolerance[None])
-
-    def predict(self, need: np.ndarray, tracked: np.ndarray, step: np.ndarray, camera: np.ndarray):
-        """Where the points in ``need`` (not tracked in this step) went: the median step of their nearest *coherent*
-        neighbours (points that have moved like them so far and were tracked now), else the camera's step.
-
-        Returns ``(positions, carried)``; ``carried`` is True where coherent neighbours gave the prediction."""
-        positions = _apply(camera, self.position[need]) if len(need) else np.zeros((0, 2), np.float32)
-        carried = np.zeros(len(need), bool)
-        index = np.flatnonzero(tracked)
-        if len(need) == 0:
-            return positions, carried
-        shared = self.shared[np.ix_(need, index)]
-        coherent = (shared >= 1) & (self.agree[np.ix_(need, index)] >= 0.85 * shared)
-        distance = np.linalg.norm(self.position[need][:, None] - self.position[index][None], axis=-1)
-        coherent &= distance < self.neighbour_radius
-        for row in np.flatnonzero(coherent.sum(axis=1) >= 2):
-            chosen = np.flatnonzero(coherent[row])
-            nearest = chosen[np.argsort(distance[row, chosen], kind="stable")[:8]]
-            positions[row] = self.position[need[row]] + np.median(step[index[nearest]], axis=0)
-            carried[row] = True
-        for row in np.flatnonzero(~carried & ~self.background[need]):
-            fellows = self.neighbours[need[row]]
-            fellows = fellows[(fellows >= 0)]
-            fellows = fellows[tracked[fellows]] if len(fellows) else fellows
-            if len(fellows) >= 2:  # no history yet: the points that were next to it at its query frame carry it
-                positions[row] = self.position[need[row]] + np.median(step[fellows], axis=0)
-                carried[row] = True
-        return positions, carried
-
-    def learn_background(self, index: np.ndarray, moved: np.ndarray, camera_step: np.ndarray,
-                         camera_as_good: np.ndarray) -> None:
-        """Count whether each tracked point moved with the camera: its Lucas–Kanade step agreed with the camera's, or
-        the patch where the camera alone puts it (from its query frame) looks as much like the point as the patch
-        where Lucas–Kanade put it (an edge, a repeated texture or a passing occluder lets Lucas–Kanade slide). Not for points without texture: Lucas–Kanade's step means
-        nothing there, and the camera is the better guess."""
-        textured = ~self.flat[index]
-        index, moved, camera_step = index[textured], moved[textured], camera_step[textured]
-        step = moved - self.position[index]
-        agree = np.linalg.norm(step - camera_step, axis=1) < 1.0 + 0.1 * np.linalg.norm(step, axis=1)
-        agree |= camera_as_good[textured]
-        self.camera_shared[index] += 1
-        self.camera_agree[index] += agree
-        self.background = self.camera_agree >= 0.65 * self.camera_shared  # no evidence yet: the camera
-        self.classify_flat()
-
-    def textured_fellows(self) -> np.ndarray:
-        """``bool[N]``: whether a point has a query-frame neighbour with texture and evidence of its own."""
-        fellows = np.maximum(self.neighbours, 0)
-        return ((self.neighbours >= 0) & ~self.flat[fellows] & (self.camera_shared[fellows] > 0)).any(axis=1)
-
-    def classify_flat(self) -> None:
-        """A point without evidence of its own (no texture, or never tracked yet) moves with the camera or not as most
-        of its query-frame neighbours with evidence do; with no such neighbour, a textured point whose first
-        Lucas–Kanade step failed counts as moving (the camera-prior step rarely fails on the static scene)."""
-        own_flow = self.flat & (self.flow_shared > 0) & ~self.textured_fellows()
-        self.background[own_flow] = self.flow_agree[own_flow] >= 0.65 * self.flow_shared[own_flow]
-        unknown = self.started & (self.flat | (self.camera_shared == 0)) & ~own_flow
-        for i in np.flatnonzero(unknown):
-            fellows = self.neighbours[i]
-            fellows = fellows[fellows >= 0]
-            fellows = fellows[~self.flat[fellows] & (self.camera_shared[fellows] > 0)] if len(fellows) else fellows
-            if len(fellows):
-                self.background[i] = self.background[fellows].mean() >= 0.5
-            elif self.failed_unknown[i]:
-                self.background[i] = False
 
     def recheck(self, grey: np.ndarray, index: np.ndarray, threshold: float | None = None, anchor: bool = True) -> None:
         """Points carried by their neighbours are visible again where they look like themselves at that position."""
@@ -424,7 +288,7 @@ class _Sweep:
         best = attempt(everyone, self.position[live] + self.velocity[live])
         unsure = np.flatnonzero(best[4] < CONFIDENT)  # a sure first result needs no second opinion (saves time)
         if len(unsure):
-            keep_better(unsure, attempt(unsure, _apply(camera, self.position[live[unsure]])))
+            keep_better(unsure, attempt(unsure, apply_matrix(camera, self.position[live[unsure]])))
         passed = (best[4] >= config.match_threshold) & self.inside(best[0])
         failing = np.flatnonzero(~passed)
         if len(failing) and passed.sum() >= 2:
@@ -435,7 +299,7 @@ class _Sweep:
             guess = self.position[live[failing]] + np.median(steps[nearest], axis=1)
             keep_better(failing, attempt(failing, guess))
             # The same from the nearest points that moved unlike the camera (a moving object's own points).
-            camera_steps = _apply(camera, self.position[live[passed]]) - self.position[live[passed]]
+            camera_steps = apply_matrix(camera, self.position[live[passed]]) - self.position[live[passed]]
             moving = np.linalg.norm(steps - camera_steps, axis=1) > 2.0
             if moving.any():
                 far = np.where(moving[None, :], distance, np.inf)
@@ -456,24 +320,6 @@ class _Sweep:
                     guess[row] = found
             keep_better(failing, attempt(failing, guess))
         return best[0], best[1], best[2], best[3]
-
-    def redetect(self, grey: np.ndarray, i: int) -> None:
-        """Search for lost point ``i`` near the camera's prediction and near where it was last seen."""
-        config = self.config
-        best, score = None, -1.0
-        centres = [self.position[i]]
-        if np.linalg.norm(self.last_seen[i] - self.position[i]) > config.search_radius:
-            centres.append(self.last_seen[i])
-        for centre in centres:
-            for template in (self.query_template[i], self.recent_template[i]):
-                found, value = search(self.image, template, centre, config.search_radius)
-                if value > score:
-                    best, score = found, value
-        if best is not None and score >= config.redetect_threshold and self.inside(best[None])[0]:
-            refined = self.anchor(grey, np.array([i]), best[None])[0]
-            self.position[i] = refined
-            self.last_seen[i] = refined
-            self.visible[i] = True
 
     def contrast(self, points: np.ndarray) -> np.ndarray:
         """Standard deviation of the raw (smoothed) grey levels in each point's template window."""
@@ -513,18 +359,6 @@ class _Sweep:
         self.query_template[joining] = template
         self.recent_template[joining] = template
         self.remember_neighbours(joining)
-
-    def remember_neighbours(self, joining: np.ndarray) -> None:
-        """Each joining point's nearest started points at its query frame (its likely fellow members of one surface)."""
-        others = np.flatnonzero(self.started)
-        distance = np.linalg.norm(self.position[joining][:, None] - self.position[others][None], axis=-1)
-        distance[others[None, :] == joining[:, None]] = np.inf
-        order = np.argsort(distance, axis=1, kind="stable")[:, :NEIGHBOURS]
-        near = np.take_along_axis(distance, order, axis=1) < self.neighbour_reach
-        self.neighbours[joining, :order.shape[1]] = np.where(near, others[order], -1)
-        fellows = np.maximum(self.neighbours[joining], 0)
-        self.offsets[joining] = self.position[joining][:, None, :] - self.position[fellows]
-        self.offset_known[joining] = self.neighbours[joining] >= 0
 
 
 def _sweep(frames: np.ndarray, queries: np.ndarray, order: range, config: TrackerConfig,
