@@ -8,7 +8,7 @@
 // (y down: a positive rotation turns the content clockwise on screen).
 
 import { DocumentError, clone, finiteNumber, integer, join, rejectUnknown, require } from "./document.js";
-import { TIMINGS, ease } from "./timing.js";
+import { TIMINGS, keySegment } from "./timing.js";
 
 export const CAMERA_VERSION = 1;
 export const MIN_ZOOM = 0.05;
@@ -102,13 +102,7 @@ export function cameraJson(camera) {
 export function cameraAt(camera, t) {
   const keys = camera.keyframes;
   if (keys.length === 1) return { pan: [...keys[0].pan], zoom: keys[0].zoom, rotation: keys[0].rotation };
-  let seg = -1;
-  while (seg + 1 < keys.length && keys[seg + 1].frame <= t) seg++;
-  seg = Math.min(Math.max(seg, 0), keys.length - 2);
-  const a = keys[seg];
-  const b = keys[seg + 1];
-  const u = Math.min(1, Math.max(0, (t - a.frame) / (b.frame - a.frame)));
-  const w = ease(u, a.interpolation || camera.interpolation);
+  const { a, b, w } = keySegment(keys, t, camera.interpolation);
   return {
     pan: [a.pan[0] + w * (b.pan[0] - a.pan[0]), a.pan[1] + w * (b.pan[1] - a.pan[1])],
     zoom: a.zoom + w * (b.zoom - a.zoom),

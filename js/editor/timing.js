@@ -22,6 +22,22 @@ export function ease(u, name) {
   }
 }
 
+/**
+ * The keyframe segment around real-valued timeline position `t` and how far along it is (timing.interpolate_keys):
+ * {a, b, w} with a value at t of a + w·(b − a). `keys` are sorted by frame (at least two); the curve is the earlier
+ * key's `interpolation`, else `curve`. Before the first key w = 0 on the first segment, after the last w = 1.
+ */
+export function keySegment(keys, t, curve) {
+  // searchsorted(frames, t, side="right") - 1, clipped to [0, len - 2]
+  let seg = -1;
+  while (seg + 1 < keys.length && keys[seg + 1].frame <= t) seg++;
+  seg = Math.min(Math.max(seg, 0), keys.length - 2);
+  const a = keys[seg];
+  const b = keys[seg + 1];
+  const u = Math.min(1, Math.max(0, (t - a.frame) / (b.frame - a.frame)));
+  return { a, b, w: ease(u, a.interpolation || curve) };
+}
+
 /** Where each of `numDst` output frames falls on a timeline of `numSrc` frames (first to first, last to last). */
 export function framePositions(numSrc, numDst) {
   if (!(numSrc >= 1 && numDst >= 1)) throw new Error("frame counts must be at least 1");

@@ -7,7 +7,7 @@ import {
   readIdentity, rejectUnknown, require, serializeDocument,
 } from "./document.js";
 import { DEFAULT_SIZE, normalizedMatrix, retimeCamera, transformBox } from "./camera.js";
-import { TIMINGS, ease, framePositions, nearestFrame } from "./timing.js";
+import { TIMINGS, framePositions, keySegment, nearestFrame } from "./timing.js";
 
 export const KIND = "tracklets";
 export const MIN_BOX_SIZE = 0.004; // normalised; keeps x1 < x2 and y1 < y2 while dragging
@@ -120,14 +120,7 @@ export function serializeTracklets(doc) {
 export function boxAt(obj, t) {
   const keys = obj.keyframes;
   if (obj.static || keys.length === 1) return [...keys[0].box];
-  // searchsorted(frames, t, side="right") - 1, clipped to [0, len - 2]
-  let seg = -1;
-  while (seg + 1 < keys.length && keys[seg + 1].frame <= t) seg++;
-  seg = Math.min(Math.max(seg, 0), keys.length - 2);
-  const a = keys[seg];
-  const b = keys[seg + 1];
-  const u = Math.min(1, Math.max(0, (t - a.frame) / (b.frame - a.frame)));
-  const w = ease(u, a.interpolation || obj.interpolation);
+  const { a, b, w } = keySegment(keys, t, obj.interpolation);
   return [0, 1, 2, 3].map((i) => a.box[i] + w * (b.box[i] - a.box[i]));
 }
 

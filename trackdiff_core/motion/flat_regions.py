@@ -14,6 +14,8 @@ import math
 import cv2
 import numpy as np
 
+from .templates import score_peak
+
 
 #: Colour difference (0-255, per channel, from the seed pixel) within which a pixel belongs to the seed's region.
 COLOUR_TOLERANCE = 8.0
@@ -223,15 +225,4 @@ def _masked_search(similar: np.ndarray, known: np.ndarray, template: np.ndarray,
     hit = correlate(window, region) / np.maximum(region_total, 1e-6)
     miss = np.where(rest_total > 1e-6, correlate(other, rest) / np.maximum(rest_total, 1e-6), 1.0)
     scores = np.where(enough, 0.5 * (hit + miss), 0.0).astype(np.float32)
-    _, best, _, (bx, by) = cv2.minMaxLoc(scores)
-    dx = dy = 0.0
-    if 0 < bx < scores.shape[1] - 1:
-        left, mid, right = scores[by, bx - 1], scores[by, bx], scores[by, bx + 1]
-        denominator = left - 2 * mid + right
-        dx = 0.5 * (left - right) / denominator if abs(denominator) > 1e-9 else 0.0
-    if 0 < by < scores.shape[0] - 1:
-        up, mid, down = scores[by - 1, bx], scores[by, bx], scores[by + 1, bx]
-        denominator = up - 2 * mid + down
-        dy = 0.5 * (up - down) / denominator if abs(denominator) > 1e-9 else 0.0
-    position = np.array([x0 + bx + half + np.clip(dx, -0.5, 0.5), y0 + by + half + np.clip(dy, -0.5, 0.5)], np.float32)
-    return position, float(best)
+    return score_peak(scores, x0 + half, y0 + half)

@@ -37,6 +37,12 @@ def search(grey: np.ndarray, template: np.ndarray, centre: np.ndarray, radius: i
         return np.asarray(centre, np.float32), -1.0
     window = grey[y0:y1, x0:x1].astype(np.float32)
     scores = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+    return score_peak(scores, x0 + half, y0 + half)
+
+
+def score_peak(scores: np.ndarray, x0: float, y0: float) -> tuple[np.ndarray, float]:
+    """``(position float32[2], score)`` of the best cell of a score map whose cell ``(0, 0)`` stands at pixel
+    ``(x0, y0)``, refined to sub-pixel by a parabola through each axis's neighbours (at most half a cell)."""
     _, best, _, (bx, by) = cv2.minMaxLoc(scores)
     dx = dy = 0.0
     if 0 < bx < scores.shape[1] - 1:
@@ -47,5 +53,5 @@ def search(grey: np.ndarray, template: np.ndarray, centre: np.ndarray, radius: i
         up, mid, down = scores[by - 1, bx], scores[by, bx], scores[by + 1, bx]
         denominator = up - 2 * mid + down
         dy = 0.5 * (up - down) / denominator if abs(denominator) > 1e-9 else 0.0
-    position = np.array([x0 + bx + half + np.clip(dx, -0.5, 0.5), y0 + by + half + np.clip(dy, -0.5, 0.5)], np.float32)
+    position = np.array([x0 + bx + np.clip(dx, -0.5, 0.5), y0 + by + np.clip(dy, -0.5, 0.5)], np.float32)
     return position, float(best)
