@@ -22,6 +22,8 @@ class MotionFidelity:
             found; ``nan`` if there is none.
         per_object: ``float64[G]`` the same mean per group (object).
         per_frame: ``float64[T]`` the same mean per frame (frame 0 is 0 by construction: tracking starts there).
+        per_object_frame: ``float64[G, T]`` the same mean per object and frame (``nan`` for an object with no point
+            visible at frame 0), from the one tracking run.
         lost_fraction: share of the drawn-visible (frame ≥ 1, point) pairs the tracker did not find (hidden): a high
             value means the distances above rest on few points.
     """
@@ -30,6 +32,7 @@ class MotionFidelity:
     per_object: np.ndarray
     per_frame: np.ndarray
     lost_fraction: float
+    per_object_frame: np.ndarray
 
 
 def motion_fidelity(drawn_points, drawn_visible, video_frames, groups=None,
@@ -76,4 +79,9 @@ def motion_fidelity(drawn_points, drawn_visible, video_frames, groups=None,
     group_count = int(groups.max()) + 1 if total else 0
     per_object = np.array([masked_mean(found & (groups[chosen] == g)[None, :]) for g in range(group_count)])
     per_frame = np.array([masked_mean(found[t], error[t]) if t else 0.0 for t in range(count)])
-    return MotionFidelity(masked_mean(found), per_object, per_frame, lost)
+    per_object_frame = np.full((group_count, count), np.nan)
+    for g in range(group_count):
+        mine = groups[chosen] == g
+        if mine.any():
+            per_object_frame[g] = [masked_mean(found[t] & mine, error[t]) if t else 0.0 for t in range(count)]
+    return MotionFidelity(masked_mean(found), per_object, per_frame, lost, per_object_frame)

@@ -107,14 +107,7 @@ def fidelity_report(drawn: PointTrajectories, video, objects=None, drawn_aspect:
     if group_count == 1:
         lines, line_objects = [total.per_frame], objects[:1]
     elif group_count <= MAX_PLOTTED_OBJECTS and object_lines:
-        for g in range(group_count):
-            chosen = groups == g
-            if not drawn.visible[0, chosen].any():
-                lines.append(np.full(count, np.nan))
-            else:
-                lines.append(motion_fidelity(pixels[:, chosen], drawn.visible[:, chosen], frames, None,
-                                             config).per_frame)
-            line_objects.append(objects[g])
+        lines, line_objects = list(total.per_object_frame), list(objects[:group_count])
     else:
         lines, line_objects = [total.per_frame], [{"id": -1, "label": "all", "color": "#404040"}]
     return FidelityReport(total.mean * to_video_px, total.lost_fraction,
