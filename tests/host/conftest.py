@@ -96,6 +96,21 @@ def canvas_page(browser, comfy_server):
     ui.close()
 
 
+@pytest.fixture(params=["canvas", "vue"])
+def ui(request, browser, comfy_server):
+    """A fresh ComfyUI frontend tab in each of the two modes (classic canvas, Vue nodes), with a cleared graph; it
+    fails the test on any uncaught error in the page."""
+    from editor_page import ComfyPage
+
+    page = ComfyPage(browser, comfy_server, request.param == "vue")
+    page.clear()
+    yield page
+    try:
+        assert page.errors == [], f"uncaught errors in the page: {page.errors}"
+    finally:
+        page.close()
+
+
 @pytest.fixture(scope="module")
 def tiny_models_installed(comfy_server, tiny_svd, pack):
     """The tiny test models the shipped workflows' loaders name, written into the live server's model folders."""

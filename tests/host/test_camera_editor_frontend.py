@@ -12,23 +12,10 @@ import json
 import numpy as np
 import pytest
 
-from editor_page import ComfyPage
 from test_camera_in_comfyui import mask_arrows, reported, wan_move
 from test_wan_in_comfyui import H, LENGTH, W, _conditioning_prompt, wan_files  # noqa: F401 (a fixture)
 
-MODES = {"canvas": False, "vue": True}
 ZOOM = "1.25"
-
-
-@pytest.fixture(params=list(MODES))
-def ui(request, browser, comfy_server):
-    page = ComfyPage(browser, comfy_server, MODES[request.param])
-    page.clear()
-    yield page
-    try:
-        assert page.errors == [], f"uncaught errors in the page: {page.errors}"
-    finally:
-        page.close()
 
 
 def type_into(ui, node: int, field: str, text: str) -> None:

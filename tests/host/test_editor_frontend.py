@@ -14,20 +14,7 @@ import json
 import pytest
 
 import comfy_host
-from editor_page import ComfyPage
 
-MODES = {"canvas": False, "vue": True}
-
-
-@pytest.fixture(params=list(MODES))
-def ui(request, browser, comfy_server):
-    page = ComfyPage(browser, comfy_server, MODES[request.param])
-    page.clear()
-    yield page
-    try:
-        assert page.errors == [], f"uncaught errors in the page: {page.errors}"
-    finally:
-        page.close()
 
 
 @pytest.fixture(scope="module")
