@@ -12,19 +12,28 @@ from __future__ import annotations
 import torch
 
 
+def attention_shape(q, k, heads, skip_reshape: bool) -> tuple[int, int, int, int, int]:
+    """``(batch, heads, Nq, Nk, D)`` of an ``optimized_attention`` call, in either of its input layouts."""
+    if skip_reshape:
+        batch, heads_, nq, dim = q.shape
+        return batch, heads_, nq, k.shape[2], dim
+    batch, nq, inner = q.shape
+    return batch, heads, nq, k.shape[1], inner // heads
+
+
+def attention_flops(batch: int, heads: int, nq: int, nk: int, dim: int) -> int:
+    """FLOPs of ``QKᵀ`` and ``AV``: ``2·B·H·Nq·Nk·D`` each."""
+    return 4 * batch * heads * nq * nk * dim
+
+
 class AttentionStandIn:
     def __init__(self):
         self.flops = 0
         self.calls = 0
 
     def __call__(self, func, q, k, v, heads, *args, skip_reshape=False, skip_output_reshape=False, **kwargs):
-        if skip_reshape:
-            batch, heads_, nq, dim = q.shape
-            nk = k.shape[2]
-        else:
-            batch, nq, inner = q.shape
-            heads_, dim, nk = heads, inner // heads, k.shape[1]
-        self.flops += 4 * batch * heads_ * nq * nk * dim
+        batch, heads_, nq, nk, dim = attention_shape(q, k, heads, skip_reshape)
+        self.flops += attention_flops(batch, heads_, nq, nk, dim)
         self.calls += 1
         if skip_output_reshape:
             return torch.empty((batch, heads_, nq, dim), dtype=q.dtype, device=q.device)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from .attention_standin import attention_flops, attention_shape
 from .cases import pack_module, synthetic_tracks
 from .live_bytes import LiveBytes
 from .measure import measure, model_inputs, object_patches_applied, transformer_options_for
@@ -57,13 +58,8 @@ class TrainingAttentionStandIn:
         self.last = 0
 
     def __call__(self, func, q, k, v, heads, *args, skip_reshape=False, skip_output_reshape=False, **kwargs):
-        if skip_reshape:
-            batch, heads_, nq, dim = q.shape
-            nk = k.shape[2]
-        else:
-            batch, nq, inner = q.shape
-            heads_, dim, nk = heads, inner // heads, k.shape[1]
-        self.last = 4 * batch * heads_ * nq * nk * dim
+        batch, heads_, nq, nk, dim = attention_shape(q, k, heads, skip_reshape)
+        self.last = attention_flops(batch, heads_, nq, nk, dim)
         self.flops += self.last
         self.calls += 1
         shape = (batch, heads_, nq, dim) if skip_output_reshape else (batch, nq, heads_ * dim)
