@@ -90,25 +90,31 @@ def time_methods(runners, photos, seed: int, width: int, height: int, frames: in
 def build_table(quick: bool, seed: int | None = None) -> str:
     import cv2
 
-    from trackdiff_core.motion.synthetic_clips import BENCH_SEED, make_clip_set, skimage_photos
+    from trackdiff_core.motion.synthetic_clips import (BENCH_SEED, OBJECT_PHOTOS, TEXTURELESS_OBJECT_PHOTOS,
+                                                       make_clip_set, skimage_photos)
 
     seed = BENCH_SEED if seed is None else seed
     photos = skimage_photos()
     runners = methods()
     if quick:
-        clips = make_clip_set(photos, seed=seed, count=2, frames=12, width=384, height=216)
+        size = dict(count=2, frames=12, width=384, height=216)
         timing = (512, 288, 12, 128)
     else:
-        clips = make_clip_set(photos, seed=seed, count=6, frames=24, width=512, height=288)
+        size = dict(count=6, frames=24, width=512, height=288)
         timing = (1024, 576, 25, 256)
+    clips = make_clip_set(photos, seed=seed, **size)
     scores, kinds = score_clips(clips, runners)
+    # The limit: the same generator and seed with object photographs that have no texture to track.
+    limit_scores, limit_kinds = score_clips(make_clip_set(photos, seed=seed, object_photos=TEXTURELESS_OBJECT_PHOTOS,
+                                                          **size), runners)
     seconds = time_methods(runners, photos, seed, *timing)
     frames, height, width = clips[0].frames.shape[:3]
     points = sum(c.points.shape[1] for c in clips)
     hidden = float(np.mean([1 - c.visible.mean() for c in clips]))
     lines = [
         f"Clips: {len(clips)} × {frames} frames at {width}×{height}, {points} points, {hidden:.0%} of point-frames hidden "
-        f"(seed {seed}; `trackdiff_core/motion/synthetic_clips.py`); TAP-Vid query-first metrics at 256×256. Timing: "
+        f"(seed {seed}; `trackdiff_core/motion/synthetic_clips.py`), objects cut from the textured photographs "
+        f"{', '.join(OBJECT_PHOTOS)}; TAP-Vid query-first metrics at 256×256. Timing: "
         f"{timing[3]} points through {timing[2]} frames at {timing[0]}×{timing[1]}, best of 2, "
         f"{platform.processor() or platform.machine()}, OpenCV {cv2.__version__}, one thread.",
         "",
@@ -124,6 +130,13 @@ def build_table(quick: bool, seed: int | None = None) -> str:
     for name, row in kinds.items():
         cells = [f"{row[k]['aj']:.3f} / {row[k]['delta_avg']:.3f} / {row[k]['oa']:.3f}" for k in ("background", "objects")]
         lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    lines += ["", f"Limit: the same clips' generator and seed with objects cut from the photographs without texture "
+              f"({', '.join(TEXTURELESS_OBJECT_PHOTOS)}):", "",
+              "| method | AJ | δ_avg | OA | object points (AJ / δ_avg / OA) |", "|---|---|---|---|---|"]
+    for name, row in limit_scores.items():
+        objects = limit_kinds[name]["objects"]
+        lines.append(f"| {name} | {row['aj']:.3f} | {row['delta_avg']:.3f} | {row['oa']:.3f} | "
+                     f"{objects['aj']:.3f} / {objects['delta_avg']:.3f} / {objects['oa']:.3f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -20,9 +20,12 @@ def test_a_video_that_follows_the_drawing_scores_near_the_floor_and_a_still_one_
     still = motion_fidelity(drawn, drawn_visible, np.repeat(clip.frames[:1], len(clip.frames), axis=0), groups=groups)
     assert followed.per_frame.shape == (12,) and followed.per_object.shape == (int(groups.max()) + 1,)
     assert followed.per_frame[0] == 0.0
-    assert followed.mean < 2.0, followed
-    assert still.mean > 5 * followed.mean and still.mean > 10.0, (still.mean, followed.mean)
-    assert 0.0 <= followed.lost_fraction < 0.5  # measured 0.39: the object that leaves fast is lost (see the docs)
+    # Measured 2.77 px, 46.9 px for the still video. Of the 2.77: the object that leaves fast and comes back is found
+    # late (8.0 px on its points); one background point 14 px from it is carried off with it (a boundary point, see
+    # the docs' limits). Before the tracker's fine-level retry it was 1.63 px with 24 % of the points lost, not 13 %.
+    assert followed.mean < 3.0, followed
+    assert still.mean > 10 * followed.mean and still.mean > 10.0, (still.mean, followed.mean)
+    assert 0.0 <= followed.lost_fraction < 0.2, followed.lost_fraction  # measured 0.13
 
 
 def test_points_inside_flat_coloured_moving_shapes_move_with_their_shape():

@@ -17,6 +17,10 @@ class TrackerConfig:
         window: side of the Lucas–Kanade window in pixels (odd).
         pyramid_levels: pyramid levels above full size for Lucas–Kanade (each halves the image), so motions of about
             ``window * 2**pyramid_levels / 2`` pixels between two frames are still found.
+        fine_levels: pyramid levels of a second Lucas–Kanade try from the same prior, where the first is not sure. At
+            the coarse levels the window of a point on a small object holds mostly its surroundings, which drag the
+            point back to their motion (the camera's) when the object moves unlike them; the prior already holds most
+            of the step, so the fine levels alone can follow it.
         fb_threshold: forward–backward check in pixels: a step whose backward track lands farther than this from
             where it started is rejected (the point is hidden until it is found again).
         template_size: side in pixels of the patch kept from each point's query frame, used to refine positions
@@ -43,6 +47,7 @@ class TrackerConfig:
 
     window: int = 21
     pyramid_levels: int = 3
+    fine_levels: int = 1
     fb_threshold: float = 1.0
     template_size: int = 15
     match_threshold: float = 0.7
@@ -60,6 +65,7 @@ class TrackerConfig:
         checks = (
             ("window", self.window, 5, 101),
             ("pyramid_levels", self.pyramid_levels, 0, 8),
+            ("fine_levels", self.fine_levels, 0, 8),
             ("template_size", self.template_size, 5, 101),
             ("search_radius", self.search_radius, 0, 512),
             ("camera_grid", self.camera_grid, 4, 128),

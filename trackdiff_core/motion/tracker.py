@@ -6,9 +6,11 @@ One sweep forward and one backward over the video; in each, a point joins at its
 1. **Camera.** A grid tracked by Lucas–Kanade (forward–backward checked) gives the step homography by RANSAC.
 2. **Track.** Visible points are tracked by pyramidal Lucas–Kanade with a forward–backward check, from up to four
    priors: the point's own last velocity, the camera's step, the median step of nearby points that succeeded, and a
-   template search (normalised correlation within ``search_radius``). Each result is refined against the point's query
-   frame (Lucas–Kanade from the query image: no drift) and must still look like the point (correlation with its query
-   or most recent patch ≥ ``match_threshold``).
+   template search (normalised correlation within ``search_radius``). From the velocity and neighbour priors, a result
+   that is not sure is tried again with only the pyramid's fine levels (``fine_levels``): the coarse levels see mostly
+   a small object's surroundings and drag its points back to the camera's motion. Each result is refined against the
+   point's query frame (Lucas–Kanade from the query image: no drift) and must still look like the point (correlation
+   with its query or most recent patch ≥ ``match_threshold``).
 3. **Classify.** Each point learns whether it moves with the camera (its steps agree with the homography, or the
    camera's position looks as good as Lucas–Kanade's) and which points move like it (coherence). Points without
    texture or history take the class of their query-frame neighbours; points without texture and without a textured
@@ -267,12 +269,13 @@ class _Sweep(PointClasses, LostPointCarrying):
         looks most like the point wins (each is first anchored to the query frame). The priors: the point's own last
         velocity, the camera's step, and then, for points still failing, the median step of their nearest points that
         succeeded (an object moving fast carries its harder points along), and last, for points no prior explains, the
-        best match of the point's recent template within ``config.search_radius`` pixels."""
+        best match of the point's recent template within ``config.search_radius`` pixels. From the velocity and
+        neighbour priors, a result that is not sure is tried again with only ``config.fine_levels`` pyramid levels."""
         config = self.config
         best = None
 
-        def attempt(index, guess):
-            moved, ok = lk_step(previous, grey, self.position[live[index]], config, guess)
+        def attempt(index, guess, levels=None):
+            moved, ok = lk_step(previous, grey, self.position[live[index]], config, guess, levels=levels)
             moved = self.anchor(grey, live[index], moved)
             seen = patches(self.image, moved, config.template_size)
             looks = self.looks(live[index], moved, seen)
@@ -284,9 +287,22 @@ class _Sweep(PointClasses, LostPointCarrying):
                 mask = better.reshape((-1,) + (1,) * (value.ndim - 1))
                 best[k][index] = np.where(mask, value, best[k][index])
 
+        def from_guess(index, guess):
+            # Lucas–Kanade from the guess with the full pyramid, then, where that is not sure, with only its finest
+            # levels: at the coarse levels a small object's window holds mostly its surroundings, which pull a point
+            # that moves unlike them back to their motion (the guess already holds the large part of the step).
+            keep_better(index, attempt(index, guess))
+            unsure = np.flatnonzero(best[4][index] < CONFIDENT)
+            if len(unsure):
+                keep_better(index[unsure], attempt(index[unsure], guess[unsure], levels=config.fine_levels))
+
         everyone = np.arange(len(live))
         best = attempt(everyone, self.position[live] + self.velocity[live])
         unsure = np.flatnonzero(best[4] < CONFIDENT)  # a sure first result needs no second opinion (saves time)
+        if len(unsure):
+            keep_better(unsure, attempt(unsure, self.position[live[unsure]] + self.velocity[live[unsure]],
+                                        levels=config.fine_levels))
+            unsure = unsure[best[4][unsure] < CONFIDENT]
         if len(unsure):
             keep_better(unsure, attempt(unsure, apply_matrix(camera, self.position[live[unsure]])))
         passed = (best[4] >= config.match_threshold) & self.inside(best[0])
@@ -297,7 +313,7 @@ class _Sweep(PointClasses, LostPointCarrying):
             distance = np.linalg.norm(self.position[live[failing]][:, None] - anchors[None], axis=-1)
             nearest = np.argsort(distance, axis=1, kind="stable")[:, :5]
             guess = self.position[live[failing]] + np.median(steps[nearest], axis=1)
-            keep_better(failing, attempt(failing, guess))
+            from_guess(failing, guess)
             # The same from the nearest points that moved unlike the camera (a moving object's own points).
             camera_steps = apply_matrix(camera, self.position[live[passed]]) - self.position[live[passed]]
             moving = np.linalg.norm(steps - camera_steps, axis=1) > 2.0
@@ -310,7 +326,7 @@ class _Sweep(PointClasses, LostPointCarrying):
                 if len(rows):
                     picked = [steps[nearest[r][usable[r]]] for r in rows]
                     guess = self.position[live[failing[rows]]] + np.array([np.median(p, axis=0) for p in picked])
-                    keep_better(failing[rows], attempt(failing[rows], guess))
+                    from_guess(failing[rows], guess)
         failing = np.flatnonzero(~((best[4] >= config.match_threshold) & self.inside(best[0])))
         if len(failing):  # fast motion that no prior explains: search for the recent template, then refine there
             guess = self.position[live[failing]] + self.velocity[live[failing]]
