@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .document import MAX_FRAMES, reject_unknown, require
+from .document import MAX_FRAMES, read_document, reject_unknown, require
 from .errors import TrackDiffError, join_field
 from .timing import check_timing, interpolate_keys
 from .validate import finite_number, frame_size, integer
@@ -184,6 +184,16 @@ def parse_camera(value: Any, field: str = "camera", frame_count: int | None = No
         dup = next(f for f in frames if frames.count(f) > 1)
         raise TrackDiffError(keys_field, frames, f"has two keys on frame {dup}", "keep one camera key per frame")
     return Camera(tuple(keys), center, interpolation)
+
+
+def read_camera_document(value: Any, kind: str, field: str, read_object) -> tuple[int, list, Camera | None]:
+    """:func:`trackdiff_core.document.read_document` with its camera layer read: ``(frame_count, objects, camera)``,
+    the camera a :class:`Camera` checked against the document's frame count, or None for a still camera. What both
+    document kinds (boxes, mask + arrow) parse with."""
+    frame_count, objects, camera = read_document(value, kind, field, read_object)
+    if camera is not None:
+        camera = parse_camera(camera, join_field(field, "camera"), frame_count)
+    return frame_count, objects, camera
 
 
 def _read_center(value: Any, field: str) -> tuple[float, float]:

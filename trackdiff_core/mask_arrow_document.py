@@ -31,14 +31,13 @@ import numpy as np
 from .document import (
     DOCUMENT_VERSION,
     dumps,
-    read_document,
     read_frame,
     read_identity,
     read_point,
     reject_unknown,
     require,
 )
-from .camera import Camera, parse_camera
+from .camera import Camera, read_camera_document
 from .errors import TrackDiffError, join_field
 from .masks import rle_decode
 from .timing import check_timing
@@ -87,9 +86,7 @@ class MaskArrowDocument:
 
     @classmethod
     def parse(cls, value: Any, field: str = "mask_arrows_json") -> "MaskArrowDocument":
-        frame_count, objects, camera = read_document(value, KIND, field, _read_object)
-        if camera is not None:
-            camera = parse_camera(camera, join_field(field, "camera"), frame_count)
+        frame_count, objects, camera = read_camera_document(value, KIND, field, _read_object)
         return cls(frame_count, tuple(objects), camera)
 
     @property

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from .camera import Camera, normalized_matrices, parse_camera, transform_boxes
+from .camera import Camera, normalized_matrices, read_camera_document, transform_boxes
 from .colors import hex_to_rgb, palette_color, rgb_to_hex
-from .document import DOCUMENT_VERSION, dumps, read_document, read_frame, read_identity, reject_unknown, require
+from .document import DOCUMENT_VERSION, dumps, read_frame, read_identity, reject_unknown, require
 from .errors import TrackDiffError, join_field
 from .timing import check_timing, frame_positions, interpolate_keys, nearest_frame
 from .tracklets import Tracklets
@@ -84,9 +84,7 @@ class TrackletDocument:
     @classmethod
     def parse(cls, value: Any, field: str = "tracklets_json") -> "TrackletDocument":
         """Parse and validate a document (JSON text or a decoded dict)."""
-        frame_count, objects, camera = read_document(value, KIND, field, _read_object)
-        if camera is not None:
-            camera = parse_camera(camera, join_field(field, "camera"), frame_count)
+        frame_count, objects, camera = read_camera_document(value, KIND, field, _read_object)
         return cls(frame_count, tuple(objects), camera)
 
     @property
