@@ -110,6 +110,23 @@ def sampling_table(path: Path, title: str = "") -> str:
     return "\n".join(lines)
 
 
+def objmc_table(path: Path, title: str = "") -> str:
+    data = json.loads(path.read_text())
+    settings = data["settings"]
+    clips = len({r["clip"] for r in data["records"]})
+    lines = [_caption(title, f"the training CLI's `evaluate` through `/prompt` (KSampler, {settings['steps']} steps, CFG "
+                             f"{settings['cfg']:g}; {clips} held-out clips): ObjMC, the distance in pixels of the 96×96 "
+                             "frame between each object's first-frame points moved along its drawn path and where the "
+                             "pack's tracker finds them in the generated video (a video where none is found counts as "
+                             "the frame diagonal); mean and 95 % bootstrap interval over clips:"),
+             "", "| condition | ObjMC (px) | points lost |", "|---|---|---|"]
+    for name, row in data["summary"].items():
+        error = row["error"]
+        lines.append(f"| {name} | {error['mean']:.1f} [{error['low']:.1f}, {error['high']:.1f}] | "
+                     f"{100 * row['lost']:.0f} % |")
+    return "\n".join(lines)
+
+
 BOX_SAMPLES = (("trackdiffusion_box_mask", "box-masked fusers"),
                ("instance_enhancer", "box-masked fusers + Instance Enhancer"))
 
@@ -140,7 +157,7 @@ def report(runs: Path) -> str:
     parts = [training_table(runs)]
     for name, title in ADAPTERS:
         for suffix, table in (("loss_gap", loss_gap_table), ("prediction_error", prediction_table),
-                              ("sampling", sampling_table)):
+                              ("sampling", sampling_table), ("objmc", objmc_table)):
             if (runs / f"{name}_{suffix}.json").is_file():
                 parts.append(table(runs / f"{name}_{suffix}.json", title))
     for name, title in BOX_RUNS:
