@@ -143,3 +143,25 @@ def test_the_same_command_trains_the_same_adapter_from_its_first_weights(tmp_pat
     torch.manual_seed(123)
     TrackGoTask(CONFIG, seed=5).build(backend)
     assert torch.equal(torch.rand(3), expected), "building the adapter leaves the global RNG untouched"
+
+
+def test_a_run_that_starts_to_diverge_says_so_though_its_loss_stays_finite(tmp_path, caplog):
+    # Clipping bounds each update, so a diverging run raises nothing; the log must say it. 60 calm steps, then the
+    # same run resumed at a learning rate 100× too high: its gradient norms jump by orders of magnitude against the
+    # calm steps' (which the resumed run reads back from log.jsonl).
+    import logging
+
+    trainer(tmp_path, 60).run()
+    with caplog.at_level(logging.WARNING):
+        result = trainer(tmp_path, 80, lr=0.3, resume=True).run()  # --lr is the resumed run's own
+    assert all(torch.isfinite(torch.tensor(r["loss"])) for r in result.history)
+    warnings = [r.getMessage() for r in caplog.records if "may be diverging" in r.getMessage()]
+    assert len(warnings) == 1 and "Lower --lr" in warnings[0], [r["grad_norm"] for r in result.history]
+
+
+def test_a_calm_run_gives_no_divergence_warning(tmp_path, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        trainer(tmp_path, 80).run()
+    assert not [r for r in caplog.records if "may be diverging" in r.getMessage()]

@@ -37,6 +37,7 @@ from . import distributed
 from .backend import ModelBackend
 from .checkpointing import checkpoint_forwards
 from .distributed import Ranks
+from .divergence import DivergenceWatch
 from .placement_eval import placement_errors
 from .task import TrainingTask
 
@@ -198,12 +199,12 @@ class Trainer:
         if not params:
             raise TrackDiffError("task", self.task.name, "has no trainable parameter", "check the task")
         self.optimizer = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
-        for group in self.optimizer.param_groups:  # a task's group may ask for a multiple of --lr (its "lr_scale")
-            group["lr"] = self.lr * float(group.get("lr_scale", 1.0))
         if existing:
             start = self._load_optimizer(existing[-1][1])
             if self.ranks.main:
                 log.info("resumed %s from step %d (%s)", self.task.name, start, existing[-1][1])
+        for group in self.optimizer.param_groups:  # a task's group may ask for a multiple of --lr (its "lr_scale")
+            group["lr"] = self.lr * float(group.get("lr_scale", 1.0))  # on resume too: --lr is this run's
         self.task.attach(self.backend, self.module)
         if self.checkpointing:
             blocks = getattr(self.backend, "frozen_blocks", None)
@@ -271,12 +272,19 @@ class Trainer:
         result = TrainingResult(self.out / self.task.output_name, self.steps, self.module, self.backend)
         params = [p for group in self.optimizer.param_groups for p in group["params"]]
         main = self.ranks.main
+        watch, warned_at = DivergenceWatch.resumed(self.out / "log.jsonl", start), None
         if self.eval_every and start == 0 and main:
             result.evaluations.append(self._evaluation(0))
         for step in range(start, self.steps):
             record = self.step(step, params)
             self._write(record)
             result.history.append(record)
+            jump = watch.update(record["grad_norm"])
+            if main and jump is not None and (warned_at is None or step + 1 - warned_at >= 500):
+                warned_at = step + 1
+                log.warning("%s step %d: the gradient norm %.3g is %.0f× its median over the last steps: the run may "
+                            "be diverging (clipping hides it; watch the held-out loss). Lower --lr and start again "
+                            "from a checkpoint before it", self.task.name, step + 1, record["grad_norm"], jump)
             if main and ((step + 1) % self.log_every == 0 or step + 1 == self.steps):
                 log.info("%s step %d/%d loss %.5f", self.task.name, step + 1, self.steps, record["loss"])
             if main and self.eval_every and ((step + 1) % self.eval_every == 0 or step + 1 == self.steps):
