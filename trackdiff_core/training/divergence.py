@@ -15,7 +15,8 @@ import numpy as np
 
 #: Steps whose norms make the reference median, and the fewest needed before the watch speaks.
 WINDOW, MIN_STEPS = 100, 10
-#: A norm this many times the recent median is a jump no healthy run here showed (their largest: about 40×).
+#: A norm this many times the recent median is a jump no healthy run here showed (their largest: 8× to 22×; the
+#: diverged toy backbone is flagged at step 320).
 JUMP = 100.0
 
 
