@@ -22,16 +22,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=None, help="also write the markdown table to this file")
     parser.add_argument("--quick", action="store_true", help="two small clips and a smaller timing case (a smoke run)")
     parser.add_argument("--seed", type=int, default=None, help="clip-set seed (default: the published BENCH_SEED)")
+    parser.add_argument("--fine-levels", type=int, default=None,
+                        help="the tracker's TrackerConfig.fine_levels (default: its default; 3, the pyramid's own "
+                             "levels, is the tracker without the fine-level retry)")
+    parser.add_argument("--object-photos", default=None,
+                        help="comma-separated scikit-image photographs to cut the objects from (default: the "
+                             "textured OBJECT_PHOTOS; the set before 2026-12-06 was brick,gravel,coins,camera,"
+                             "colorwheel,retina,hubble_deep_field,grass)")
     return parser
 
 
-def methods():
+def methods(config=None):
     from trackdiff_core.motion import track_points
 
     from .tracking_baselines import naive_farneback, naive_lk
 
     def pack(frames, queries):
-        result = track_points(frames, queries)
+        result = track_points(frames, queries, config)
         return result.points, result.visible
 
     return {
@@ -87,22 +94,30 @@ def time_methods(runners, photos, seed: int, width: int, height: int, frames: in
     return seconds
 
 
-def build_table(quick: bool, seed: int | None = None) -> str:
+def build_table(quick: bool, seed: int | None = None, fine_levels: int | None = None,
+                object_photos: tuple[str, ...] | None = None) -> str:
     import cv2
 
     from trackdiff_core.motion.synthetic_clips import (BENCH_SEED, OBJECT_PHOTOS, TEXTURELESS_OBJECT_PHOTOS,
                                                        make_clip_set, skimage_photos)
 
+    from trackdiff_core.motion import TrackerConfig
+
     seed = BENCH_SEED if seed is None else seed
+    object_photos = object_photos or OBJECT_PHOTOS
     photos = skimage_photos()
-    runners = methods()
+    unknown = sorted(set(object_photos) - set(photos))
+    if unknown:
+        raise SystemExit(f"--object-photos: {unknown[0]!r} is not one of the benchmark's photographs "
+                         f"({', '.join(sorted(photos))})")
+    runners = methods(None if fine_levels is None else TrackerConfig(fine_levels=fine_levels))
     if quick:
         size = dict(count=2, frames=12, width=384, height=216)
         timing = (512, 288, 12, 128)
     else:
         size = dict(count=6, frames=24, width=512, height=288)
         timing = (1024, 576, 25, 256)
-    clips = make_clip_set(photos, seed=seed, **size)
+    clips = make_clip_set(photos, seed=seed, object_photos=object_photos, **size)
     scores, kinds = score_clips(clips, runners)
     # The limit: the same generator and seed with object photographs that have no texture to track.
     limit_scores, limit_kinds = score_clips(make_clip_set(photos, seed=seed, object_photos=TEXTURELESS_OBJECT_PHOTOS,
@@ -113,8 +128,8 @@ def build_table(quick: bool, seed: int | None = None) -> str:
     hidden = float(np.mean([1 - c.visible.mean() for c in clips]))
     lines = [
         f"Clips: {len(clips)} × {frames} frames at {width}×{height}, {points} points, {hidden:.0%} of point-frames hidden "
-        f"(seed {seed}; `trackdiff_core/motion/synthetic_clips.py`), objects cut from the textured photographs "
-        f"{', '.join(OBJECT_PHOTOS)}; TAP-Vid query-first metrics at 256×256. Timing: "
+        f"(seed {seed}; `trackdiff_core/motion/synthetic_clips.py`), objects cut from the photographs "
+        f"{', '.join(object_photos)}{'' if fine_levels is None else f', tracker fine_levels {fine_levels}'}; TAP-Vid query-first metrics at 256×256. Timing: "
         f"{timing[3]} points through {timing[2]} frames at {timing[0]}×{timing[1]}, best of 2, "
         f"{platform.processor() or platform.machine()}, OpenCV {cv2.__version__}, one thread.",
         "",
@@ -151,7 +166,8 @@ def main(argv=None) -> int:
     import cv2
 
     cv2.setNumThreads(1)
-    text = build_table(args.quick, args.seed)
+    photos = tuple(p for p in args.object_photos.split(",") if p) if args.object_photos else None
+    text = build_table(args.quick, args.seed, args.fine_levels, photos)
     sys.stdout.write(text)
     if args.out is not None:
         args.out.write_text(text)

@@ -30,3 +30,11 @@ def test_bench_tracking_quick_runs_without_comfyui_and_ranks_the_tracker_first(t
     # The limit is published in the same run: the same clips with objects cut from the textureless photographs.
     limit = rest.partition("Limit:")[2]
     assert "colorwheel" in limit and limit.count("| TrackDiff `track_points` |") == 1, rest
+
+
+def test_bench_tracking_names_an_unknown_object_photograph():
+    pytest.importorskip("skimage")
+    env = {k: v for k, v in os.environ.items() if k != "COMFYUI_PATH"}
+    run = subprocess.run([sys.executable, "-m", "bench", "tracking", "--quick", "--object-photos", "brick,nope"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0 and "--object-photos: 'nope' is not one of the benchmark's photographs" in run.stderr

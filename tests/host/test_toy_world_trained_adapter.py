@@ -3,7 +3,7 @@ TrackGo adapter with appearance channels follows the drawing clearly better than
 
 Training those weights takes about two CPU-hours (`experiments/toy_world/run_all.sh`, which writes them to
 `runs/toy_world` in the pack's folder, where this test looks for them); the test is skipped, saying so, where that run
-is absent. The recorded run's numbers are in docs/toy-world.md (`docs/toy-world/trackgo_appearance_objmc.json`)."""
+is absent. The rerun of 2026-12-06 is in docs/toy-world.md (`docs/toy-world/rerun-2026-12-06/`)."""
 
 from __future__ import annotations
 

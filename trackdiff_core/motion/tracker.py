@@ -287,22 +287,23 @@ class _Sweep(PointClasses, LostPointCarrying):
                 mask = better.reshape((-1,) + (1,) * (value.ndim - 1))
                 best[k][index] = np.where(mask, value, best[k][index])
 
-        def from_guess(index, guess):
-            # Lucas–Kanade from the guess with the full pyramid, then, where that is not sure, with only its finest
+        def retry_fine(index, guess):
+            # Where the result is not sure, Lucas–Kanade again from the same guess with only the pyramid's finest
             # levels: at the coarse levels a small object's window holds mostly its surroundings, which pull a point
             # that moves unlike them back to their motion (the guess already holds the large part of the step).
-            keep_better(index, attempt(index, guess))
             unsure = np.flatnonzero(best[4][index] < CONFIDENT)
             if len(unsure):
                 keep_better(index[unsure], attempt(index[unsure], guess[unsure], levels=config.fine_levels))
 
+        def from_guess(index, guess):
+            keep_better(index, attempt(index, guess))
+            retry_fine(index, guess)
+
         everyone = np.arange(len(live))
-        best = attempt(everyone, self.position[live] + self.velocity[live])
-        unsure = np.flatnonzero(best[4] < CONFIDENT)  # a sure first result needs no second opinion (saves time)
-        if len(unsure):
-            keep_better(unsure, attempt(unsure, self.position[live[unsure]] + self.velocity[live[unsure]],
-                                        levels=config.fine_levels))
-            unsure = unsure[best[4][unsure] < CONFIDENT]
+        own_velocity = self.position[live] + self.velocity[live]
+        best = attempt(everyone, own_velocity)
+        retry_fine(everyone, own_velocity)
+        unsure = np.flatnonzero(best[4] < CONFIDENT)  # a sure result needs no second opinion (saves time)
         if len(unsure):
             keep_better(unsure, attempt(unsure, apply_matrix(camera, self.position[live[unsure]])))
         passed = (best[4] >= config.match_threshold) & self.inside(best[0])
