@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument("--cfg", type=float, default=1.0, help="KSampler's cfg")
     sample.add_argument("--strength", type=float, default=1.0, help="ApplyTrackAdapter's strength")
     sample.add_argument("--conditions", default="", help="comma-separated conditions to run (default: all)")
+    objmc.add_argument("--keep-frames", default=None, help="a folder for the decoded videos (.npy)")
     sample.add_argument("--keep-frames", default=None, help="a folder for the decoded frames (.npy), for pictures")
     pictures.add_argument("--frames-dir", required=True)
     pictures.add_argument("--out", required=True, help="a folder for the PNG sheets")
@@ -220,7 +221,7 @@ def run_objmc(args) -> dict:
     settings = EvaluateSettings(CHECKPOINT, ADAPTER if args.adapter else None, args.steps, args.cfg)
     conditions = ("none", "adapter", "cut_and_drag") if args.adapter else ("none", "cut_and_drag")
     with toy_server(args.backbone, {ADAPTER: args.adapter} if args.adapter else {}) as server:
-        return evaluate_clips(ComfyClient(server.url), clips, settings, conditions)
+        return evaluate_clips(ComfyClient(server.url), clips, settings, conditions, videos=args.keep_frames)
 
 
 def run_box_sampling(args) -> dict:

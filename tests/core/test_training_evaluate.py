@@ -39,3 +39,19 @@ def test_bad_conditions_and_a_missing_adapter_are_refused_before_anything_runs()
         evaluate_clips(None, [clip], EvaluateSettings("svd.safetensors"), ("none", "adapter"))
     interval = bootstrap([1.0, 2.0, 3.0, 10.0])
     assert interval["low"] < interval["mean"] == 4.0 < interval["high"]
+
+
+def test_the_paired_difference_separates_a_condition_that_is_better_on_every_clip_though_the_clips_vary_widely():
+    from trackdiff_core.training.evaluate import paired_difference
+
+    hard = [5.0, 40.0, 12.0, 30.0, 8.0, 25.0]  # clips of very different difficulty
+    records = [{"clip": i, "condition": "none", "error": e} for i, e in enumerate(hard)]
+    records += [{"clip": i, "condition": "adapter", "error": e - 2.0} for i, e in enumerate(hard)]
+    records += [{"clip": 9, "condition": "adapter", "error": 0.0}]  # no baseline on that clip: left out
+    apart = bootstrap([r["error"] for r in records if r["condition"] == "none"])
+    together = bootstrap([r["error"] for r in records if r["condition"] == "adapter" and r["clip"] != 9])
+    assert together["high"] > apart["low"]  # the separate intervals overlap ...
+    difference = paired_difference(records, "adapter", "none")
+    assert difference["mean"] == pytest.approx(-2.0) and difference["high"] == pytest.approx(-2.0)  # ... the pairs do not
+    mixed = [dict(r, error=r["error"] + (4.0 if r["clip"] % 2 and r["condition"] == "adapter" else 0.0)) for r in records]
+    assert paired_difference(mixed, "adapter", "none")["high"] > 0  # better on some clips, worse on others: no verdict

@@ -27,7 +27,7 @@ def test_evaluate_scores_every_condition_through_prompt(pack, tiny_svd, comfy_se
     out = tmp_path / "scores.json"
     assert main(["evaluate", "--server", comfy_server.url, "--data", str(tmp_path / "clips"), "--clips", "2",
                  "--checkpoint-name", comfy_host.TINY_CHECKPOINT, "--adapter", ADAPTER, "--steps", "2", "--cfg", "1",
-                 "--K", "2", "--points-s", "2", "--out", str(out)]) == 0
+                 "--K", "2", "--points-s", "2", "--out", str(out), "--videos", str(tmp_path / "videos")]) == 0
     result = json.loads(out.read_text())
     assert sorted((r["clip"], r["condition"]) for r in result["records"]) == sorted(
         (c, k) for c in range(2) for k in ("none", "adapter", "cut_and_drag"))
@@ -35,4 +35,14 @@ def test_evaluate_scores_every_condition_through_prompt(pack, tiny_svd, comfy_se
         error = score["error"]
         assert score["clips"] >= 1 and np.isfinite(error["mean"]) and error["low"] <= error["mean"] <= error["high"]
         assert 0.0 <= score["lost"] <= 1.0
+        if condition != "none":  # clip by clip against no control
+            difference = score["minus_none"]
+            assert difference["low"] <= difference["mean"] <= difference["high"]
+    assert "minus_none" not in result["summary"]["none"]
     assert result["settings"]["denoise"] == 0.4 and result["settings"]["adapter"] == ADAPTER
+    # --videos: what was scored, to look at — each condition's decoded video and the clip's own frames
+    kept = sorted(p.name for p in (tmp_path / "videos").iterdir())
+    assert kept == sorted(f"clip{c}_{k}.npy" for c in range(2) for k in ("truth", "none", "adapter", "cut_and_drag"))
+    for name in kept:
+        video = np.load(tmp_path / "videos" / name)
+        assert video.shape == (4, 64, 64, 3) and video.dtype == np.uint8, (name, video.shape, video.dtype)

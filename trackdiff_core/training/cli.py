@@ -108,6 +108,8 @@ def _evaluate_parser(commands) -> None:
     evaluate.add_argument("--denoise", type=float, default=0.4, help="cut-and-drag's denoise")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--out", default=None, help="write every record and the summary to this JSON file")
+    evaluate.add_argument("--videos", default=None, help="a folder that gets every generated video as .npy (uint8 "
+                                                         "frames × height × width × RGB), and each clip's truth")
 
 
 def _prepare_parser(commands) -> None:

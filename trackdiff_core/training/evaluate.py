@@ -16,7 +16,9 @@ The graph is the shipped one: the first frame → ``SVD_img2vid_Conditioning``; 
 first-frame points, moved rigidly along their object's drawn path, tracked through the generated video; the mean
 distance in pixels where found (lower is better; a video in which no point is found at all counts as the frame's
 diagonal), and the share of points lost. Each condition's score is the mean over
-clips with a 95 % bootstrap interval (2,000 resamples, fixed seed); ``--out`` gets every record and the summary.
+clips with a 95 % bootstrap interval (2,000 resamples, fixed seed), and each controlled condition's difference from
+``none`` clip by clip (``minus_none``, the same interval over the paired differences); ``--out`` gets every record and
+the summary.
 """
 
 from __future__ import annotations
@@ -146,9 +148,18 @@ def _upload(client, folder: Path, name: str, image: np.ndarray) -> str:
     return client.upload_image(path, name, subfolder="trackdiff_evaluate")
 
 
+def _keep_video(folder: str | Path, name: str, video: np.ndarray) -> None:
+    """``video`` as ``folder/name.npy`` (``uint8[T, H, W, 3]``), written then renamed."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    tmp = Path(folder) / f"{name}.tmp.npy"
+    np.save(tmp, video)
+    os.replace(tmp, Path(folder) / f"{name}.npy")
+
+
 def evaluate_clips(client, clips: list[Clip], settings: EvaluateSettings, conditions=CONDITIONS,
-                   timeout: float = 1800.0) -> dict:
-    """Every condition on every clip through ``client`` (a :class:`trackdiff_core.batch.client.ComfyClient`)."""
+                   timeout: float = 1800.0, videos: str | Path | None = None) -> dict:
+    """Every condition on every clip through ``client`` (a :class:`trackdiff_core.batch.client.ComfyClient`).
+    ``videos``: a folder that gets each decoded video as ``clip{i}_{condition}.npy`` (and ``clip{i}_truth.npy``)."""
     unknown = sorted(set(conditions) - set(CONDITIONS))
     if unknown:
         raise TrackDiffError("--conditions", unknown[0], "is not a condition", f"use {', '.join(CONDITIONS)}")
@@ -169,6 +180,8 @@ def evaluate_clips(client, clips: list[Clip], settings: EvaluateSettings, condit
             labels = _upload(client, folder, f"clip{index}_labels.png", np.repeat(label_map[..., None], 3, axis=-1))
             paths = drawn_paths(clip)
             points, visible, groups = drawn_points(clip, paths)
+            if videos:
+                _keep_video(videos, f"clip{index}_truth", clip.frames)
             for condition in conditions:
                 prompt = graph(condition, frame, labels, paths, clip, settings, f"trackdiff_evaluate/clip{index}")
                 outputs = client.wait(client.queue(prompt), timeout)
@@ -176,6 +189,8 @@ def evaluate_clips(client, clips: list[Clip], settings: EvaluateSettings, condit
                 video = np.stack([cv2.cvtColor(cv2.imdecode(np.frombuffer(client.view(image), np.uint8),
                                                             cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
                                   for image in images])
+                if videos:
+                    _keep_video(videos, f"clip{index}_{condition}", video)
                 score = motion_fidelity(points, visible, video, groups)
                 found = bool(np.isfinite(score.mean))  # no point found in any frame: the frame's diagonal
                 records.append({"clip": index, "condition": condition,
@@ -189,7 +204,18 @@ def evaluate_clips(client, clips: list[Clip], settings: EvaluateSettings, condit
         lost = [r["lost"] for r in records if r["condition"] == condition]
         summary[condition] = {"error": bootstrap(errors), "lost": float(np.mean(lost)) if lost else float("nan"),
                               "clips": len(errors)}
+        if condition != "none" and "none" in conditions:
+            summary[condition]["minus_none"] = paired_difference(records, condition, "none")
     return {"settings": asdict(settings), "records": records, "summary": summary}
+
+
+def paired_difference(records: list[dict], condition: str, baseline: str) -> dict:
+    """``condition``'s error minus ``baseline``'s on the same clip (same seed), as a mean over clips with a 95 %
+    bootstrap interval: below 0 throughout means ``condition`` follows the drawing better. Pairing removes the clips'
+    own difficulty, so it separates conditions whose separate intervals overlap."""
+    errors = {(r["clip"], r["condition"]): r["error"] for r in records}
+    clips = sorted({clip for clip, name in errors if name == condition and (clip, baseline) in errors})
+    return bootstrap([errors[clip, condition] - errors[clip, baseline] for clip in clips])
 
 
 def run_evaluate(args) -> dict:
@@ -201,7 +227,8 @@ def run_evaluate(args) -> dict:
     settings = EvaluateSettings(args.checkpoint_name, args.adapter, args.steps, args.cfg, points_k=args.K,
                                 points_s=args.points_s, denoise=args.denoise, seed=args.seed)
     try:
-        result = evaluate_clips(ComfyClient(args.server), clips, settings, tuple(args.conditions.split(",")))
+        result = evaluate_clips(ComfyClient(args.server), clips, settings, tuple(args.conditions.split(",")),
+                                videos=args.videos)
     except ServerError as exc:
         raise TrackDiffError("--server", args.server, f"did not run the graph ({exc})",
                              "start ComfyUI with this pack, and name its checkpoint and adapter as it lists them") \
@@ -210,6 +237,10 @@ def run_evaluate(args) -> dict:
         e = score["error"]
         log.info("evaluate: %-12s %.2f px [%.2f, %.2f] over %d clips, %.0f %% lost", condition, e["mean"], e["low"],
                  e["high"], score["clips"], 100 * score["lost"])
+        if "minus_none" in score:
+            d = score["minus_none"]
+            log.info("evaluate: %-12s minus none, clip by clip: %+.2f px [%+.2f, %+.2f]", condition, d["mean"],
+                     d["low"], d["high"])
     if args.out:
         tmp = f"{args.out}.tmp"
         Path(tmp).write_text(json.dumps(result, indent=2), encoding="utf-8")
