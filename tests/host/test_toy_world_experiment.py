@@ -106,18 +106,20 @@ def test_appearance_adapter_prediction_error_chosen_conditions_pictures_and_repo
 
 
 def test_the_training_clis_evaluate_scores_the_toy_adapter_through_prompt(runs):
-    """run_all.sh's `evaluate` step at CI size: the training CLI's evaluation path (its graph, ObjMC with intervals) on
-    held-out toy clips, with the appearance adapter trained above."""
+    """run_all.sh's `evaluate` step at CI size: the training CLI's evaluation path (its graph, ObjMC and the objects' error with intervals) on
+    held-out toy clips, with the appearance adapter trained above; both measures, and the references."""
     backbone = runs / "backbone" / "video_model.safetensors"
     adapter = runs / "trackgo_appearance" / "trackgo_adapter.safetensors"
     experiment("evaluate", "--backbone", backbone, "--adapter", adapter, "--clips", "1", "--size", SIZE, "--frames",
                FRAMES, "--steps", "2", "--out", runs / "trackgo_appearance_objmc.json", timeout=900)
     result = json.loads((runs / "trackgo_appearance_objmc.json").read_text())
-    assert set(result["summary"]) == {"none", "adapter", "cut_and_drag"}
-    assert all(s["clips"] == 1 and s["error"]["mean"] >= 0 for s in result["summary"].values())
+    assert set(result["summary"]) == {"none", "adapter", "cut_and_drag", "truth", "still"}
+    assert all(s["clips"] == 1 and s["error"]["mean"] >= 0 and s["object_error"]["mean"] >= 0
+               for s in result["summary"].values())
     report = experiment("report", "--runs", runs).stdout  # run_all.sh's report gives its table
     assert "the training CLI's `evaluate` through `/prompt` (KSampler, 2 steps" in report
-    assert report.count("| adapter | ") == 1 and "| cut_and_drag | " in report
+    assert report.count("| adapter | ") == 1 and "| cut_and_drag | " in report and "| still | " in report
+    assert "| condition | ObjMC | minus none | points lost | objects | minus none |" in report
 
 
 def test_box_control_trains_with_box_masked_fusers_and_is_sampled_through_the_tracklet_editor(runs):

@@ -30,15 +30,17 @@ def test_evaluate_scores_every_condition_through_prompt(pack, tiny_svd, comfy_se
                  "--K", "2", "--points-s", "2", "--out", str(out), "--videos", str(tmp_path / "videos")]) == 0
     result = json.loads(out.read_text())
     assert sorted((r["clip"], r["condition"]) for r in result["records"]) == sorted(
-        (c, k) for c in range(2) for k in ("none", "adapter", "cut_and_drag"))
+        (c, k) for c in range(2) for k in ("none", "adapter", "cut_and_drag", "truth", "still"))
     for condition, score in result["summary"].items():
-        error = score["error"]
-        assert score["clips"] >= 1 and np.isfinite(error["mean"]) and error["low"] <= error["mean"] <= error["high"]
-        assert 0.0 <= score["lost"] <= 1.0
-        if condition != "none":  # clip by clip against no control
-            difference = score["minus_none"]
-            assert difference["low"] <= difference["mean"] <= difference["high"]
-    assert "minus_none" not in result["summary"]["none"]
+        for measure in ("error", "object_error"):  # ObjMC, and the objects' displacements
+            error = score[measure]
+            assert np.isfinite(error["mean"]) and error["low"] <= error["mean"] <= error["high"], (condition, measure)
+        assert score["clips"] == 2 and 0.0 <= score["lost"] <= 1.0
+        if condition in ("adapter", "cut_and_drag"):  # clip by clip against no control (not the references)
+            for measure in ("minus_none", "object_minus_none"):
+                difference = score[measure]
+                assert difference["low"] <= difference["mean"] <= difference["high"], (condition, measure)
+    assert not any("minus_none" in result["summary"][k] for k in ("none", "truth", "still"))
     assert result["settings"]["denoise"] == 0.4 and result["settings"]["adapter"] == ADAPTER
     # --videos: what was scored, to look at — each condition's decoded video and the clip's own frames
     kept = sorted(p.name for p in (tmp_path / "videos").iterdir())

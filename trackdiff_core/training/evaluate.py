@@ -12,13 +12,20 @@ The graph is the shipped one: the first frame → ``SVD_img2vid_Conditioning``; 
 * ``cut_and_drag`` — ``TrackGoCutAndDrag``'s guide video, VAE-encoded, re-sampled at ``--denoise`` (the shipped
   workflow's 0.4)
 
-→ ``KSampler`` → ``VAEDecode`` → ``SaveImage``. The decoded video is scored with ``motion_fidelity``: the clip's
-first-frame points, moved rigidly along their object's drawn path, tracked through the generated video; the mean
-distance in pixels where found (lower is better; a video in which no point is found at all counts as the frame's
-diagonal), and the share of points lost. Each condition's score is the mean over
-clips with a 95 % bootstrap interval (2,000 resamples, fixed seed), and each controlled condition's difference from
-``none`` clip by clip (``minus_none``, the same interval over the paired differences); ``--out`` gets every record and
-the summary.
+→ ``KSampler`` → ``VAEDecode`` → ``SaveImage``. The decoded video gets two scores, in pixels, lower is better:
+
+* ``error`` — ObjMC (``motion_fidelity``): the clip's first-frame points, moved rigidly along their object's drawn
+  path, tracked through the generated video; the mean distance where found (a video in which no point is found at
+  all counts as the frame's diagonal), with the share of points lost (``lost``);
+* ``object_error`` — :func:`trackdiff_core.motion.object_motion.object_motion_error`: each object's first-frame
+  appearance found in every frame, its displacement against the drawn one. It needs no point to survive, so it also
+  reads videos a point tracker cannot follow (small, blocky or flickering ones) and counts an object that vanished.
+
+Every clip is also scored as two references, with no sampling: ``truth`` (the clip's own frames: the measures' floor
+on such video) and ``still`` (its first frame held: what a generator that ignores the drawing scores). Each
+condition's scores are the mean over clips with a 95 % bootstrap interval (2,000 resamples, fixed seed), and
+each controlled condition's difference from ``none`` clip by clip (``minus_none`` and ``object_minus_none``, the same
+interval over the paired differences); ``--out`` gets every record and the summary.
 """
 
 from __future__ import annotations
@@ -36,11 +43,13 @@ import numpy as np
 from ..errors import TrackDiffError
 from ..mask_arrow_document import MaskArrowDocument
 from ..motion import motion_fidelity
+from ..motion.object_motion import object_motion_error
 from .clips import Clip, ClipFolder
 
 log = logging.getLogger(__name__)
 
 CONDITIONS = ("none", "adapter", "cut_and_drag")
+REFERENCES = ("truth", "still")  # scored on every clip, no sampling: the clip's own frames, and its first frame held
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,17 @@ def evaluate_clips(client, clips: list[Clip], settings: EvaluateSettings, condit
             points, visible, groups = drawn_points(clip, paths)
             if videos:
                 _keep_video(videos, f"clip{index}_truth", clip.frames)
+
+            def scored(condition: str, video: np.ndarray) -> None:
+                score = motion_fidelity(points, visible, video, groups)
+                found = bool(np.isfinite(score.mean))  # no point found in any frame: the frame's diagonal
+                objects = object_motion_error(np.stack(clip.masks), paths, video)
+                records.append({"clip": index, "condition": condition,
+                                "error": score.mean if found else float(np.hypot(width, height)),
+                                "all_lost": not found, "lost": score.lost_fraction, "object_error": objects.mean})
+                log.info("evaluate: clip %d %s: %.2f px from the drawing, %.0f %% of points lost; objects %.2f px",
+                         index, condition, score.mean, 100 * score.lost_fraction, objects.mean)
+
             for condition in conditions:
                 prompt = graph(condition, frame, labels, paths, clip, settings, f"trackdiff_evaluate/clip{index}")
                 outputs = client.wait(client.queue(prompt), timeout)
@@ -191,31 +211,37 @@ def evaluate_clips(client, clips: list[Clip], settings: EvaluateSettings, condit
                                   for image in images])
                 if videos:
                     _keep_video(videos, f"clip{index}_{condition}", video)
-                score = motion_fidelity(points, visible, video, groups)
-                found = bool(np.isfinite(score.mean))  # no point found in any frame: the frame's diagonal
-                records.append({"clip": index, "condition": condition,
-                                "error": score.mean if found else float(np.hypot(width, height)),
-                                "all_lost": not found, "lost": score.lost_fraction})
-                log.info("evaluate: clip %d %s: %.2f px from the drawing, %.0f %% of points lost", index, condition,
-                         score.mean, 100 * score.lost_fraction)
+                scored(condition, video)
+            scored("truth", clip.frames)  # the scale: the clip's own motion (the floor) ...
+            scored("still", np.repeat(clip.frames[:1], clip.num_frames, axis=0))  # ... and a video that ignores it
+    return {"settings": asdict(settings), "records": records,
+            "summary": summarise(records, tuple(conditions) + REFERENCES)}
+
+
+def summarise(records: list[dict], conditions=CONDITIONS) -> dict:
+    """Per condition and measure (``error``: ObjMC; ``object_error``: the objects' displacements), the mean over clips
+    with its interval, and for a controlled condition its difference from ``none`` clip by clip (``minus_none``,
+    ``object_minus_none``)."""
     summary = {}
     for condition in conditions:
-        errors = [r["error"] for r in records if r["condition"] == condition]
-        lost = [r["lost"] for r in records if r["condition"] == condition]
-        summary[condition] = {"error": bootstrap(errors), "lost": float(np.mean(lost)) if lost else float("nan"),
-                              "clips": len(errors)}
-        if condition != "none" and "none" in conditions:
+        mine = [r for r in records if r["condition"] == condition]
+        summary[condition] = {"error": bootstrap([r["error"] for r in mine]),
+                              "object_error": bootstrap([r["object_error"] for r in mine]),
+                              "lost": float(np.mean([r["lost"] for r in mine])) if mine else float("nan"),
+                              "clips": len(mine)}
+        if condition not in ("none",) + REFERENCES and "none" in conditions:
             summary[condition]["minus_none"] = paired_difference(records, condition, "none")
-    return {"settings": asdict(settings), "records": records, "summary": summary}
+            summary[condition]["object_minus_none"] = paired_difference(records, condition, "none", "object_error")
+    return summary
 
 
-def paired_difference(records: list[dict], condition: str, baseline: str) -> dict:
-    """``condition``'s error minus ``baseline``'s on the same clip (same seed), as a mean over clips with a 95 %
+def paired_difference(records: list[dict], condition: str, baseline: str, measure: str = "error") -> dict:
+    """``condition``'s ``measure`` minus ``baseline``'s on the same clip (same seed), as a mean over clips with a 95 %
     bootstrap interval: below 0 throughout means ``condition`` follows the drawing better. Pairing removes the clips'
     own difficulty, so it separates conditions whose separate intervals overlap."""
-    errors = {(r["clip"], r["condition"]): r["error"] for r in records}
-    clips = sorted({clip for clip, name in errors if name == condition and (clip, baseline) in errors})
-    return bootstrap([errors[clip, condition] - errors[clip, baseline] for clip in clips])
+    values = {(r["clip"], r["condition"]): r[measure] for r in records}
+    clips = sorted({clip for clip, name in values if name == condition and (clip, baseline) in values})
+    return bootstrap([values[clip, condition] - values[clip, baseline] for clip in clips])
 
 
 def run_evaluate(args) -> dict:
@@ -234,13 +260,14 @@ def run_evaluate(args) -> dict:
                              "start ComfyUI with this pack, and name its checkpoint and adapter as it lists them") \
             from None
     for condition, score in result["summary"].items():
-        e = score["error"]
-        log.info("evaluate: %-12s %.2f px [%.2f, %.2f] over %d clips, %.0f %% lost", condition, e["mean"], e["low"],
-                 e["high"], score["clips"], 100 * score["lost"])
+        e, o = score["error"], score["object_error"]
+        log.info("evaluate: %-12s ObjMC %.2f px [%.2f, %.2f] (%.0f %% of points lost), objects %.2f px [%.2f, %.2f], "
+                 "over %d clips", condition, e["mean"], e["low"], e["high"], 100 * score["lost"], o["mean"], o["low"],
+                 o["high"], score["clips"])
         if "minus_none" in score:
-            d = score["minus_none"]
-            log.info("evaluate: %-12s minus none, clip by clip: %+.2f px [%+.2f, %+.2f]", condition, d["mean"],
-                     d["low"], d["high"])
+            d, p = score["minus_none"], score["object_minus_none"]
+            log.info("evaluate: %-12s minus none, clip by clip: ObjMC %+.2f px [%+.2f, %+.2f], objects %+.2f px "
+                     "[%+.2f, %+.2f]", condition, d["mean"], d["low"], d["high"], p["mean"], p["low"], p["high"])
     if args.out:
         tmp = f"{args.out}.tmp"
         Path(tmp).write_text(json.dumps(result, indent=2), encoding="utf-8")
