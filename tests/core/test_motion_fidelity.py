@@ -48,9 +48,10 @@ def test_points_inside_flat_coloured_moving_shapes_move_with_their_shape():
 
 
 def test_the_toy_vaes_blocky_videos_put_the_scores_floor_near_a_still_video():
-    """Why the training CLI's `evaluate` cannot rank a toy-world adapter (docs/toy-world.md, rerun of 2026-12-06): the
-    toy VAE decodes each 8×8 block to its mean colour, and on the held-out clips' true motion rendered so, ObjMC is
-    already most of the way to a still video's (measured 10.4 px against 18.3; 2.9 px on the sharp videos)."""
+    """Why ObjMC cannot rank a toy-world adapter, and `evaluate` also reports its object measure (docs/toy-world.md,
+    rerun of 2026-12-06): the toy VAE decodes each 8×8 block to its mean colour, and on the held-out clips' true motion
+    rendered so, ObjMC is already most of the way to a still video's (measured 10.4 px against 18.3; 2.9 px on the
+    sharp videos). tests/core/test_object_motion.py measures the object measure on the same clips."""
     from trackdiff_core.training.evaluate import drawn_paths, drawn_points
     from trackdiff_core.training.loop import EVAL_OFFSET
     from trackdiff_core.training.toy_world import ToyWorldClips
