@@ -9,7 +9,7 @@ import numpy as np
 
 from trackdiff_core.motion import motion_fidelity
 
-from motion_clips import small_clip
+from motion_clips import evaluate_toy_clips, small_clip, toy_vae_blocks
 
 
 def test_a_video_that_follows_the_drawing_scores_near_the_floor_and_a_still_one_far_above():
@@ -53,21 +53,12 @@ def test_the_toy_vaes_blocky_videos_put_the_scores_floor_near_a_still_video():
     rendered so, ObjMC is already most of the way to a still video's (measured 10.4 px against 18.3; 2.9 px on the
     sharp videos). tests/core/test_object_motion.py measures the object measure on the same clips."""
     from trackdiff_core.training.evaluate import drawn_paths, drawn_points
-    from trackdiff_core.training.loop import EVAL_OFFSET
-    from trackdiff_core.training.toy_world import ToyWorldClips
 
-    def blocks(frames):
-        count, height, width, channels = frames.shape
-        means = frames.reshape(count, height // 8, 8, width // 8, 8, channels).astype(np.float32).mean(axis=(2, 4))
-        return np.repeat(np.repeat(means, 8, axis=1), 8, axis=2).round().astype(np.uint8)
-
-    world = ToyWorldClips(8, 96, 96, seed=1, max_objects=4)
     sharp, blocky, still = [], [], []
-    for index in range(16):  # evaluate's held-out clips
-        clip = world.clip(EVAL_OFFSET + 1000 + index)
+    for clip in evaluate_toy_clips():
         points, visible, groups = drawn_points(clip, drawn_paths(clip))
         sharp.append(motion_fidelity(points, visible, clip.frames, groups).mean)
-        blocky.append(motion_fidelity(points, visible, blocks(clip.frames), groups).mean)
+        blocky.append(motion_fidelity(points, visible, toy_vae_blocks(clip.frames), groups).mean)
         still.append(motion_fidelity(points, visible, np.repeat(clip.frames[:1], 8, axis=0), groups).mean)
     sharp, blocky, still = np.nanmean(sharp), np.nanmean(blocky), np.nanmean(still)
     logging.getLogger(__name__).info("ObjMC on evaluate's 16 toy clips: sharp truth %.1f px, truth in 8×8 blocks %.1f "

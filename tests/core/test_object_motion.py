@@ -12,6 +12,8 @@ import pytest
 from trackdiff_core.errors import TrackDiffError
 from trackdiff_core.motion.object_motion import object_motion_error
 
+from motion_clips import evaluate_toy_clips, toy_vae_blocks
+
 
 def _textured(rng: np.random.Generator, height: int, width: int, cell: int) -> np.ndarray:
     small = rng.integers(0, 256, (height // cell + 1, width // cell + 1, 3), dtype=np.uint8)
@@ -54,21 +56,12 @@ def test_on_the_toy_worlds_held_out_clips_true_motion_scores_far_below_a_still_v
     """`evaluate`'s toy clips (docs/toy-world.md): ObjMC on the true motion through the toy VAE's 8×8 blocks is 10.4 px
     against 18.3 px still (tests/core/test_motion_fidelity.py); this measure keeps a wider gap."""
     from trackdiff_core.training.evaluate import drawn_paths
-    from trackdiff_core.training.loop import EVAL_OFFSET
-    from trackdiff_core.training.toy_world import ToyWorldClips
 
-    def blocks(frames):
-        count, height, width, channels = frames.shape
-        means = frames.reshape(count, height // 8, 8, width // 8, 8, channels).astype(np.float32).mean(axis=(2, 4))
-        return np.repeat(np.repeat(means, 8, axis=1), 8, axis=2).round().astype(np.uint8)
-
-    world = ToyWorldClips(8, 96, 96, seed=1, max_objects=4)
     sharp, blocky, still = [], [], []
-    for index in range(16):
-        clip = world.clip(EVAL_OFFSET + 1000 + index)
+    for clip in evaluate_toy_clips():
         masks, paths = np.stack(clip.masks), drawn_paths(clip)
         sharp.append(object_motion_error(masks, paths, clip.frames).mean)
-        blocky.append(object_motion_error(masks, paths, blocks(clip.frames)).mean)
+        blocky.append(object_motion_error(masks, paths, toy_vae_blocks(clip.frames)).mean)
         still.append(object_motion_error(masks, paths, np.repeat(clip.frames[:1], 8, axis=0)).mean)
     sharp, blocky, still = float(np.mean(sharp)), float(np.mean(blocky)), float(np.mean(still))
     logging.getLogger(__name__).info("object motion error on evaluate's 16 toy clips: sharp truth %.1f px, truth in "

@@ -31,12 +31,16 @@ def test_the_drawing_is_each_objects_median_motion_from_its_centroid_and_the_sco
     assert g["sampler"]["inputs"]["denoise"] == 0.4 and g["sampler"]["inputs"]["latent_image"] == ["guide_latent", 0]
 
 
-def test_bad_conditions_and_a_missing_adapter_are_refused_before_anything_runs():
+def test_bad_conditions_a_missing_adapter_and_a_file_for_videos_are_refused_before_anything_runs(tmp_path):
     clip = SyntheticClips(4, 32, 32, seed=0, max_objects=1).clip(0)
     with pytest.raises(TrackDiffError, match="--conditions: is not a condition"):
         evaluate_clips(None, [clip], EvaluateSettings("svd.safetensors"), ("none", "paper"))
     with pytest.raises(TrackDiffError, match="--adapter: is needed for the adapter condition"):
         evaluate_clips(None, [clip], EvaluateSettings("svd.safetensors"), ("none", "adapter"))
+    a_file = tmp_path / "videos.npy"
+    a_file.write_bytes(b"")
+    with pytest.raises(TrackDiffError, match="--videos: cannot be made a folder"):
+        evaluate_clips(None, [clip], EvaluateSettings("svd.safetensors"), ("none",), videos=a_file)
     interval = bootstrap([1.0, 2.0, 3.0, 10.0])
     assert interval["low"] < interval["mean"] == 4.0 < interval["high"]
 

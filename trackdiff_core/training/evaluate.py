@@ -157,9 +157,19 @@ def _upload(client, folder: Path, name: str, image: np.ndarray) -> str:
     return client.upload_image(path, name, subfolder="trackdiff_evaluate")
 
 
-def _keep_video(folder: str | Path, name: str, video: np.ndarray) -> None:
+def _videos_folder(videos: str | Path) -> Path:
+    """``--videos`` made (or found) as a folder before anything is sampled."""
+    folder = Path(videos)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TrackDiffError("--videos", str(videos), f"cannot be made a folder ({exc.strerror})",
+                             "name a new or existing folder you can write to") from None
+    return folder
+
+
+def _keep_video(folder: Path, name: str, video: np.ndarray) -> None:
     """``video`` as ``folder/name.npy`` (``uint8[T, H, W, 3]``), written then renamed."""
-    Path(folder).mkdir(parents=True, exist_ok=True)
     tmp = Path(folder) / f"{name}.tmp.npy"
     np.save(tmp, video)
     os.replace(tmp, Path(folder) / f"{name}.npy")
@@ -175,6 +185,7 @@ def evaluate_clips(client, clips: list[Clip], settings: EvaluateSettings, condit
     if "adapter" in conditions and not settings.adapter:
         raise TrackDiffError("--adapter", None, "is needed for the adapter condition",
                              "name a file in ComfyUI/models/trackdiff, or leave adapter out of --conditions")
+    videos = _videos_folder(videos) if videos else None
     records = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -195,7 +206,7 @@ def evaluate_clips(client, clips: list[Clip], settings: EvaluateSettings, condit
             def scored(condition: str, video: np.ndarray) -> None:
                 score = motion_fidelity(points, visible, video, groups)
                 found = bool(np.isfinite(score.mean))  # no point found in any frame: the frame's diagonal
-                objects = object_motion_error(np.stack(clip.masks), paths, video)
+                objects = object_motion_error(clip.masks, paths, video)
                 records.append({"clip": index, "condition": condition,
                                 "error": score.mean if found else float(np.hypot(width, height)),
                                 "all_lost": not found, "lost": score.lost_fraction, "object_error": objects.mean})
